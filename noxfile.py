@@ -1,0 +1,97 @@
+"""Developer and CI sessions: ``nox`` runs what CI runs; ``nox -s demo`` starts the demo shop."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+PYTHONS = nox.project.python_versions(PYPROJECT)
+NEWEST = PYTHONS[-1]
+
+nox.needs_version = ">=2024.10.9"
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_venv = "yes"
+nox.options.sessions = ["tests", "lint", "typecheck", "docs"]
+nox.options.error_on_missing_interpreters = bool(os.environ.get("CI"))
+
+# uv must use the interpreters on this machine, never download its own.
+os.environ.setdefault("UV_PYTHON_PREFERENCE", "only-system")
+os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
+
+
+def _expose_pyenv_pythons() -> None:
+    """Make pyenv's ``python3.X`` shims answer for every installed supported version.
+
+    pyenv's shim exports PYENV_VERSION as the one version running nox, which hides the others.
+    """
+    if not shutil.which("pyenv"):
+        return
+    installed = subprocess.run(
+        ["pyenv", "versions", "--bare"], capture_output=True, text=True, check=False
+    ).stdout.split()
+    current = [v for v in os.environ.get("PYENV_VERSION", "").split(":") if v]
+    wanted = [v for v in installed if any(v.startswith(p + ".") for p in PYTHONS)]
+    os.environ["PYENV_VERSION"] = ":".join(dict.fromkeys(current + wanted))
+
+
+_expose_pyenv_pythons()
+
+
+def _install_project(session: nox.Session, extras: str = "all") -> None:
+    """Install checkoutkit with ``extras``: the wheel named by CHECKOUTKIT_WHEEL, else the tree."""
+    wheel = os.environ.get("CHECKOUTKIT_WHEEL")
+    target = f"{wheel}[{extras}]" if wheel else f"-e.[{extras}]"
+    session.install(target, *nox.project.dependency_groups(PYPROJECT, "tests"))
+
+
+@nox.session(python=PYTHONS)
+def tests(session: nox.Session) -> None:
+    """Run the test suite (with every extra installed)."""
+    _install_project(session)
+    session.run("pytest", *session.posargs, env={"COVERAGE_CORE": "sysmon"})
+
+
+@nox.session(python=NEWEST)
+def lint(session: nox.Session) -> None:
+    """Ruff lint and format check."""
+    session.install(*nox.project.dependency_groups(PYPROJECT, "lint"))
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=PYTHONS[0])
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict over src/ and typing_tests/."""
+    session.install("-e.[all]", *nox.project.dependency_groups(PYPROJECT, "typing"))
+    session.run("mypy", "--strict", "src", "typing_tests")
+
+
+@nox.session(python=NEWEST)
+def docs(session: nox.Session) -> None:
+    """Build the docs with warnings as errors and run their code examples."""
+    session.install("-e.[all]", *nox.project.dependency_groups(PYPROJECT, "docs", "tests"))
+    for builder in ("html", "doctest"):
+        session.run(
+            "sphinx-build", "-W", "--keep-going", "-b", builder, "docs", f"docs/_build/{builder}"
+        )
+
+
+@nox.session(python=NEWEST)
+def bench(session: nox.Session) -> None:
+    """Print benchmark ratios against floors measured in the same run."""
+    session.install("-e.[all]", *nox.project.dependency_groups(PYPROJECT, "tests", "bench"))
+    session.run("python", "benchmarks/run.py", *session.posargs)
+
+
+@nox.session(python=NEWEST)
+def build(session: nox.Session) -> None:
+    """Build the sdist and the wheel into dist/."""
+    session.install("build")
+    shutil.rmtree(ROOT / "dist", ignore_errors=True)
+    session.run("python", "-m", "build", "--installer", "uv", "--outdir", "dist")

@@ -1,0 +1,3 @@
+"""Helpers for testing applications built on checkoutkit (also a pytest plugin)."""
+
+from __future__ import annotations

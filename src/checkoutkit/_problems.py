@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 import attrs
 
 
@@ -18,4 +16,3 @@ class Problem:
     param: str
     code: str
     message: str
-    severity: Literal["error", "warning"] = "error"

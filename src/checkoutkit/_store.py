@@ -1,0 +1,110 @@
+"""The event store protocol: claim → run → complete / release, with a lease.
+
+A store records, per key (a Stripe event id, or ``fulfil:<session id>`` for fulfilment), who is
+processing it and how it ended. ``claim`` is atomic across threads, processes and (for server
+stores) machines: exactly one caller gets ``ClaimOutcome.CLAIMED`` until the claim is completed,
+released, or its lease expires — then another caller may take it over. ``complete`` and
+``release`` take the claim's token, so a worker whose lease expired cannot finish a claim that
+another worker has taken over.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+import attrs
+
+
+class ClaimOutcome(enum.Enum):
+    """What ``claim`` found."""
+
+    CLAIMED = "claimed"
+    """The caller holds the claim now and must complete or release it."""
+    DONE = "done"
+    """The key was processed already (``succeeded``, or ``failed`` permanently): do nothing."""
+    BUSY = "busy"
+    """Another worker holds an unexpired claim: try again later."""
+
+
+class EventStatus(str, enum.Enum):
+    """Where a key's processing stands."""
+
+    PROCESSING = "processing"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"  # a permanent failure: never retried automatically
+    PENDING = "pending"  # released after a failure: the next delivery runs it again
+
+
+@attrs.frozen
+class Claim:
+    """The result of ``claim``; ``token`` is set when ``outcome`` is ``CLAIMED``."""
+
+    outcome: ClaimOutcome
+    key: str
+    token: str | None = None
+    attempts: int = 0
+
+
+@attrs.frozen
+class EventRecord:
+    """What a store knows of one key."""
+
+    key: str
+    type: str
+    status: EventStatus
+    attempts: int
+    last_error: str | None
+    created_at: float
+    updated_at: float
+    lease_expires_at: float | None = None
+    payload: bytes | None = None
+
+
+@runtime_checkable
+class EventStore(Protocol):
+    """A synchronous event store."""
+
+    def claim(
+        self, key: str, *, type: str, lease: float = 60.0, payload: bytes | None = None
+    ) -> Claim:
+        """Atomically take ``key`` for processing for ``lease`` seconds."""
+
+    def complete(self, claim: Claim) -> bool:
+        """Mark the key succeeded; False if the claim was lost (lease expired and taken over)."""
+
+    def release(self, claim: Claim, *, error: str, permanent: bool = False) -> bool:
+        """Give the key back after a failure: ``pending`` (retried) or ``failed`` if permanent."""
+
+    def get(self, key: str) -> EventRecord | None:
+        """The record of ``key``, or None."""
+
+    def records(
+        self, *, status: EventStatus | None = None, type_pattern: str | None = None
+    ) -> Sequence[EventRecord]:
+        """Records filtered by status and ``fnmatch`` type pattern, oldest first."""
+
+
+@runtime_checkable
+class AsyncEventStore(Protocol):
+    """The asynchronous twin of :class:`EventStore`."""
+
+    async def claim(
+        self, key: str, *, type: str, lease: float = 60.0, payload: bytes | None = None
+    ) -> Claim:
+        """Atomically take ``key`` for processing for ``lease`` seconds."""
+
+    async def complete(self, claim: Claim) -> bool:
+        """Mark the key succeeded; False if the claim was lost."""
+
+    async def release(self, claim: Claim, *, error: str, permanent: bool = False) -> bool:
+        """Give the key back after a failure."""
+
+    async def get(self, key: str) -> EventRecord | None:
+        """The record of ``key``, or None."""
+
+    async def records(
+        self, *, status: EventStatus | None = None, type_pattern: str | None = None
+    ) -> Sequence[EventRecord]:
+        """Records filtered by status and type pattern, oldest first."""

@@ -225,11 +225,13 @@ def to_minor_units(amount: Decimal | int | str, currency: str, *, param: str = "
     _sign, digits, exp = value.as_tuple()
     coefficient = int("".join(map(str, digits)))
     shift = int(exp) + exponent  # a power of ten: minor = coefficient * 10**shift
+    minor: int
     if shift >= 0:
         minor = coefficient * 10**shift
     else:
         # Exact integer arithmetic: Decimal operations would round to the context's precision.
-        minor, remainder = divmod(coefficient, 10**-shift) if -shift <= len(digits) else (0, 1)
+        scale: int = 10**-shift
+        minor, remainder = divmod(coefficient, scale) if -shift <= len(digits) else (0, 1)
         if remainder and coefficient:
             if code in ZERO_DECIMAL:
                 message = f"{code} is a zero-decimal currency: {amount} has a fractional part."

@@ -25,7 +25,13 @@ from typing import Any
 
 from checkoutkit import _currencies as cur
 from checkoutkit._problems import Problem
-from checkoutkit._schema import REQUEST_OPTION_KEYS, Kind, Spec, session_create_spec
+from checkoutkit._schema import (
+    PLAIN_LINE_ITEM_KEYS,
+    REQUEST_OPTION_KEYS,
+    Kind,
+    Spec,
+    session_create_spec,
+)
 from checkoutkit.exceptions import ConfigurationError
 
 __all__ = ["EXPIRES_AT_MARGIN", "MAX_CONTAINER", "validate_session_params"]
@@ -109,10 +115,12 @@ def _num(value: object) -> str:
 class _Out:
     """Collects problems; ``add`` takes a location or an already rendered param."""
 
-    __slots__ = ("problems",)
+    __slots__ = ("plain_line_items", "problems")
 
     def __init__(self) -> None:
         self.problems: list[Problem] = []
+        #: Set by the shape pass: every line item has the common shape and is well typed.
+        self.plain_line_items = False
 
     def add(self, where: Loc | str, code: str, message: str) -> None:
         param = where if isinstance(where, str) else _param(where)
@@ -251,15 +259,24 @@ def _check_object(spec: Spec, value: dict[Any, Any], loc: Loc, out: _Out) -> Non
             if field.kind is _LIST:
                 _check_list(field, item, (loc, key), out)
                 continue
-        elif item is None or (kind is bool and field.kind is _BOOL):
+        elif kind is bool:
+            if field.kind is _BOOL:
+                continue
+        elif item is None:
+            if key in spec.required_set:  # None is not sent, so the key is missing
+                _missing(spec, key, loc, out)
             continue
         _check(field, item, (loc, key), out)
     required = spec.required_set
-    if required and not (required <= value.keys() and None not in map(value.get, required)):
+    if required and not required <= value.keys():
         for key in spec.required:
-            if value.get(key) is None:
-                code = spec.required_codes.get(key, "parameter_missing")
-                out.add((loc, key), code, f"Missing required parameter {_param((loc, key))}.")
+            if key not in value:
+                _missing(spec, key, loc, out)
+
+
+def _missing(spec: Spec, key: str, loc: Loc, out: _Out) -> None:
+    code = spec.required_codes.get(key, "parameter_missing")
+    out.add((loc, key), code, f"Missing required parameter {_param((loc, key))}.")
 
 
 def _unknown(spec: Spec, key: object, loc: Loc, out: _Out) -> None:
@@ -295,13 +312,46 @@ def _check_list(spec: Spec, value: list[Any] | tuple[Any, ...], loc: Loc, out: _
     if item_spec is None:
         return
     objects = item_spec.kind == _OBJECT
+    plain = spec.plain_items
+    all_plain = plain and len(value) > 0
     for index, item in enumerate(value):
         if objects and type(item) is dict:
-            _check_object(item_spec, item, (loc, index), out)
-        elif item is None:
+            if not (plain and _plain_line_item(item)):
+                all_plain = False
+                _check_object(item_spec, item, (loc, index), out)
+            continue
+        all_plain = False
+        if item is None:
             out.add((loc, index), "invalid_type", "A list entry cannot be None.")
         else:
             _check(item_spec, item, (loc, index), out)
+    if all_plain:
+        out.plain_line_items = True
+
+
+_PLAIN_ITEM, _PLAIN_PRICE_DATA, _PLAIN_PRODUCT_DATA = PLAIN_LINE_ITEM_KEYS
+
+
+def _plain_line_item(item: dict[Any, Any]) -> bool:
+    """Whether ``item`` is the most common line item, correct in shape (no walk needed)."""
+    if item.keys() != _PLAIN_ITEM:
+        return False
+    quantity = item["quantity"]
+    price_data = item["price_data"]
+    if type(quantity) is not int or quantity < 1 or type(price_data) is not dict:
+        return False
+    if price_data.keys() != _PLAIN_PRICE_DATA:
+        return False
+    amount = price_data["unit_amount"]
+    product_data = price_data["product_data"]
+    return (
+        type(amount) is int
+        and amount >= 0
+        and type(price_data["currency"]) is str
+        and type(product_data) is dict
+        and product_data.keys() == _PLAIN_PRODUCT_DATA
+        and type(product_data["name"]) is str
+    )
 
 
 def _check_map(spec: Spec, value: dict[Any, Any], loc: Loc, out: _Out) -> None:
@@ -553,7 +603,31 @@ def _line_item_rules(params: dict[Any, Any], mode: str | None, out: _Out) -> Non
     total: int | Decimal = 0
     all_inline = bool(items)  # every item has price_data with a known amount and quantity
     recurring_count = one_time_count = 0
-    for index, item in enumerate(items):
+    if out.plain_line_items:
+        # The shape pass found every item to be {"price_data": {"currency", "product_data",
+        # "unit_amount"}, "quantity"}, well typed: only the currency and amount rules remain.
+        one_time_count = len(items)
+        for index, item in enumerate(items):
+            price_data = item["price_data"]
+            currency = price_data["currency"]
+            if currency not in _ISO:
+                currency = _check_currency(
+                    currency, f"line_items[{index}][price_data][currency]", out
+                )
+                if currency is None:
+                    all_inline = False
+                    continue
+            if currency_seen is None:
+                currency_seen = currency
+            elif currency != currency_seen:
+                currencies.update((currency, currency_seen))
+            amount = price_data["unit_amount"]
+            if amount > _MAX_AMOUNT.get(currency, _DEFAULT_MAX_AMOUNT) or (
+                currency in _WHOLE_UNITS and amount % 100
+            ):
+                _check_amount(amount, currency, f"line_items[{index}][price_data]", out)
+            total += amount * item["quantity"]
+    for index, item in enumerate(() if out.plain_line_items else items):
         if not isinstance(item, dict):
             all_inline = False
             continue
@@ -618,7 +692,7 @@ def _line_item_rules(params: dict[Any, Any], mode: str | None, out: _Out) -> Non
             + ", ".join(sorted(currencies))
             + ".",
         )
-    count = len(items) + len(optional)
+    count = len(_seq(raw_items)) + len(optional)
     if mode == "payment" and count > 100:
         out.add(
             "line_items",

@@ -311,47 +311,61 @@ def _check_list(spec: Spec, value: list[Any] | tuple[Any, ...], loc: Loc, out: _
     item_spec = spec.item
     if item_spec is None:
         return
+    if spec.plain_items and value:
+        _check_line_items(item_spec, value, loc, out)
+        return
     objects = item_spec.kind == _OBJECT
-    plain = spec.plain_items
-    all_plain = plain and len(value) > 0
     for index, item in enumerate(value):
         if objects and type(item) is dict:
-            if not (plain and _plain_line_item(item)):
-                all_plain = False
-                _check_object(item_spec, item, (loc, index), out)
-            continue
-        all_plain = False
-        if item is None:
+            _check_object(item_spec, item, (loc, index), out)
+        elif item is None:
             out.add((loc, index), "invalid_type", "A list entry cannot be None.")
         else:
             _check(item_spec, item, (loc, index), out)
-    if all_plain:
-        out.plain_line_items = True
 
 
 _PLAIN_ITEM, _PLAIN_PRICE_DATA, _PLAIN_PRODUCT_DATA = PLAIN_LINE_ITEM_KEYS
 
 
-def _plain_line_item(item: dict[Any, Any]) -> bool:
-    """Whether ``item`` is the most common line item, correct in shape (no walk needed)."""
-    if item.keys() != _PLAIN_ITEM:
-        return False
-    quantity = item["quantity"]
-    price_data = item["price_data"]
-    if type(quantity) is not int or quantity < 1 or type(price_data) is not dict:
-        return False
-    if price_data.keys() != _PLAIN_PRICE_DATA:
-        return False
-    amount = price_data["unit_amount"]
-    product_data = price_data["product_data"]
-    return (
-        type(amount) is int
-        and amount >= 0
-        and type(price_data["currency"]) is str
-        and type(product_data) is dict
-        and product_data.keys() == _PLAIN_PRODUCT_DATA
-        and type(product_data["name"]) is str
-    )
+def _check_line_items(
+    item_spec: Spec, value: list[Any] | tuple[Any, ...], loc: Loc, out: _Out
+) -> None:
+    """Line items, skipping the walk for those of the most common shape and types.
+
+    Such an item is exactly ``{"price_data": {"currency": str, "product_data": {"name": str},
+    "unit_amount": int >= 0}, "quantity": int >= 1}``; the compiled spec has checked that the
+    full walk would accept it (:func:`checkoutkit._schema.plain_line_items_allowed`).
+    """
+    all_plain = True
+    for index, item in enumerate(value):
+        if type(item) is dict and item.keys() == _PLAIN_ITEM:
+            quantity = item["quantity"]
+            price_data = item["price_data"]
+            if (
+                type(quantity) is int
+                and quantity >= 1
+                and type(price_data) is dict
+                and price_data.keys() == _PLAIN_PRICE_DATA
+            ):
+                amount = price_data["unit_amount"]
+                product_data = price_data["product_data"]
+                if (
+                    type(amount) is int
+                    and amount >= 0
+                    and type(price_data["currency"]) is str
+                    and type(product_data) is dict
+                    and product_data.keys() == _PLAIN_PRODUCT_DATA
+                    and type(product_data["name"]) is str
+                ):
+                    continue
+        all_plain = False
+        if type(item) is dict:
+            _check_object(item_spec, item, (loc, index), out)
+        elif item is None:
+            out.add((loc, index), "invalid_type", "A list entry cannot be None.")
+        else:
+            _check(item_spec, item, (loc, index), out)
+    out.plain_line_items = all_plain
 
 
 def _check_map(spec: Spec, value: dict[Any, Any], loc: Loc, out: _Out) -> None:
@@ -588,17 +602,23 @@ def _rules(params: dict[Any, Any], now: float, out: _Out) -> None:
 def _line_item_rules(params: dict[Any, Any], mode: str | None, out: _Out) -> None:
     """Rules over ``line_items`` in payment or subscription mode (or an unknown mode)."""
     raw_items = params.get("line_items")
-    if mode is not None and not _present(raw_items):
-        code = (
-            "payment_requires_line_items"
-            if mode == "payment"
-            else "subscription_requires_line_items"
-        )
-        out.add("line_items", code, f"line_items is required in {mode} mode.")
-    items = _seq(raw_items)
-    optional = _seq(params.get("optional_items"))
+    if type(raw_items) is list and 0 < len(raw_items) <= MAX_CONTAINER:
+        items: list[Any] | tuple[Any, ...] = raw_items
+    else:
+        if mode is not None and not _present(raw_items):
+            code = (
+                "payment_requires_line_items"
+                if mode == "payment"
+                else "subscription_requires_line_items"
+            )
+            out.add("line_items", code, f"line_items is required in {mode} mode.")
+        items = _seq(raw_items)
+    item_count = len(items)
+    optional = _seq(params.get("optional_items")) if "optional_items" in params else ()
     top = params.get("currency")
-    currency_seen = top.lower() if isinstance(top, str) and top.lower() in _ISO else None
+    currency_seen = None
+    if top is not None:
+        currency_seen = top.lower() if isinstance(top, str) and top.lower() in _ISO else None
     currencies: set[str] = set()
     total: int | Decimal = 0
     all_inline = bool(items)  # every item has price_data with a known amount and quantity
@@ -692,7 +712,7 @@ def _line_item_rules(params: dict[Any, Any], mode: str | None, out: _Out) -> Non
             + ", ".join(sorted(currencies))
             + ".",
         )
-    count = len(_seq(raw_items)) + len(optional)
+    count = item_count + len(optional)
     if mode == "payment" and count > 100:
         out.add(
             "line_items",

@@ -258,7 +258,7 @@ def test_expires_at_keeps_a_safety_margin() -> None:
     assert _problems(payment(expires_at=NOW + 31 * 60)) == []
 
 
-@pytest.mark.parametrize("now", ["now", True, float("nan"), [1]])
+@pytest.mark.parametrize("now", ["now", True, float("nan"), [1], 10**400])
 def test_bad_clock_is_a_configuration_error(now: object) -> None:
     """A now that is not a time is a programming error: ConfigurationError."""
     with pytest.raises(checkoutkit.ConfigurationError):
@@ -372,3 +372,25 @@ def test_the_line_item_fast_path_agrees_with_the_full_walk(
     finally:
         line_items.plain_items = True
     assert fast == slow
+
+
+def test_amount_problems_name_the_amount_parameter() -> None:
+    """Amount problems name unit_amount_decimal or a shipping rate's amount when those hold it."""
+    line = item()
+    del line["price_data"]["unit_amount"]
+    line["price_data"]["unit_amount_decimal"] = "100000000"
+    rate = {
+        "shipping_rate_data": {
+            "display_name": "Post",
+            "fixed_amount": {"amount": 550, "currency": "ISK"},
+        }
+    }
+    problems = _problems(payment(line_items=[line], shipping_options=[rate]))
+    assert set(problems) == {
+        ("line_items[0][price_data][unit_amount_decimal]", "maximum_amount_8_digits"),
+        ("line_items", "maximum_amount_8_digits"),
+        (
+            "shipping_options[0][shipping_rate_data][fixed_amount][amount]",
+            "zero_decimal_currency_amounts",
+        ),
+    }

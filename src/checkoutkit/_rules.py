@@ -56,7 +56,7 @@ _REDIRECT_PMS = frozenset(
     affirm afterpay_clearpay alipay alma amazon_pay bancontact billie eps fpx giropay grabpay
     ideal kakao_pay klarna kr_card mobilepay naver_pay p24 payco paypal revolut_pay samsung_pay
     satispay scalapay sofort twint zip
-    """.split()  # noqa: SIM905 - a word list reads better than 150 quoted strings
+    """.split()  # noqa: SIM905 - a word list reads better than quoted strings
 )
 
 #: The longest ``interval_count`` per interval: three years.
@@ -98,11 +98,21 @@ def _param(loc: Loc) -> str:
 
 
 def _describe(value: object) -> str:
+    """A short description of a value from the input, for a message."""
+    if isinstance(value, (dict, list, tuple, set, frozenset)):
+        return f"of {len(value)} entries"
+    if isinstance(value, str) and len(value) > 60:
+        return repr(value[:57]) + "..."
     try:
         text = repr(value)
     except ValueError:  # an int too long to print (sys.set_int_max_str_digits)
-        return "a very large number"
+        return "(a very large number)"
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _empty_str(value: object) -> bool:
+    """Whether ``value`` is ``""`` (Stripe's "unset" for some parameters)."""
+    return isinstance(value, str) and not value
 
 
 def _num(value: object) -> str:
@@ -148,7 +158,7 @@ def _check(spec: Spec, value: object, loc: Loc, out: _Out) -> None:
     if kind == Kind.OBJECT:
         if isinstance(value, dict):
             _check_object(spec, value, loc, out)
-        elif not (spec.empty_ok and value == "" and isinstance(value, str)):
+        elif not (spec.empty_ok and _empty_str(value)):
             _type_problem(spec, value, loc, out)
         return
     if kind == Kind.STR:
@@ -167,12 +177,15 @@ def _check(spec: Spec, value: object, loc: Loc, out: _Out) -> None:
             return
         text = value if type(value) is str else str.__str__(value)
         if text not in spec.enum and not (spec.empty_ok and text == ""):
-            allowed = ", ".join(sorted(spec.enum))
-            out.add(loc, spec.enum_code, f"{_describe(text)} is not one of: {allowed}.")
+            if len(spec.enum) <= 25:
+                allowed = "one of: " + ", ".join(sorted(spec.enum))
+            else:
+                allowed = f"one of the {len(spec.enum)} values the API accepts"
+            out.add(loc, spec.enum_code, f"{_describe(text)} is not {allowed}.")
         return
     if kind == Kind.INT:
         if isinstance(value, bool) or not isinstance(value, int):
-            if not (spec.empty_ok and value == "" and isinstance(value, str)):
+            if not (spec.empty_ok and _empty_str(value)):
                 _type_problem(spec, value, loc, out)
             return
         _check_bounds(spec, value, loc, out)
@@ -184,7 +197,7 @@ def _check(spec: Spec, value: object, loc: Loc, out: _Out) -> None:
     if kind == Kind.LIST:
         if isinstance(value, (list, tuple)):
             _check_list(spec, value, loc, out)
-        elif not (spec.empty_ok and value == "" and isinstance(value, str)):
+        elif not (spec.empty_ok and _empty_str(value)):
             _type_problem(spec, value, loc, out)
         return
     if kind == Kind.MAP:
@@ -485,9 +498,8 @@ def _check_currency(value: object, where: Loc | str, out: _Out) -> str | None:
     return None
 
 
-def _check_amount(amount: int | Decimal, currency: str, where: str, out: _Out) -> None:
+def _check_amount(amount: int | Decimal, currency: str, param: str, out: _Out) -> None:
     """Per-amount currency rules: whole units for isk/ugx, and the maximum amount."""
-    param = f"{where}[unit_amount]" if where.endswith("[price_data]") else f"{where}[amount]"
     if currency in _WHOLE_UNITS and amount % 100:
         out.add(
             param,
@@ -510,8 +522,13 @@ def _to_timestamp(now: datetime | float | int | None) -> float:
         if now.tzinfo is None:  # naive datetimes are taken as UTC, as Stripe's clock is
             now = now.replace(tzinfo=timezone.utc)
         return now.timestamp()
-    if isinstance(now, (int, float)) and not isinstance(now, bool) and math.isfinite(now):
-        return float(now)
+    if isinstance(now, (int, float)) and not isinstance(now, bool):
+        try:
+            timestamp = float(now)
+        except OverflowError:
+            timestamp = math.inf
+        if math.isfinite(timestamp):
+            return timestamp
     raise ConfigurationError(f"now must be a datetime or a Unix timestamp, not {now!r}")
 
 
@@ -645,7 +662,9 @@ def _line_item_rules(params: dict[Any, Any], mode: str | None, out: _Out) -> Non
             if amount > _MAX_AMOUNT.get(currency, _DEFAULT_MAX_AMOUNT) or (
                 currency in _WHOLE_UNITS and amount % 100
             ):
-                _check_amount(amount, currency, f"line_items[{index}][price_data]", out)
+                _check_amount(
+                    amount, currency, f"line_items[{index}][price_data][unit_amount]", out
+                )
             total += amount * item["quantity"]
     for index, item in enumerate(() if out.plain_line_items else items):
         if not isinstance(item, dict):
@@ -701,7 +720,12 @@ def _line_item_rules(params: dict[Any, Any], mode: str | None, out: _Out) -> Non
         if amount > _MAX_AMOUNT.get(currency, _DEFAULT_MAX_AMOUNT) or (
             currency in _WHOLE_UNITS and amount % 100
         ):
-            _check_amount(amount, currency, f"line_items[{index}][price_data]", out)
+            field = (
+                "unit_amount"
+                if price_data.get("unit_amount") is not None
+                else "unit_amount_decimal"
+            )
+            _check_amount(amount, currency, f"line_items[{index}][price_data][{field}]", out)
         total += amount * quantity
 
     if currencies:
@@ -1145,7 +1169,7 @@ def _shipping_rules(shipping_options: object, out: _Out) -> None:
             )
             amount = _int(fixed.get("amount"))
             if currency and amount is not None:
-                _check_amount(amount, currency, f"{where}[fixed_amount]", out)
+                _check_amount(amount, currency, f"{where}[fixed_amount][amount]", out)
 
 
 def _liability_rules(params: dict[Any, Any], out: _Out) -> None:

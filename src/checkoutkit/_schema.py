@@ -276,7 +276,6 @@ _INT_BOUNDS: dict[Path, tuple[int | None, int | None, str]] = {
         None,
         "value_out_of_range",
     ),
-    ("payment_intent_data", "application_fee_amount"): (0, None, "value_out_of_range"),
 }
 
 # Numbers (floats in the SDK): path -> (minimum, maximum, rule id).

@@ -292,6 +292,7 @@ _CURRENCY_KEYED: frozenset[Path] = frozenset(
 _LIMITS_FOR_METADATA = 50
 
 _WRAPPERS = (typing_extensions.NotRequired, typing_extensions.Required, typing_extensions.Annotated)
+_LITERALS = (typing.Literal, typing_extensions.Literal)
 
 
 def _strip(tp: Any) -> Any:
@@ -387,15 +388,15 @@ class _Compiler:
             return Spec(Kind.DECIMAL, path)
         if is_typeddict(tp):
             return self.compile_typeddict(tp, path)
-        origin = typing.get_origin(tp)
-        args = typing.get_args(tp)
-        if origin is typing.Literal:
+        origin = typing_extensions.get_origin(tp)
+        args = typing_extensions.get_args(tp)
+        if origin in _LITERALS:
             return self._enum(args, path)
-        if origin in (list, typing.List) and args:  # noqa: UP006 - matching what the SDK writes
+        if origin is list and args:
             spec = Spec(Kind.LIST, path)
             spec.item = self.compile(args[0], path)
             return spec
-        if origin in (dict, typing.Dict) and len(args) == 2:  # noqa: UP006
+        if origin is dict and len(args) == 2:
             spec = Spec(Kind.MAP, path)
             spec.item = self.compile(args[1], path)
             return spec
@@ -415,13 +416,13 @@ class _Compiler:
         literals: list[Any] = []
         others: list[Any] = []
         for arg in args:
-            if typing.get_origin(arg) is typing.Literal:
-                literals.extend(typing.get_args(arg))
+            if typing_extensions.get_origin(arg) in _LITERALS:
+                literals.extend(typing_extensions.get_args(arg))
             else:
                 others.append(arg)
-        if any(typing.get_origin(o) in (dict, typing.Dict) for o in others):  # noqa: UP006
+        if any(typing_extensions.get_origin(o) is dict for o in others):
             # ``Dict[str, X] | UntypedStripeObject[X]``: the SDK's own object type is a dict too.
-            others = [o for o in others if typing.get_origin(o) in (dict, typing.Dict)]  # noqa: UP006
+            others = [o for o in others if typing_extensions.get_origin(o) is dict]
         empty_ok = "" in literals
         values = [v for v in literals if v != ""]
         if others == [str]:

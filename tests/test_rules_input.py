@@ -356,7 +356,10 @@ def _near_plain_items(draw: st.DrawFn) -> dict[str, Any]:
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(_near_plain_items(), min_size=1, max_size=4), st.sampled_from(["payment", None]))
+@given(
+    st.lists(_near_plain_items(), min_size=1, max_size=4),
+    st.sampled_from(["payment", "subscription", None]),
+)
 def test_the_line_item_fast_path_agrees_with_the_full_walk(
     items: list[dict[str, Any]], mode: str | None
 ) -> None:

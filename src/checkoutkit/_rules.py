@@ -625,7 +625,7 @@ def _rules(params: dict[Any, Any], now: float, out: _Out) -> None:
     if not present:
         return
     if mode is not None:
-        for key in present & _MODE_SCOPED.keys():
+        for key in sorted(present & _MODE_SCOPED.keys()):  # sorted: a stable problem order
             modes, code = _MODE_SCOPED[key]
             if mode not in modes and _present(get(key)):
                 allowed = " and ".join(sorted(modes))

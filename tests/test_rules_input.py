@@ -397,3 +397,33 @@ def test_amount_problems_name_the_amount_parameter() -> None:
             "zero_decimal_currency_amounts",
         ),
     }
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {},
+        {"line_items": [{"price": "price_1MotwRLkdIwHu7ixYcPLm5uZ", "quantity": 2}]},
+        {"customer_email": "jenny.rosen@example.com"},
+        {
+            "payment_intent_data": {"setup_future_usage": "off_session"},
+            "customer_creation": "always",
+        },
+        {"saved_payment_method_options": {"payment_method_save": "enabled"}, "customer": "cus_1"},
+        {"payment_intent_data": {"capture_method": "manual"}},
+    ],
+)
+def test_common_integrations_are_accepted(extra: dict[str, Any]) -> None:
+    """The everyday payment sessions of Stripe's guides validate without a problem."""
+    params = payment(**extra)
+    params["line_items"] = extra.get("line_items") or [
+        {
+            "price_data": {
+                "currency": "usd",
+                "product_data": {"name": "T-shirt"},
+                "unit_amount": 2000,
+            },
+            "quantity": 1,
+        }
+    ]
+    assert validate_session_params(params, now=NOW) == ()

@@ -34,7 +34,7 @@ from checkoutkit._schema import (
 )
 from checkoutkit.exceptions import ConfigurationError
 
-__all__ = ["EXPIRES_AT_MARGIN", "MAX_CONTAINER", "validate_session_params"]
+__all__ = ["EXPIRES_AT_MARGIN", "MAX_CONTAINER", "coerce_form_params", "validate_session_params"]
 
 #: Seconds of headroom for clock rules: the session is created a little after it is validated,
 #: and clocks drift, so lower bounds in the future (``expires_at`` at least 30 minutes ahead,
@@ -1264,3 +1264,51 @@ def validate_session_params(
     except Exception as exc:
         out.add("", "invalid_type", f"The parameters could not be read ({type(exc).__name__}).")
     return tuple(out.problems)
+
+
+def coerce_form_params(params: dict[str, Any]) -> dict[str, Any]:
+    """Give form-decoded Checkout Session params the types the stripe SDK would have sent.
+
+    A form body carries only strings; Stripe reads them by its schema. Along the same spec as
+    :func:`validate_session_params`, this turns integer parameters' digit strings into ``int``,
+    boolean parameters' ``"true"``/``"false"`` into ``bool``, and dicts keyed ``"0"``, ``"1"``,
+    … where a list belongs into lists. Everything else (text, metadata, unknown keys, values that
+    do not parse) is kept as it is, for :func:`validate_session_params` to judge. The input is
+    not changed.
+    """
+    return _coerce_object(_SPEC or _load_spec(), params)
+
+
+def _coerce_object(spec: Spec, value: dict[Any, Any]) -> dict[Any, Any]:
+    fields = spec.fields
+    return {
+        key: _coerce(fields[key], item) if key in fields else item for key, item in value.items()
+    }
+
+
+def _coerce(spec: Spec, value: object) -> object:
+    kind = spec.kind
+    if kind == Kind.INT and isinstance(value, str):
+        digits = value[1:] if value[:1] == "-" else value
+        if digits.isascii() and digits.isdigit() and len(digits) <= 30:
+            return int(value)
+        return value
+    if kind == Kind.BOOL and isinstance(value, str):
+        return {"true": True, "false": False}.get(value, value)
+    if kind == Kind.OBJECT and isinstance(value, dict):
+        return _coerce_object(spec, value)
+    if kind == Kind.LIST and spec.item is not None:
+        if (
+            isinstance(value, dict)
+            and value
+            and all(isinstance(k, str) and k.isascii() and k.isdigit() for k in value)
+        ):
+            value = [value[k] for k in sorted(value, key=int)]
+        if isinstance(value, list):
+            item_spec = spec.item
+            return [_coerce(item_spec, item) for item in value]
+        return value
+    if kind == Kind.MAP and spec.item is not None and isinstance(value, dict):
+        item_spec = spec.item
+        return {key: _coerce(item_spec, item) for key, item in value.items()}
+    return value

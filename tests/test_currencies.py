@@ -185,3 +185,10 @@ def test_every_currency_round_trips(currency: str) -> None:
     for minor in (0, 100, 500, 1999 * 100, 99_999_900, -700, 10**14):
         assert to_minor_units(from_minor_units(minor, currency), currency) == minor
         assert to_minor_units(from_minor_units(minor, currency.upper()), currency.upper()) == minor
+
+
+def test_long_amounts_convert_without_rounding() -> None:
+    """Minor amounts longer than Decimal's default precision convert back and forth exactly."""
+    minor = 12345678901234567890123456789012345
+    assert from_minor_units(minor, "usd") == Decimal("123456789012345678901234567890123.45")
+    assert to_minor_units(Decimal("1234567890123456789.01"), "usd") == 123456789012345678901

@@ -127,6 +127,10 @@ DEFAULT_MAXIMUM_AMOUNT = 10**8 - 1
 
 # Major amounts of 10**20 and more are refused outright (no currency allows more than 12 digits).
 _MAX_ADJUSTED = 20
+_TOO_LARGE = 10**_MAX_ADJUSTED
+_SCALE: tuple[int, ...] = (1, 10, 100, 1000)
+# Integers below this have fewer digits than the default Decimal precision (28).
+_EXACT = 10**27
 
 
 def _normalize(currency: object, param: str) -> str:
@@ -167,18 +171,38 @@ def is_supported_currency(currency: str) -> bool:
     return isinstance(currency, str) and currency.lower() in STRIPE_CURRENCIES
 
 
+def _exponent_of(code: str) -> int:
+    if code in ZERO_DECIMAL:
+        return 0
+    if code in THREE_DECIMAL:
+        return 3
+    return 2
+
+
+#: Lowercase and uppercase spellings of every code -> (lowercase code, exponent).
+_LOOKUP: dict[str, tuple[str, int]] = {
+    spelling: (code, _exponent_of(code))
+    for code in ISO_CURRENCIES
+    for spelling in (code, code.upper())
+}
+
+
+def _lookup(currency: object, param: str) -> tuple[str, int]:
+    """The lowercase code and exponent of ``currency``, or raise if it is not ISO 4217."""
+    found = _LOOKUP.get(currency) if type(currency) is str else None
+    if found is None:
+        code = _normalize(currency, param)
+        found = (code, _exponent_of(code))
+    return found
+
+
 def currency_exponent(currency: str) -> int:
     """The number of decimals Stripe's API uses for ``currency``: 0, 2 or 3.
 
     ``isk`` and ``ugx`` are 2 (they are sent with two decimals, see the module docstring).
     Raises :class:`~checkoutkit.InvalidSessionError` for a code that is not ISO 4217.
     """
-    code = _normalize(currency, "currency")
-    if code in ZERO_DECIMAL:
-        return 0
-    if code in THREE_DECIMAL:
-        return 3
-    return 2
+    return _lookup(currency, "currency")[1]
 
 
 def minimum_charge(currency: str) -> int | None:
@@ -214,25 +238,16 @@ def to_minor_units(amount: Decimal | int | str, currency: str, *, param: str = "
     >>> to_minor_units(500, "JPY")
     500
     """
-    code = _normalize(currency, param)
-    if isinstance(amount, bool) or not isinstance(amount, (Decimal, int, str)):
-        hint = " Use Decimal or a string; floats are inexact." if isinstance(amount, float) else ""
-        raise InvalidSessionError(
-            [Problem(param, "invalid_type", f"An amount must be a Decimal, int or str.{hint}")]
-        )
-    value = _parse(amount, param)
-    exponent = currency_exponent(code)
-    _sign, digits, exp = value.as_tuple()
-    coefficient = int("".join(map(str, digits)))
-    shift = int(exp) + exponent  # a power of ten: minor = coefficient * 10**shift
-    minor: int
-    if shift >= 0:
-        minor = coefficient * 10**shift
-    else:
+    code, exponent = _lookup(currency, param)
+    if type(amount) is int or (isinstance(amount, int) and not isinstance(amount, bool)):
+        if not -_TOO_LARGE < amount < _TOO_LARGE:
+            raise _absurd(param)
+        result = int(amount) * _SCALE[exponent]
+    elif isinstance(amount, (Decimal, str)):
+        numerator, denominator = _parse(amount, param).as_integer_ratio()
         # Exact integer arithmetic: Decimal operations would round to the context's precision.
-        scale: int = 10**-shift
-        minor, remainder = divmod(coefficient, scale) if -shift <= len(digits) else (0, 1)
-        if remainder and coefficient:
+        result, remainder = divmod(numerator * _SCALE[exponent], denominator)
+        if remainder:
             if code in ZERO_DECIMAL:
                 message = f"{code} is a zero-decimal currency: {amount} has a fractional part."
                 rule = "zero_decimal_currency_amounts"
@@ -240,7 +255,11 @@ def to_minor_units(amount: Decimal | int | str, currency: str, *, param: str = "
                 message = f"{code} has {exponent} decimals; {amount} has more."
                 rule = "amount_too_precise"
             raise InvalidSessionError([Problem(param, rule, message)])
-    result = -minor if value < 0 else minor
+    else:
+        hint = " Use Decimal or a string; floats are inexact." if isinstance(amount, float) else ""
+        raise InvalidSessionError(
+            [Problem(param, "invalid_type", f"An amount must be a Decimal, int or str.{hint}")]
+        )
     if code in WHOLE_UNITS_ONLY and result % 100:
         raise InvalidSessionError(
             [
@@ -254,12 +273,22 @@ def to_minor_units(amount: Decimal | int | str, currency: str, *, param: str = "
     return result
 
 
-def _parse(amount: Decimal | int | str, param: str) -> Decimal:
+def _absurd(param: str) -> InvalidSessionError:
+    return InvalidSessionError(
+        [
+            Problem(
+                param,
+                "maximum_amount_8_digits",
+                "The amount is far larger or smaller than any amount Stripe accepts.",
+            )
+        ]
+    )
+
+
+def _parse(amount: Decimal | str, param: str) -> Decimal:
     """A finite Decimal of sane size from ``amount``, or raise InvalidSessionError."""
     value = Decimal("NaN")
-    if isinstance(amount, int):
-        value = Decimal(amount)
-    elif isinstance(amount, Decimal):
+    if isinstance(amount, Decimal):
         value = amount
     elif len(amount) <= 100:
         with contextlib.suppress(InvalidOperation):
@@ -269,15 +298,7 @@ def _parse(amount: Decimal | int | str, param: str) -> Decimal:
             [Problem(param, "invalid_type", f"{amount!r} is not a finite decimal amount.")]
         )
     if not value.is_zero() and not -40 <= value.adjusted() < _MAX_ADJUSTED:
-        raise InvalidSessionError(
-            [
-                Problem(
-                    param,
-                    "maximum_amount_8_digits",
-                    f"{amount!r} is far larger or smaller than any amount Stripe accepts.",
-                )
-            ]
-        )
+        raise _absurd(param)
     return value
 
 
@@ -291,4 +312,9 @@ def from_minor_units(minor: int, currency: str) -> Decimal:
         raise InvalidSessionError(
             [Problem("", "invalid_type", f"A minor-unit amount must be an int, not {minor!r}.")]
         )
-    return Decimal(minor).scaleb(-currency_exponent(currency))
+    exponent = _lookup(currency, "currency")[1]
+    if -_EXACT < minor < _EXACT:
+        return Decimal(minor).scaleb(-exponent)  # exact: fewer digits than the precision
+    sign, digits, _ = Decimal(int(minor)).as_tuple()
+    # Built from its digits: Decimal arithmetic would round past the context's precision.
+    return Decimal((sign, digits, -exponent))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from checkoutkit._builder import SessionBuilder
 from checkoutkit._problems import Problem
+from checkoutkit._rules import validate_session_params
 from checkoutkit.exceptions import (
     CheckoutKitError,
     ConfigurationError,
@@ -28,12 +30,14 @@ __all__ = [
     "MissingDependencyError",
     "PermanentFailure",
     "Problem",
+    "SessionBuilder",
     "SignatureVerificationError",
     "StoreError",
     "StoreUnavailableError",
     "StripeError",
     "UnknownEventTypeError",
     "WebhookPayloadError",
+    "validate_session_params",
 ]
 
 

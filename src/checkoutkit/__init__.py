@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from checkoutkit._builder import SessionBuilder
+from checkoutkit._currencies import from_minor_units, to_minor_units
 from checkoutkit._problems import Problem
 from checkoutkit._rules import validate_session_params
 from checkoutkit.exceptions import (
@@ -37,6 +38,8 @@ __all__ = [
     "StripeError",
     "UnknownEventTypeError",
     "WebhookPayloadError",
+    "from_minor_units",
+    "to_minor_units",
     "validate_session_params",
 ]
 

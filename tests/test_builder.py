@@ -648,6 +648,32 @@ def test_wrong_types_become_problems_not_exceptions() -> None:
         builder.build(now=NOW)
 
 
+def test_hostile_values_are_problems_not_exceptions() -> None:
+    """Huge numbers, endless iterators, odd names and broken time zones are all reported."""
+    import itertools
+    from datetime import tzinfo
+
+    class BrokenZone(tzinfo):
+        def utcoffset(self, dt: datetime | None) -> timedelta:
+            raise RuntimeError("no offset")
+
+    builder = (
+        hosted_payment()
+        .add_price_data(name="Tea", amount="1e999999", currency="usd", quantity=1)
+        .add_price_data(name="Tea", amount=10**5000, currency="usd", quantity=1)
+        .shipping_address_collection(itertools.repeat("US"))
+        .expires_at(datetime(2026, 1, 1, tzinfo=BrokenZone()))
+        .param(["not", "a", "name"], 1)  # type: ignore[arg-type]
+    )
+    found = codes(builder.problems(now=NOW))
+    assert ("line_items[0][price_data][unit_amount]", "maximum_amount_8_digits") in found
+    assert ("", "invalid_type") in found
+    assert any(param.startswith("shipping_address_collection") for param, _ in found)
+    assert any(param == "expires_at" for param, _ in found)
+    with pytest.raises(InvalidSessionError):
+        builder.build(now=10**400)
+
+
 def test_bad_now_is_a_problem() -> None:
     """A ``now`` that is not a time is reported as a problem."""
     builder = t_shirt(hosted_payment())

@@ -494,6 +494,20 @@ def test_an_unconvertible_amount_is_reported_once() -> None:
     }
 
 
+def test_replacing_items_drops_their_amount_problems() -> None:
+    """A bad amount stops mattering once its line item or shipping option is replaced."""
+    builder = (
+        hosted_payment()
+        .add_price_data(name="Tea", amount="1.5", currency="jpy", quantity=1)
+        .add_shipping_rate_data(display_name="Post", amount="1.234", currency="usd")
+    )
+    assert len(builder.problems(now=NOW)) == 2
+    fixed = builder.line_items([{"price": "price_1", "quantity": 1}]).param(
+        "shipping_options", [{"shipping_rate": "shr_1"}]
+    )
+    assert fixed.problems(now=NOW) == ()
+
+
 def test_amount_and_unit_amount_together_is_a_problem() -> None:
     """Giving both major and minor units for one price is reported, not silently resolved."""
     builder = hosted_payment().add_price_data(

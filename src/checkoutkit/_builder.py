@@ -274,16 +274,22 @@ class SessionBuilder:
         current = self._state[0].get(key)
         return self._with(key, [*current, value] if type(current) is list else [value])
 
+    def _pending_without(self, key: str) -> tuple[Problem, ...]:
+        """The pending problems, less those about the list ``key`` (which is being replaced)."""
+        prefix = key + "["
+        return tuple(p for p in self._state[3] if not p.param.startswith(prefix))
+
     def _with_line_items(self, value: object) -> SessionBuilder:
         fields = self._without("line_items")
+        pending = self._pending_without("line_items")
         if value is None:
-            return self._derive(fields, None)
+            return self._derive(fields, None, pending=pending)
         copied = _copy(value)
         if type(copied) is list:
-            return self._derive(fields, tuple((item, _copy) for item in copied))
+            return self._derive(fields, tuple((item, _copy) for item in copied), pending=pending)
         # Not a list: kept as given for validation to report.
         fields["line_items"] = copied
-        return self._derive(fields, None)
+        return self._derive(fields, None, pending=pending)
 
     def _add_item(
         self, item: dict[str, Any], copier: Any = _copy, pending: tuple[Problem, ...] = ()
@@ -995,7 +1001,10 @@ class SessionBuilder:
                 "", "invalid_type", f"Parameter names are strings, not {type(name).__name__}."
             )
             return self._derive(self._state[0], pending=(*self._state[3], problem))
-        return self._with(name, _copy(value))
+        builder = self._with(name, _copy(value))
+        if self._state[3]:  # problems about a list that is now replaced no longer apply
+            builder = builder._derive(builder._state[0], pending=self._pending_without(name))
+        return builder
 
     def extra(self, **params: Any) -> SessionBuilder:
         """Set several top-level parameters at once, like :meth:`param`."""

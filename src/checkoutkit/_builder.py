@@ -996,9 +996,10 @@ class SessionBuilder:
         ``value=None`` removes the parameter. Names Stripe does not know are reported by
         :meth:`build`.
         """
-        if not isinstance(name, str):
+        given: object = name  # typed as str, but any value may arrive at run time
+        if not isinstance(given, str):
             problem = Problem(
-                "", "invalid_type", f"Parameter names are strings, not {type(name).__name__}."
+                "", "invalid_type", f"Parameter names are strings, not {type(given).__name__}."
             )
             return self._derive(self._state[0], pending=(*self._state[3], problem))
         builder = self._with(name, _copy(value))

@@ -11,6 +11,9 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+import checkoutkit
+from checkoutkit import Problem, validate_session_params
 from strategies import (
     NOW,
     item,
@@ -20,9 +23,6 @@ from strategies import (
     setup,
     valid_sessions,
 )
-
-import checkoutkit
-from checkoutkit import Problem, validate_session_params
 
 UNREADABLE = "could not be read"
 
@@ -187,6 +187,27 @@ def test_huge_lists_are_reported_once() -> None:
     assert len(problems) < 10
 
 
+def test_enormous_numbers_are_reported_not_printed() -> None:
+    """Integers too long to print become problems with short messages, never exceptions."""
+    huge = 10**5000
+    line = item(amount=huge, quantity=-huge, currency="isk", adjustable_quantity={"enabled": True})
+    decimal_line = item()
+    del decimal_line["price_data"]["unit_amount"]
+    decimal_line["price_data"]["unit_amount_decimal"] = huge
+    params = payment(
+        line_items=[line, decimal_line],
+        expires_at=huge,
+        metadata={"n": huge},
+        subscription_data={"trial_end": -huge, "application_fee_percent": huge},
+    )
+    problems = validate_session_params(params, now=NOW)
+    assert problems
+    assert all(UNREADABLE not in p.message and len(p.message) < 300 for p in problems)
+    assert ("line_items[0][price_data][unit_amount]", "maximum_amount_8_digits") in {
+        (p.param, p.code) for p in problems
+    }
+
+
 def test_self_referencing_params_do_not_recurse_forever() -> None:
     """A dict that contains itself yields problems, not a RecursionError."""
     params: dict[str, Any] = payment()
@@ -279,7 +300,9 @@ def test_valid_sessions_have_no_problems(params: dict[str, Any]) -> None:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(valid_sessions, st.data())
-def test_corrupting_a_valid_session_never_raises(params: dict[str, Any], data: st.DataObject) -> None:
+def test_corrupting_a_valid_session_never_raises(
+    params: dict[str, Any], data: st.DataObject
+) -> None:
     """Replacing any one value of a valid session with garbage never raises."""
     paths: list[tuple[Any, Any]] = []
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
+from checkoutkit import validate_session_params
 from strategies import (
     NOW,
     embedded,
@@ -15,8 +17,6 @@ from strategies import (
     subscription,
     without,
 )
-
-from checkoutkit import validate_session_params
 
 
 def _problems(params: object) -> list[tuple[str, str]]:
@@ -292,8 +292,14 @@ CASES: list[tuple[str, dict[str, Any], object, str]] = [
     # 7. price_data
     (
         "price_data_product_xor_product_data",
-        payment(line_items=[{"price_data": {"currency": "usd", "product": "prod_1",
-                                            "unit_amount": 100}, "quantity": 1}]),
+        payment(
+            line_items=[
+                {
+                    "price_data": {"currency": "usd", "product": "prod_1", "unit_amount": 100},
+                    "quantity": 1,
+                }
+            ]
+        ),
         payment(line_items=[_item_with(product="prod_1")]),
         "line_items[0][price_data]",
     ),
@@ -311,8 +317,18 @@ CASES: list[tuple[str, dict[str, Any], object, str]] = [
     ),
     (
         "unit_amount_xor_unit_amount_decimal",
-        payment(line_items=[{"price_data": {"currency": "usd", "product": "prod_1",
-                                            "unit_amount_decimal": "1999.5"}, "quantity": 1}]),
+        payment(
+            line_items=[
+                {
+                    "price_data": {
+                        "currency": "usd",
+                        "product": "prod_1",
+                        "unit_amount_decimal": "1999.5",
+                    },
+                    "quantity": 1,
+                }
+            ]
+        ),
         payment(line_items=[_item_with(unit_amount_decimal="1999.5")]),
         "line_items[0][price_data]",
     ),
@@ -338,8 +354,12 @@ CASES: list[tuple[str, dict[str, Any], object, str]] = [
     ),
     (
         "recurring_interval_max_3_years",
-        subscription(line_items=[_item_with(recurring={"interval": "month", "interval_count": 36})]),
-        subscription(line_items=[_item_with(recurring={"interval": "month", "interval_count": 37})]),
+        subscription(
+            line_items=[_item_with(recurring={"interval": "month", "interval_count": 36})]
+        ),
+        subscription(
+            line_items=[_item_with(recurring={"interval": "month", "interval_count": 37})]
+        ),
         "line_items[0][price_data][recurring][interval_count]",
     ),
     (
@@ -609,6 +629,16 @@ CASES: list[tuple[str, dict[str, Any], object, str]] = [
         "payment_intent_data[description]",
     ),
     (
+        "value_out_of_range",
+        payment(
+            shipping_options=[_rate(delivery_estimate={"minimum": {"unit": "day", "value": 1}})]
+        ),
+        payment(
+            shipping_options=[_rate(delivery_estimate={"minimum": {"unit": "day", "value": 0}})]
+        ),
+        "shipping_options[0][shipping_rate_data][delivery_estimate][minimum][value]",
+    ),
+    (
         "too_many_items",
         payment(),
         payment(line_items=[{"price": "price_1", "quantity": 1}] * 1001),
@@ -632,7 +662,5 @@ def test_every_rule_id_of_the_docs_has_a_case() -> None:
 
     text = (Path(__file__).parent.parent / "docs" / "rules.md").read_text()
     section = text.split("## Rules checked offline", 1)[1].split("\n## ", 1)[0]
-    documented = {
-        line.split("`")[1] for line in section.splitlines() if line.startswith("| `")
-    }
+    documented = {line.split("`")[1] for line in section.splitlines() if line.startswith("| `")}
     assert documented == {case[0] for case in CASES}

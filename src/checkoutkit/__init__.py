@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from checkoutkit._builder import SessionBuilder
 from checkoutkit._currencies import from_minor_units, to_minor_units
 from checkoutkit._problems import Problem
 from checkoutkit._rules import validate_session_params
@@ -30,6 +31,7 @@ __all__ = [
     "MissingDependencyError",
     "PermanentFailure",
     "Problem",
+    "SessionBuilder",
     "SignatureVerificationError",
     "StoreError",
     "StoreUnavailableError",

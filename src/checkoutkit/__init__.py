@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from checkoutkit._memory_store import MemoryStore
 from checkoutkit._problems import Problem
+from checkoutkit._store import (
+    AsyncEventStore,
+    Claim,
+    ClaimOutcome,
+    EventRecord,
+    EventStatus,
+    EventStore,
+)
 from checkoutkit.exceptions import (
     CheckoutKitError,
     ConfigurationError,
@@ -21,10 +30,17 @@ from checkoutkit.exceptions import (
 )
 
 __all__ = [
+    "AsyncEventStore",
     "CheckoutKitError",
+    "Claim",
+    "ClaimOutcome",
     "ConfigurationError",
+    "EventRecord",
+    "EventStatus",
+    "EventStore",
     "FulfilmentError",
     "InvalidSessionError",
+    "MemoryStore",
     "MissingDependencyError",
     "PermanentFailure",
     "Problem",

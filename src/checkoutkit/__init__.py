@@ -6,6 +6,7 @@ from typing import Any
 
 from checkoutkit._memory_store import MemoryStore
 from checkoutkit._problems import Problem
+from checkoutkit._sqlite_store import SqliteStore
 from checkoutkit._store import (
     AsyncEventStore,
     Claim,
@@ -45,6 +46,7 @@ __all__ = [
     "PermanentFailure",
     "Problem",
     "SignatureVerificationError",
+    "SqliteStore",
     "StoreError",
     "StoreUnavailableError",
     "StripeError",

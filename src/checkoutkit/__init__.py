@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from checkoutkit._problems import Problem
+from checkoutkit._signature import SignatureVerifier, VerifiedSignature, verify_signature
 from checkoutkit.exceptions import (
     CheckoutKitError,
     ConfigurationError,
@@ -29,11 +30,14 @@ __all__ = [
     "PermanentFailure",
     "Problem",
     "SignatureVerificationError",
+    "SignatureVerifier",
     "StoreError",
     "StoreUnavailableError",
     "StripeError",
     "UnknownEventTypeError",
+    "VerifiedSignature",
     "WebhookPayloadError",
+    "verify_signature",
 ]
 
 

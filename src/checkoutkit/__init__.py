@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from checkoutkit._events import CheckoutSession, Event
 from checkoutkit._memory_store import MemoryStore
 from checkoutkit._problems import Problem
+from checkoutkit._router import WebhookResponse, WebhookRouter
+from checkoutkit._signature import SignatureVerifier, VerifiedSignature, verify_signature
 from checkoutkit._sqlite_store import SqliteStore
 from checkoutkit._store import (
     AsyncEventStore,
@@ -33,9 +36,11 @@ from checkoutkit.exceptions import (
 __all__ = [
     "AsyncEventStore",
     "CheckoutKitError",
+    "CheckoutSession",
     "Claim",
     "ClaimOutcome",
     "ConfigurationError",
+    "Event",
     "EventRecord",
     "EventStatus",
     "EventStore",
@@ -46,12 +51,17 @@ __all__ = [
     "PermanentFailure",
     "Problem",
     "SignatureVerificationError",
+    "SignatureVerifier",
     "SqliteStore",
     "StoreError",
     "StoreUnavailableError",
     "StripeError",
     "UnknownEventTypeError",
+    "VerifiedSignature",
     "WebhookPayloadError",
+    "WebhookResponse",
+    "WebhookRouter",
+    "verify_signature",
 ]
 
 

@@ -110,7 +110,9 @@ def run() -> list[tuple[str, str]]:
     floor_s = min(floor_s, _best(floor))
     rows.append(("webhooks: floor (hmac + compare_digest + json.loads), 3.4 KB", _us(floor_s)))
     rows.append(("webhooks: router.handle + MemoryStore (json)", _us(router_json)))
-    rows.append(("webhooks: router.handle (json) / floor [target <= 1.3x]", _x(router_json, floor_s)))
+    rows.append(
+        ("webhooks: router.handle (json) / floor [target <= 1.3x]", _x(router_json, floor_s))
+    )
     try:
         import orjson
     except ImportError:
@@ -119,7 +121,10 @@ def run() -> list[tuple[str, str]]:
         router_orjson = _best(router(orjson.loads))
         rows.append(("webhooks: router.handle + MemoryStore (orjson)", _us(router_orjson)))
         rows.append(
-            ("webhooks: router.handle (orjson) / floor [target <= 0.75x]", _x(router_orjson, floor_s))
+            (
+                "webhooks: router.handle (orjson) / floor [target <= 0.75x]",
+                _x(router_orjson, floor_s),
+            )
         )
     stripe_s = _best(stripe_construct)
     rows.append(("webhooks: stripe.Webhook.construct_event", _us(stripe_s)))

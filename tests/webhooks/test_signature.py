@@ -78,16 +78,19 @@ def test_flipping_any_signature_character_fails(data: st.DataObject) -> None:
 @given(payload=strategies.payloads, header=strategies.signature_headers)
 def test_random_headers_raise_only_our_error(payload: bytes, header: str) -> None:
     """Arbitrary header values either verify or raise SignatureVerificationError with a reason."""
+    reasons = {
+        "missing_header",
+        "malformed_header",
+        "no_v1_signature",
+        "timestamp_outside_tolerance",
+        "no_match",
+    }
+    reason = "verified"
     try:
         verify_signature(payload, header, TEST_SECRET, now=NOW)
     except SignatureVerificationError as error:
-        assert error.reason in {
-            "missing_header",
-            "malformed_header",
-            "no_v1_signature",
-            "timestamp_outside_tolerance",
-            "no_match",
-        }
+        reason = error.reason
+    assert reason in reasons | {"verified"}
 
 
 @settings(max_examples=100)
@@ -111,7 +114,7 @@ def test_stripe_headers_verify_with_ours(payload: str, secret: str) -> None:
     payload=strategies.payloads, secret=st.text(min_size=1, max_size=200), t=strategies.timestamps
 )
 def test_compute_signature_is_hmac_sha256(payload: bytes, secret: str, t: int) -> None:
-    """``compute_signature`` equals hmac's HMAC-SHA256 of ``b"<t>." + payload``, even for long keys."""
+    """``compute_signature`` is HMAC-SHA256 of ``b"<t>." + payload``, even for long keys."""
     expected = hmac.new(secret.encode(), b"%d." % t + payload, hashlib.sha256).hexdigest()
     assert compute_signature(payload, secret, t) == expected
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Callable
+from importlib.metadata import entry_points
+from pathlib import Path
 
+import checkoutkit
 from checkoutkit import Event, EventStatus, MemoryStore, WebhookRouter, verify_signature
 from checkoutkit import testing as ck_testing
 
@@ -52,3 +56,27 @@ def test_importing_testing_does_not_import_pytest() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.split()
     assert out == ["False"]
+
+
+def test_the_documented_pytest_example_passes(tmp_path: Path) -> None:
+    """The example test on the webhooks docs page passes under pytest with the plugin."""
+    example = Path(__file__).resolve().parents[2] / "docs" / "examples" / "test_webhooks_example.py"
+    target = tmp_path / "test_example.py"
+    target.write_bytes(example.read_bytes())
+    installed = any(ep.value == "checkoutkit.testing" for ep in entry_points(group="pytest11"))
+    plugin = [] if installed else ["-p", "checkoutkit.testing"]
+    package_root = str(Path(checkoutkit.__file__).resolve().parents[1])
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([package_root, os.environ.get("PYTHONPATH", "")]),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *plugin, str(target)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout

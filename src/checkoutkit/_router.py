@@ -460,6 +460,19 @@ def _run(awaitable: Awaitable[Any]) -> Any:
     """Run an async handler (or store call) to completion from sync code."""
     import asyncio
 
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:
+        close = getattr(awaitable, "close", None)
+        if close is not None:
+            close()
+        raise ConfigurationError(
+            "an async handler or store cannot run from the sync handle() inside a running "
+            "event loop; use 'await router.handle_async(body, headers)'"
+        )
+
     async def wait() -> Any:
         return await awaitable
 

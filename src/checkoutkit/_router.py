@@ -127,7 +127,11 @@ class WebhookRouter:
             raise ConfigurationError("max_body_bytes must be an int")
         if max_body_bytes <= 0:
             raise ConfigurationError(f"max_body_bytes must be positive, not {max_body_bytes}")
-        if isinstance(lease, bool) or not isinstance(lease, (int, float)) or not lease > 0:
+        if (
+            isinstance(lease, bool)
+            or not isinstance(lease, (int, float))
+            or not 0 < lease < float("inf")
+        ):
             raise ConfigurationError(f"lease must be a positive number of seconds, not {lease!r}")
         if store is not None and not callable(getattr(store, "claim", None)):
             raise ConfigurationError(
@@ -193,11 +197,11 @@ class WebhookRouter:
     def _registrations_for(self, event_type: str) -> tuple[_Registration, ...]:
         found = self._dispatch.get(event_type)
         if found is None:
-            found = tuple(
-                r
-                for r in self._registrations
-                if r.pattern == event_type or fnmatch.fnmatchcase(event_type, r.pattern)
-            )
+            matching: dict[int, _Registration] = {}  # a handler runs once, however many match
+            for r in self._registrations:
+                if r.pattern == event_type or fnmatch.fnmatchcase(event_type, r.pattern):
+                    matching.setdefault(id(r.handler), r)
+            found = tuple(matching.values())
             if not found and self._fallback is not None:
                 found = (self._fallback,)
             self._dispatch[event_type] = found

@@ -90,11 +90,13 @@ HANDLER_FAILED = _response(500, '{"error":"handler failed"}')
 STORE_FAILED = _response(503, '{"error":"event store unavailable"}', **{"retry-after": "30"})
 
 
-@attrs.frozen
 class _Registration:
-    pattern: str
-    handler: Handler
-    is_async: bool
+    __slots__ = ("handler", "is_async", "pattern")
+
+    def __init__(self, pattern: str, handler: Handler, is_async: bool) -> None:
+        self.pattern = pattern
+        self.handler = handler
+        self.is_async = is_async
 
 
 class WebhookRouter:
@@ -371,11 +373,15 @@ class WebhookRouter:
         return None
 
 
-@attrs.frozen
 class _Failure:
-    response: WebhookResponse
-    error: str
-    permanent: bool
+    """How the handlers failed: the answer, the error recorded in the store, whether permanent."""
+
+    __slots__ = ("error", "permanent", "response")
+
+    def __init__(self, response: WebhookResponse, error: str, *, permanent: bool) -> None:
+        self.response = response
+        self.error = error
+        self.permanent = permanent
 
 
 def _failure(event: Event, error: Exception) -> _Failure:

@@ -242,28 +242,26 @@ def _as_bytes(payload: object) -> bytes:
     raise TypeError(f"payload must be the raw request body as bytes, not {type(payload).__name__}")
 
 
-def _parse(header: str) -> tuple[int, list[str]]:
+def _parse(header: str) -> tuple[int, Sequence[str]]:
     """Split the header into its timestamp and ``v1`` signatures (other schemes are ignored)."""
     if not isinstance(header, str):
         raise SignatureVerificationError(
             "malformed_header", f"the Stripe-Signature header must be a str, not {type(header)}"
         )
-    items = header.split(",")
-    if len(items) == 2:  # Stripe's usual "t=…,v1=…": no loop needed
-        first, second = items
-        if first[:2] == "t=" and second[:3] == "v1=":
-            digits = first[2:]
-            signature = second[3:]
-            if (
-                digits.isdigit()
-                and digits.isascii()
-                and signature.isascii()
-                and len(digits) <= _MAX_TIMESTAMP_DIGITS
-            ):
-                return int(digits), [signature]
+    # Stripe's usual "t=<digits>,v1=<hex>" needs no loop.
+    first, v1, signature = header.partition(",v1=")
+    if v1 and first[:2] == "t=" and "," not in signature:
+        digits = first[2:]
+        if (
+            digits.isdigit()
+            and digits.isascii()
+            and signature.isascii()
+            and len(digits) <= _MAX_TIMESTAMP_DIGITS
+        ):
+            return int(digits), (signature,)
     stamp: str | None = None
     signatures: list[str] = []
-    for item in items:
+    for item in header.split(","):
         key, _, value = item.strip().partition("=")
         if key == "v1":
             # compare_digest refuses non-ASCII str; such a value can never match anyway.

@@ -166,3 +166,14 @@ def test_factory_fields_override_the_defaults() -> None:
     )
     assert event.session is not None
     assert (event.session.payment_status, event.session.mode) == ("unpaid", "subscription")
+
+
+def test_from_dict_builds_the_same_frozen_value_as_the_constructor() -> None:
+    """``from_dict`` equals ``Event(...)`` field for field, and the result is immutable."""
+    data = _sample()
+    event = Event.from_dict(data)
+    built = Event(data["id"], data["type"], data["data"]["object"], data)
+    assert event == built
+    assert (event.data_object, event.raw) == (built.data_object, built.raw)
+    with pytest.raises(AttributeError):
+        event.id = "evt_other"  # type: ignore[misc]

@@ -157,10 +157,28 @@ class Event:
             raise TypeError("not a Stripe event: id, type or data.object is missing") from None
         if type(event_id) is not str or type(event_type) is not str or type(obj) is not dict:
             raise TypeError("not a Stripe event: id and type must be strings, data.object a map")
-        return cls(event_id, event_type, obj, data)
+        if not event_id or not event_type:
+            raise TypeError("not a Stripe event: id and type must not be empty")
+        if cls is not Event:
+            return cls(event_id, event_type, obj, data)
+        # What attrs' __init__ does (there are no validators or converters), minus the overhead
+        # of its frozen setattr: this runs once per webhook request.
+        event = _new(Event)
+        _set_id(event, event_id)
+        _set_type(event, event_type)
+        _set_data_object(event, obj)
+        _set_raw(event, data)
+        return event
 
     def __repr__(self) -> str:
         return f"Event(id={self.id!r}, type={self.type!r}, api_version={self.api_version!r})"
+
+
+_new = object.__new__
+_set_id = Event.__dict__["id"].__set__
+_set_type = Event.__dict__["type"].__set__
+_set_data_object = Event.__dict__["data_object"].__set__
+_set_raw = Event.__dict__["raw"].__set__
 
 
 @cache

@@ -6,8 +6,21 @@ from typing import Any
 
 from checkoutkit._builder import SessionBuilder
 from checkoutkit._currencies import from_minor_units, to_minor_units
+from checkoutkit._events import CheckoutSession, Event
+from checkoutkit._memory_store import MemoryStore
 from checkoutkit._problems import Problem
+from checkoutkit._router import WebhookResponse, WebhookRouter
 from checkoutkit._rules import validate_session_params
+from checkoutkit._signature import SignatureVerifier, VerifiedSignature, verify_signature
+from checkoutkit._sqlite_store import SqliteStore
+from checkoutkit._store import (
+    AsyncEventStore,
+    Claim,
+    ClaimOutcome,
+    EventRecord,
+    EventStatus,
+    EventStore,
+)
 from checkoutkit.exceptions import (
     CheckoutKitError,
     ConfigurationError,
@@ -24,23 +37,38 @@ from checkoutkit.exceptions import (
 )
 
 __all__ = [
+    "AsyncEventStore",
     "CheckoutKitError",
+    "CheckoutSession",
+    "Claim",
+    "ClaimOutcome",
     "ConfigurationError",
+    "Event",
+    "EventRecord",
+    "EventStatus",
+    "EventStore",
     "FulfilmentError",
     "InvalidSessionError",
+    "MemoryStore",
     "MissingDependencyError",
     "PermanentFailure",
     "Problem",
     "SessionBuilder",
     "SignatureVerificationError",
+    "SignatureVerifier",
+    "SqliteStore",
     "StoreError",
     "StoreUnavailableError",
     "StripeError",
     "UnknownEventTypeError",
+    "VerifiedSignature",
     "WebhookPayloadError",
+    "WebhookResponse",
+    "WebhookRouter",
     "from_minor_units",
     "to_minor_units",
     "validate_session_params",
+    "verify_signature",
 ]
 
 

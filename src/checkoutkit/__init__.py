@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from checkoutkit._currencies import from_minor_units, to_minor_units
 from checkoutkit._memory_store import MemoryStore
 from checkoutkit._problems import Problem
+from checkoutkit._rules import validate_session_params
 from checkoutkit._signature import SignatureVerifier, VerifiedSignature, verify_signature
 from checkoutkit._sqlite_store import SqliteStore
 from checkoutkit._store import (
@@ -55,6 +57,9 @@ __all__ = [
     "UnknownEventTypeError",
     "VerifiedSignature",
     "WebhookPayloadError",
+    "from_minor_units",
+    "to_minor_units",
+    "validate_session_params",
     "verify_signature",
 ]
 

@@ -47,7 +47,7 @@ def test_page_shows_items_total_email_and_cancel_link(
     assert 'value="jenny@example.com"' in html
     assert 'href="https://shop.example/cart"' in html
     assert "<script" not in html
-    assert 'name="save"' not in html and "name=save" not in html
+    assert "name=save" not in html
 
 
 def test_page_escapes_product_names(web: httpx.Client, client: stripe.StripeClient) -> None:
@@ -97,7 +97,8 @@ def test_3155_goes_through_the_authentication_page(
     assert response.status_code == 303
     auth_url = box.url + response.headers["location"]
     page = web.get(auth_url)
-    assert "Complete" in page.text and "Fail" in page.text
+    assert "Complete" in page.text
+    assert "Fail" in page.text
     failed = web.post(auth_url, data={"result": "fail"})
     assert "unable to authenticate" in failed.text
     assert client.v1.checkout.sessions.retrieve(session.id).status == "open"
@@ -109,7 +110,7 @@ def test_3155_goes_through_the_authentication_page(
 
 
 @pytest.mark.parametrize(
-    ("number", "extra", "message"),
+    "case",
     [
         ("4000000000009995", {}, "insufficient funds"),
         ("4000000000000002", {}, "Your card was declined."),
@@ -124,11 +125,10 @@ def test_errors_are_shown_and_the_session_stays_open(
     web: httpx.Client,
     client: stripe.StripeClient,
     session_params: dict[str, Any],
-    number: str,
-    extra: dict[str, str],
-    message: str,
+    case: tuple[str, dict[str, str], str],
 ) -> None:
     """Declines and bad details show the error on the page; the session stays open."""
+    number, extra, message = case
     session = client.v1.checkout.sessions.create(params=session_params)
     response = web.post(session.url, data=_card(number, **extra))
     assert response.status_code == 402

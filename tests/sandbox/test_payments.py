@@ -37,7 +37,7 @@ def test_succeeding_cards_complete_the_session(
 
 
 @pytest.mark.parametrize(
-    ("card", "code", "decline_code"),
+    "case",
     [
         ("4000000000009995", "card_declined", "insufficient_funds"),
         ("4000000000000002", "card_declined", "generic_decline"),
@@ -49,11 +49,10 @@ def test_declines_leave_the_session_open(
     box: Sandbox,
     client: stripe.StripeClient,
     session_params: dict[str, Any],
-    card: str,
-    code: str,
-    decline_code: str | None,
+    case: tuple[str, str, str | None],
 ) -> None:
     """Each decline test card reports its code and leaves the session open and payable."""
+    card, code, decline_code = case
     session = client.v1.checkout.sessions.create(params=session_params)
     result = _pay(box, session.id, card=card)
     assert result["status"] == "failed"

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from checkoutkit._currencies import from_minor_units, to_minor_units
+from checkoutkit._events import CheckoutSession, Event
 from checkoutkit._memory_store import MemoryStore
 from checkoutkit._problems import Problem
+from checkoutkit._router import WebhookResponse, WebhookRouter
 from checkoutkit._rules import validate_session_params
 from checkoutkit._signature import SignatureVerifier, VerifiedSignature, verify_signature
 from checkoutkit._sqlite_store import SqliteStore
@@ -36,9 +38,11 @@ from checkoutkit.exceptions import (
 __all__ = [
     "AsyncEventStore",
     "CheckoutKitError",
+    "CheckoutSession",
     "Claim",
     "ClaimOutcome",
     "ConfigurationError",
+    "Event",
     "EventRecord",
     "EventStatus",
     "EventStore",
@@ -57,6 +61,8 @@ __all__ = [
     "UnknownEventTypeError",
     "VerifiedSignature",
     "WebhookPayloadError",
+    "WebhookResponse",
+    "WebhookRouter",
     "from_minor_units",
     "to_minor_units",
     "validate_session_params",

@@ -265,7 +265,7 @@ def test_missing_api_key_is_401(box: Sandbox) -> None:
 
 def test_live_key_is_refused_clearly(box: Sandbox) -> None:
     """A ``sk_live_`` key raises AuthenticationError saying only test keys are accepted."""
-    live = stripe.StripeClient("sk_live_abc", base_addresses={"api": box.url})
+    live = box.client("sk_live_abc")
     with pytest.raises(stripe.AuthenticationError) as info:
         live.v1.checkout.sessions.list()
     assert "test mode keys" in str(info.value)
@@ -274,7 +274,7 @@ def test_live_key_is_refused_clearly(box: Sandbox) -> None:
 
 def test_malformed_key_is_refused_without_echoing_it(box: Sandbox) -> None:
     """A key that is not a test key is refused, and the message masks it."""
-    bad = stripe.StripeClient("pk_test_0123456789abcdef", base_addresses={"api": box.url})
+    bad = box.client("pk_test_0123456789abcdef")
     with pytest.raises(stripe.AuthenticationError) as info:
         bad.v1.customers.list()
     assert "0123456789abcdef" not in str(info.value)

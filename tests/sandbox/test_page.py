@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -14,9 +15,10 @@ _FUTURE = "12 / 40"
 
 
 @pytest.fixture
-def web() -> httpx.Client:
+def web() -> Iterator[httpx.Client]:
     """A browser-like HTTP client that does not follow redirects by itself."""
-    return httpx.Client(follow_redirects=False)
+    with httpx.Client(follow_redirects=False) as client:
+        yield client
 
 
 def _card(number: str, **extra: str) -> dict[str, str]:

@@ -1,8 +1,9 @@
 """The sandbox's HTTP surface: Stripe's ``/v1`` API, the hosted page and ``/_sandbox`` controls.
 
-A WSGI application on werkzeug: werkzeug is small, typed, well kept, parses forms and routes
-without pulling in an async stack, and its threaded server keeps HTTP/1.1 connections alive,
-which the stripe SDK's ``requests`` session reuses.
+A WSGI application on werkzeug: werkzeug is small, typed and well kept, and parses forms and
+routes without pulling in an async stack (the sandbox is driven from synchronous tests, and the
+stripe SDK's default client is synchronous too). It is served by :mod:`._http`, a threaded
+HTTP/1.1 server that keeps connections alive for the SDK's ``requests`` session.
 """
 
 from __future__ import annotations

@@ -378,3 +378,16 @@ def test_missing_mode_is_rejected(client: stripe.StripeClient, price: stripe.Pri
             }
         )
     assert info.value.param == "mode"
+
+
+def test_session_list_filters_by_customer_email(
+    box: Sandbox, client: stripe.StripeClient, session_params: dict[str, Any]
+) -> None:
+    """``customer_details[email]`` lists the sessions paid with that email."""
+    paid = client.v1.checkout.sessions.create(params=session_params)
+    client.v1.checkout.sessions.create(params=session_params)
+    box.pay(paid.id, card="4242424242424242", email="find@example.com")
+    found = client.v1.checkout.sessions.list(
+        params={"customer_details": {"email": "find@example.com"}}
+    )
+    assert [s.id for s in found.data] == [paid.id]

@@ -255,7 +255,11 @@ class App:
             ],
         )
 
+        email = (p.get("customer_details") or {}).get("email")
+
         def keep(o: dict[str, Any]) -> bool:
+            if email is not None and (o.get("customer_details") or {}).get("email") != email:
+                return False
             return all(
                 o.get(k) == p[k]
                 for k in ("status", "customer", "payment_intent", "subscription")

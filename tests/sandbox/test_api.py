@@ -391,3 +391,12 @@ def test_session_list_filters_by_customer_email(
         params={"customer_details": {"email": "find@example.com"}}
     )
     assert [s.id for s in found.data] == [paid.id]
+
+
+def test_unknown_currency_is_rejected(client: stripe.StripeClient) -> None:
+    """A price in a currency Stripe does not support names ``currency``."""
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.v1.prices.create(
+            params={"currency": "xyz", "unit_amount": 100, "product_data": {"name": "x"}}
+        )
+    assert info.value.param == "currency"

@@ -91,7 +91,10 @@ class Call:
     def expand(self) -> list[str]:
         """The ``expand[]`` parameter as a list of paths."""
         value = self.params.get("expand", [])
-        return [value] if isinstance(value, str) else list(value)
+        paths = [value] if isinstance(value, str) else value
+        if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+            raise invalid("Invalid array", param="expand", code="parameter_invalid")
+        return paths
 
 
 class App:

@@ -136,7 +136,8 @@ class App:
             if request.method == "POST":
                 pairs = [*pairs, *request.form.items(multi=True)]
             pairs = list(pairs)
-            params = coerce(parse_pairs(pairs))
+            # The page reads its own form fields; everything else takes Stripe's encoding.
+            params = {} if page else coerce(parse_pairs(pairs))
             call = Call(request, args, params)
             handler: Handler = getattr(self, str(endpoint))
             if api and request.method == "POST" and call.idempotency_key:

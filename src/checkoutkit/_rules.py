@@ -25,7 +25,13 @@ from typing import Any
 
 from checkoutkit import _currencies as cur
 from checkoutkit._problems import Problem
-from checkoutkit._schema import REQUEST_OPTION_KEYS, Kind, Spec, session_create_spec
+from checkoutkit._schema import (
+    PLAIN_LINE_ITEM_KEYS,
+    REQUEST_OPTION_KEYS,
+    Kind,
+    Spec,
+    session_create_spec,
+)
 from checkoutkit.exceptions import ConfigurationError
 
 __all__ = ["EXPIRES_AT_MARGIN", "MAX_CONTAINER", "validate_session_params"]
@@ -50,11 +56,12 @@ _REDIRECT_PMS = frozenset(
     affirm afterpay_clearpay alipay alma amazon_pay bancontact billie eps fpx giropay grabpay
     ideal kakao_pay klarna kr_card mobilepay naver_pay p24 payco paypal revolut_pay samsung_pay
     satispay scalapay sofort twint zip
-    """.split()  # noqa: SIM905 - a word list reads better than 150 quoted strings
+    """.split()  # noqa: SIM905 - a word list reads better than quoted strings
 )
 
-#: The longest ``interval_count`` per interval: three years.
-_MAX_INTERVAL_COUNT = {"day": 1095, "week": 156, "month": 36, "year": 3}
+#: The longest ``interval_count`` per interval: three years. Stripe documents weeks, months and
+#: years; a limit in days (about 1095) would only be inferred, so days are not checked.
+_MAX_INTERVAL_COUNT = {"week": 156, "month": 36, "year": 3}
 
 _ISO = cur.ISO_CURRENCIES
 _WHOLE_UNITS = cur.WHOLE_UNITS_ONLY
@@ -92,17 +99,39 @@ def _param(loc: Loc) -> str:
 
 
 def _describe(value: object) -> str:
-    text = repr(value)
+    """A short description of a value from the input, for a message."""
+    if isinstance(value, (dict, list, tuple, set, frozenset)):
+        return f"of {len(value)} entries"
+    if isinstance(value, str) and len(value) > 60:
+        return repr(value[:57]) + "..."
+    try:
+        text = repr(value)
+    except ValueError:  # an int too long to print (sys.set_int_max_str_digits)
+        return "(a very large number)"
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _empty_str(value: object) -> bool:
+    """Whether ``value`` is ``""`` (Stripe's "unset" for some parameters)."""
+    return isinstance(value, str) and not value
+
+
+def _num(value: object) -> str:
+    """A number from the input for a message; very large ones are not printed in full."""
+    if isinstance(value, (int, Decimal)) and not -(10**30) < value < 10**30:
+        return "a number of more than 30 digits"
+    return str(value)
 
 
 class _Out:
     """Collects problems; ``add`` takes a location or an already rendered param."""
 
-    __slots__ = ("problems",)
+    __slots__ = ("plain_line_items", "problems")
 
     def __init__(self) -> None:
         self.problems: list[Problem] = []
+        #: Set by the shape pass: every line item has the common shape and is well typed.
+        self.plain_line_items = False
 
     def add(self, where: Loc | str, code: str, message: str) -> None:
         param = where if isinstance(where, str) else _param(where)
@@ -130,7 +159,7 @@ def _check(spec: Spec, value: object, loc: Loc, out: _Out) -> None:
     if kind == Kind.OBJECT:
         if isinstance(value, dict):
             _check_object(spec, value, loc, out)
-        elif not (spec.empty_ok and value == "" and isinstance(value, str)):
+        elif not (spec.empty_ok and _empty_str(value)):
             _type_problem(spec, value, loc, out)
         return
     if kind == Kind.STR:
@@ -149,12 +178,15 @@ def _check(spec: Spec, value: object, loc: Loc, out: _Out) -> None:
             return
         text = value if type(value) is str else str.__str__(value)
         if text not in spec.enum and not (spec.empty_ok and text == ""):
-            allowed = ", ".join(sorted(spec.enum))
-            out.add(loc, spec.enum_code, f"{_describe(text)} is not one of: {allowed}.")
+            if len(spec.enum) <= 25:
+                allowed = "one of: " + ", ".join(sorted(spec.enum))
+            else:
+                allowed = f"one of the {len(spec.enum)} values the API accepts"
+            out.add(loc, spec.enum_code, f"{_describe(text)} is not {allowed}.")
         return
     if kind == Kind.INT:
         if isinstance(value, bool) or not isinstance(value, int):
-            if not (spec.empty_ok and value == "" and isinstance(value, str)):
+            if not (spec.empty_ok and _empty_str(value)):
                 _type_problem(spec, value, loc, out)
             return
         _check_bounds(spec, value, loc, out)
@@ -166,7 +198,7 @@ def _check(spec: Spec, value: object, loc: Loc, out: _Out) -> None:
     if kind == Kind.LIST:
         if isinstance(value, (list, tuple)):
             _check_list(spec, value, loc, out)
-        elif not (spec.empty_ok and value == "" and isinstance(value, str)):
+        elif not (spec.empty_ok and _empty_str(value)):
             _type_problem(spec, value, loc, out)
         return
     if kind == Kind.MAP:
@@ -191,9 +223,9 @@ def _check(spec: Spec, value: object, loc: Loc, out: _Out) -> None:
 
 def _check_bounds(spec: Spec, value: int | Decimal, loc: Loc, out: _Out) -> None:
     if spec.minimum is not None and value < spec.minimum:
-        out.add(loc, spec.limit_code, f"Must be at least {spec.minimum}; got {value}.")
+        out.add(loc, spec.limit_code, f"Must be at least {spec.minimum}; got {_num(value)}.")
     elif spec.maximum is not None and value > spec.maximum:
-        out.add(loc, spec.limit_code, f"Must be at most {spec.maximum}; got {value}.")
+        out.add(loc, spec.limit_code, f"Must be at most {spec.maximum}; got {_num(value)}.")
 
 
 def _too_big(container: dict[Any, Any] | list[Any] | tuple[Any, ...], loc: Loc, out: _Out) -> None:
@@ -225,29 +257,40 @@ def _check_object(spec: Spec, value: dict[Any, Any], loc: Loc, out: _Out) -> Non
         # Fast paths for the common well-typed cases; everything else goes through _check.
         kind = type(item)
         if kind is str:
-            if field.kind == _STR:
+            if field.kind is _STR:
                 if len(item) <= field.str_max:
                     continue
             elif item in field.enum:
                 continue
         elif kind is int:
-            if field.kind == _INT and field.lo <= item <= field.hi:
+            if field.kind is _INT and field.lo <= item <= field.hi:
                 continue
         elif kind is dict:
-            if field.kind == _OBJECT:
+            if field.kind is _OBJECT:
                 _check_object(field, item, (loc, key), out)
                 continue
         elif kind is list:
-            if field.kind == _LIST:
+            if field.kind is _LIST:
                 _check_list(field, item, (loc, key), out)
                 continue
-        elif item is None or (kind is bool and field.kind == _BOOL):
+        elif kind is bool:
+            if field.kind is _BOOL:
+                continue
+        elif item is None:
+            if key in spec.required_set:  # None is not sent, so the key is missing
+                _missing(spec, key, loc, out)
             continue
         _check(field, item, (loc, key), out)
-    for key in spec.required:
-        if value.get(key) is None:
-            code = spec.required_codes.get(key, "parameter_missing")
-            out.add((loc, key), code, f"Missing required parameter {_param((loc, key))}.")
+    required = spec.required_set
+    if required and not required <= value.keys():
+        for key in spec.required:
+            if key not in value:
+                _missing(spec, key, loc, out)
+
+
+def _missing(spec: Spec, key: str, loc: Loc, out: _Out) -> None:
+    code = spec.required_codes.get(key, "parameter_missing")
+    out.add((loc, key), code, f"Missing required parameter {_param((loc, key))}.")
 
 
 def _unknown(spec: Spec, key: object, loc: Loc, out: _Out) -> None:
@@ -282,6 +325,9 @@ def _check_list(spec: Spec, value: list[Any] | tuple[Any, ...], loc: Loc, out: _
     item_spec = spec.item
     if item_spec is None:
         return
+    if spec.plain_items and value:
+        _check_line_items(item_spec, value, loc, out)
+        return
     objects = item_spec.kind == _OBJECT
     for index, item in enumerate(value):
         if objects and type(item) is dict:
@@ -290,6 +336,50 @@ def _check_list(spec: Spec, value: list[Any] | tuple[Any, ...], loc: Loc, out: _
             out.add((loc, index), "invalid_type", "A list entry cannot be None.")
         else:
             _check(item_spec, item, (loc, index), out)
+
+
+_PLAIN_ITEM, _PLAIN_PRICE_DATA, _PLAIN_PRODUCT_DATA = PLAIN_LINE_ITEM_KEYS
+
+
+def _check_line_items(
+    item_spec: Spec, value: list[Any] | tuple[Any, ...], loc: Loc, out: _Out
+) -> None:
+    """Line items, skipping the walk for those of the most common shape and types.
+
+    Such an item is exactly ``{"price_data": {"currency": str, "product_data": {"name": str},
+    "unit_amount": int >= 0}, "quantity": int >= 1}``; the compiled spec has checked that the
+    full walk would accept it (:func:`checkoutkit._schema.plain_line_items_allowed`).
+    """
+    all_plain = True
+    for index, item in enumerate(value):
+        if type(item) is dict and item.keys() == _PLAIN_ITEM:
+            quantity = item["quantity"]
+            price_data = item["price_data"]
+            if (
+                type(quantity) is int
+                and quantity >= 1
+                and type(price_data) is dict
+                and price_data.keys() == _PLAIN_PRICE_DATA
+            ):
+                amount = price_data["unit_amount"]
+                product_data = price_data["product_data"]
+                if (
+                    type(amount) is int
+                    and amount >= 0
+                    and type(price_data["currency"]) is str
+                    and type(product_data) is dict
+                    and product_data.keys() == _PLAIN_PRODUCT_DATA
+                    and type(product_data["name"]) is str
+                ):
+                    continue
+        all_plain = False
+        if type(item) is dict:
+            _check_object(item_spec, item, (loc, index), out)
+        elif item is None:
+            out.add((loc, index), "invalid_type", "A list entry cannot be None.")
+        else:
+            _check(item_spec, item, (loc, index), out)
+    out.plain_line_items = all_plain
 
 
 def _check_map(spec: Spec, value: dict[Any, Any], loc: Loc, out: _Out) -> None:
@@ -342,7 +432,9 @@ def _as_decimal(value: object, *, floats: bool = False) -> Decimal | None:
     if isinstance(value, Decimal):
         result = value
     elif isinstance(value, int):
-        return Decimal(value)
+        if not -(10**30) < value < 10**30:
+            return None
+        result = Decimal(value)
     elif isinstance(value, str):
         if len(value) > 100:
             return None
@@ -353,10 +445,13 @@ def _as_decimal(value: object, *, floats: bool = False) -> Decimal | None:
     elif floats and isinstance(value, float):
         if not math.isfinite(value):
             return None
-        return Decimal(value)
+        result = Decimal(value)
     else:
         return None
-    return result if result.is_finite() else None
+    # Far beyond any Stripe amount; refusing it keeps Decimal arithmetic exact below.
+    if not result.is_finite() or not (result.is_zero() or -40 <= result.adjusted() < 26):
+        return None
+    return result
 
 
 def _present(value: object) -> bool:
@@ -404,33 +499,37 @@ def _check_currency(value: object, where: Loc | str, out: _Out) -> str | None:
     return None
 
 
-def _check_amount(amount: int | Decimal, currency: str, where: str, out: _Out) -> None:
+def _check_amount(amount: int | Decimal, currency: str, param: str, out: _Out) -> None:
     """Per-amount currency rules: whole units for isk/ugx, and the maximum amount."""
-    param = f"{where}[unit_amount]" if where.endswith("[price_data]") else f"{where}[amount]"
     if currency in _WHOLE_UNITS and amount % 100:
         out.add(
             param,
             "zero_decimal_currency_amounts",
-            f"{currency} is charged in whole units: {amount} is not divisible by 100.",
+            f"{currency} is charged in whole units: {_num(amount)} is not divisible by 100.",
         )
     limit = _MAX_AMOUNT.get(currency, _DEFAULT_MAX_AMOUNT)
     if amount > limit:
         out.add(
             param,
             "maximum_amount_8_digits",
-            f"The largest amount Stripe accepts in {currency} is {limit}; got {amount}.",
+            f"The largest amount Stripe accepts in {currency} is {limit}; got {_num(amount)}.",
         )
 
 
-def _to_timestamp(now: datetime | float | None) -> float:
+def _to_timestamp(now: datetime | float | int | None) -> float:
     if now is None:
         return time.time()
     if isinstance(now, datetime):
         if now.tzinfo is None:  # naive datetimes are taken as UTC, as Stripe's clock is
             now = now.replace(tzinfo=timezone.utc)
         return now.timestamp()
-    if isinstance(now, (int, float)) and not isinstance(now, bool) and math.isfinite(now):
-        return float(now)
+    if isinstance(now, (int, float)) and not isinstance(now, bool):
+        try:
+            timestamp = float(now)
+        except OverflowError:
+            timestamp = math.inf
+        if math.isfinite(timestamp):
+            return timestamp
     raise ConfigurationError(f"now must be a datetime or a Unix timestamp, not {now!r}")
 
 
@@ -449,24 +548,54 @@ def _rules(params: dict[Any, Any], now: float, out: _Out) -> None:
     if isinstance(raw_ui_mode, str) and raw_ui_mode in _UI_MODES:
         ui_mode = raw_ui_mode
 
-    if "currency" in params:
-        _check_currency(get("currency"), "currency", out)
     if mode == "setup":
         if _present(get("line_items")):
             out.add(
                 "line_items", "setup_no_line_items", "You can not pass line_items in setup mode."
             )
-    elif "line_items" in params or mode is not None:
+    elif mode is not None or "line_items" in params:
         _line_item_rules(params, mode, out)
+    if ui_mode == "hosted_page":
+        if get("success_url") is None:
+            out.add(
+                "success_url",
+                "hosted_requires_success_url",
+                "success_url is required for hosted sessions.",
+            )
+        if get("return_url") is not None:
+            out.add(
+                "return_url",
+                "hosted_no_return_url",
+                "Hosted sessions can't use return_url; use success_url.",
+            )
+    elif ui_mode is not None:
+        _ui_mode_rules(params, ui_mode, out)
+    if mode == "setup":
+        _setup_rules(params, out)
+
+    # Rules that only concern less common parameters run only when one of them is present.
+    present = params.keys() & _TRIGGERS
+    if not present:
+        return
     if mode is not None:
-        _mode_rules(params, mode, out)
-    if ui_mode is not None:
-        _url_rules(params, ui_mode, out)
-        if ui_mode in _ELEMENTS_LIKE:
-            _elements_rules(params, ui_mode, out)
-    if "permissions" in params:
+        for key in present & _MODE_SCOPED.keys():
+            modes, code = _MODE_SCOPED[key]
+            if mode not in modes and _present(get(key)):
+                allowed = " and ".join(sorted(modes))
+                out.add(key, code, f"You can not pass {key} in {mode} mode (only in {allowed}).")
+        if mode != "payment" and "invoice_creation" in present:
+            invoice_creation = get("invoice_creation")
+            if isinstance(invoice_creation, dict) and invoice_creation.get("enabled") is True:
+                out.add(
+                    "invoice_creation",
+                    "invoice_creation_payment_mode_only",
+                    "You can only enable invoice creation when mode is payment.",
+                )
+    if "currency" in present:
+        _check_currency(get("currency"), "currency", out)
+    if "permissions" in present:
         _permissions_rules(params, ui_mode, out)
-    if "customer" in params or "customer_update" in params:
+    if "customer" in present or "customer_update" in present:
         _customer_rules(params, out)
     if get("allow_promotion_codes") is True and _present(get("discounts")):
         out.add(
@@ -474,38 +603,71 @@ def _rules(params: dict[Any, Any], now: float, out: _Out) -> None:
             "allow_promotion_codes_xor_discounts",
             "You may only specify one of these parameters: allow_promotion_codes, discounts.",
         )
-    if "expires_at" in params:
+    if "expires_at" in present:
         _expires_at_rules(get("expires_at"), now, out)
-    subscription_data = get("subscription_data")
-    if isinstance(subscription_data, dict) and subscription_data:
-        _subscription_data_rules(subscription_data, now, out)
-    if "custom_fields" in params:
+    if "subscription_data" in present:
+        subscription_data = get("subscription_data")
+        if isinstance(subscription_data, dict) and subscription_data:
+            _subscription_data_rules(subscription_data, now, out)
+    if "custom_fields" in present:
         _custom_field_rules(get("custom_fields"), out)
-    if "shipping_options" in params:
+    if "shipping_options" in present:
         _shipping_rules(get("shipping_options"), out)
-    if "automatic_tax" in params or "invoice_creation" in params:
+    if "automatic_tax" in present or "invoice_creation" in present:
         _liability_rules(params, out)
 
 
 def _line_item_rules(params: dict[Any, Any], mode: str | None, out: _Out) -> None:
     """Rules over ``line_items`` in payment or subscription mode (or an unknown mode)."""
     raw_items = params.get("line_items")
-    if mode is not None and not _present(raw_items):
-        code = (
-            "payment_requires_line_items"
-            if mode == "payment"
-            else "subscription_requires_line_items"
-        )
-        out.add("line_items", code, f"line_items is required in {mode} mode.")
-    items = _seq(raw_items)
-    optional = _seq(params.get("optional_items"))
+    if type(raw_items) is list and 0 < len(raw_items) <= MAX_CONTAINER:
+        items: list[Any] | tuple[Any, ...] = raw_items
+    else:
+        if mode is not None and not _present(raw_items):
+            code = (
+                "payment_requires_line_items"
+                if mode == "payment"
+                else "subscription_requires_line_items"
+            )
+            out.add("line_items", code, f"line_items is required in {mode} mode.")
+        items = _seq(raw_items)
+    item_count = len(items)
+    optional = _seq(params.get("optional_items")) if "optional_items" in params else ()
     top = params.get("currency")
-    currency_seen = top.lower() if isinstance(top, str) and top.lower() in _ISO else None
+    currency_seen = None
+    if top is not None:
+        currency_seen = top.lower() if isinstance(top, str) and top.lower() in _ISO else None
     currencies: set[str] = set()
     total: int | Decimal = 0
     all_inline = bool(items)  # every item has price_data with a known amount and quantity
     recurring_count = one_time_count = 0
-    for index, item in enumerate(items):
+    if out.plain_line_items:
+        # The shape pass found every item to be {"price_data": {"currency", "product_data",
+        # "unit_amount"}, "quantity"}, well typed: only the currency and amount rules remain.
+        one_time_count = len(items)
+        for index, item in enumerate(items):
+            price_data = item["price_data"]
+            currency = price_data["currency"]
+            if currency not in _ISO:
+                currency = _check_currency(
+                    currency, f"line_items[{index}][price_data][currency]", out
+                )
+                if currency is None:
+                    all_inline = False
+                    continue
+            if currency_seen is None:
+                currency_seen = currency
+            elif currency != currency_seen:
+                currencies.update((currency, currency_seen))
+            amount = price_data["unit_amount"]
+            if amount > _MAX_AMOUNT.get(currency, _DEFAULT_MAX_AMOUNT) or (
+                currency in _WHOLE_UNITS and amount % 100
+            ):
+                _check_amount(
+                    amount, currency, f"line_items[{index}][price_data][unit_amount]", out
+                )
+            total += amount * item["quantity"]
+    for index, item in enumerate(() if out.plain_line_items else items):
         if not isinstance(item, dict):
             all_inline = False
             continue
@@ -559,7 +721,12 @@ def _line_item_rules(params: dict[Any, Any], mode: str | None, out: _Out) -> Non
         if amount > _MAX_AMOUNT.get(currency, _DEFAULT_MAX_AMOUNT) or (
             currency in _WHOLE_UNITS and amount % 100
         ):
-            _check_amount(amount, currency, f"line_items[{index}][price_data]", out)
+            field = (
+                "unit_amount"
+                if price_data.get("unit_amount") is not None
+                else "unit_amount_decimal"
+            )
+            _check_amount(amount, currency, f"line_items[{index}][price_data][{field}]", out)
         total += amount * quantity
 
     if currencies:
@@ -570,7 +737,7 @@ def _line_item_rules(params: dict[Any, Any], mode: str | None, out: _Out) -> Non
             + ", ".join(sorted(currencies))
             + ".",
         )
-    count = len(items) + len(optional)
+    count = item_count + len(optional)
     if mode == "payment" and count > 100:
         out.add(
             "line_items",
@@ -615,7 +782,7 @@ def _unit_amount(price_data: dict[Any, Any], index: int, out: _Out) -> int | Dec
         out.add(
             f"{where}[unit_amount_decimal]",
             "unit_amount_non_negative",
-            f"unit_amount_decimal must not be negative; got {amount}.",
+            f"unit_amount_decimal must not be negative; got {_num(amount)}.",
         )
         return None
     if isinstance(exponent, int) and exponent < -12:
@@ -657,7 +824,7 @@ def _total_rules(
         out.add(
             "line_items",
             "maximum_amount_8_digits",
-            f"The session total {total} exceeds the largest amount Stripe accepts in "
+            f"The session total {_num(total)} exceeds the largest amount Stripe accepts in "
             f"{currency} ({limit}).",
         )
     minimum = cur.MINIMUM_CHARGE.get(currency)
@@ -674,7 +841,7 @@ def _total_rules(
             "line_items",
             "minimum_charge_amount",
             f"The Checkout Session's total amount due must add up to at least {minimum} "
-            f"(minor units of {currency}); it is {total}.",
+            f"(minor units of {currency}); it is {_num(total)}.",
         )
 
 
@@ -689,7 +856,7 @@ def _adjustable_quantity_rules(item: dict[Any, Any], index: int, out: _Out) -> N
         out.add(
             where,
             "adjustable_quantity_bounds",
-            f"minimum ({minimum}) is greater than maximum ({maximum}).",
+            f"minimum ({_num(minimum)}) is greater than maximum ({_num(maximum)}).",
         )
         return
     quantity = _int(item.get("quantity"))
@@ -701,14 +868,14 @@ def _adjustable_quantity_rules(item: dict[Any, Any], index: int, out: _Out) -> N
         out.add(
             f"{where}[maximum]",
             "adjustable_quantity_max_ge_quantity",
-            f"The quantity {quantity} is above the adjustable maximum {upper}; set "
+            f"The quantity {_num(quantity)} is above the adjustable maximum {_num(upper)}; set "
             "adjustable_quantity.maximum to at least the quantity.",
         )
     elif quantity < lower:
         out.add(
             f"{where}[minimum]",
             "adjustable_quantity_max_ge_quantity",
-            f"The quantity {quantity} is below the adjustable minimum {lower}.",
+            f"The quantity {_num(quantity)} is below the adjustable minimum {_num(lower)}.",
         )
 
 
@@ -738,25 +905,8 @@ _MODE_SCOPED: dict[str, tuple[frozenset[str], str]] = {
 }
 
 
-def _mode_rules(params: dict[Any, Any], mode: str, out: _Out) -> None:
-    for key, value in params.items():
-        scoped = _MODE_SCOPED.get(key) if isinstance(key, str) else None
-        if scoped is not None and mode not in scoped[0] and _present(value):
-            allowed = " and ".join(sorted(scoped[0]))
-            out.add(key, scoped[1], f"You can not pass {key} in {mode} mode (only in {allowed}).")
-    if mode != "payment":
-        invoice_creation = params.get("invoice_creation")
-        if isinstance(invoice_creation, dict) and invoice_creation.get("enabled") is True:
-            out.add(
-                "invoice_creation",
-                "invoice_creation_payment_mode_only",
-                "You can only enable invoice creation when mode is payment.",
-            )
-    if (
-        mode == "setup"
-        and params.get("currency") is None
-        and not _present(params.get("allowed_payment_method_types"))
-    ):
+def _setup_rules(params: dict[Any, Any], out: _Out) -> None:
+    if params.get("currency") is None and not _present(params.get("allowed_payment_method_types")):
         out.add(
             "currency",
             "setup_currency_or_payment_method_types",
@@ -764,24 +914,13 @@ def _mode_rules(params: dict[Any, Any], mode: str, out: _Out) -> None:
         )
 
 
-def _url_rules(params: dict[Any, Any], ui_mode: str, out: _Out) -> None:
-    get = params.get
-    if ui_mode == "hosted_page":
-        if get("success_url") is None:
-            out.add(
-                "success_url",
-                "hosted_requires_success_url",
-                "success_url is required for hosted sessions.",
-            )
-        if get("return_url") is not None:
-            out.add(
-                "return_url",
-                "hosted_no_return_url",
-                "Hosted sessions can't use return_url; use success_url.",
-            )
-        return
+def _ui_mode_rules(params: dict[Any, Any], ui_mode: str, out: _Out) -> None:
+    """URL rules for the ui_modes other than hosted_page, and what elements forbids."""
+    if ui_mode in _ELEMENTS_LIKE:
+        _elements_rules(params, ui_mode, out)
     if ui_mode not in _EMBEDDED:
         return
+    get = params.get
     if get("success_url") is not None:
         out.add(
             "success_url",
@@ -843,6 +982,25 @@ _ELEMENTS_FORBIDDEN: tuple[tuple[tuple[str, ...], frozenset[str]], ...] = (
     (("payment_method_options", "card", "restrictions"), frozenset({"elements"})),
     (("subscription_data", "billing_cycle_anchor"), frozenset({"elements"})),
     (("tax_id_collection", "required"), frozenset({"elements"})),
+)
+
+
+#: Top-level keys whose presence triggers a rule in the second half of ``_rules``.
+_TRIGGERS = frozenset(
+    {
+        *_MODE_SCOPED,
+        "allow_promotion_codes",
+        "automatic_tax",
+        "currency",
+        "custom_fields",
+        "customer",
+        "customer_update",
+        "expires_at",
+        "invoice_creation",
+        "permissions",
+        "shipping_options",
+        "subscription_data",
+    }
 )
 
 
@@ -922,7 +1080,7 @@ def _subscription_data_rules(subscription_data: dict[Any, Any], now: float, out:
         )
     fee_value = subscription_data.get("application_fee_percent")
     fee = None if isinstance(fee_value, bool) else _as_decimal(fee_value, floats=True)
-    if fee is not None and fee != fee.quantize(Decimal("0.01")):
+    if fee is not None and 0 <= fee <= 100 and fee != fee.quantize(Decimal("0.01")):
         out.add(
             "subscription_data[application_fee_percent]",
             "application_fee_percent_range",
@@ -1012,7 +1170,7 @@ def _shipping_rules(shipping_options: object, out: _Out) -> None:
             )
             amount = _int(fixed.get("amount"))
             if currency and amount is not None:
-                _check_amount(amount, currency, f"{where}[fixed_amount]", out)
+                _check_amount(amount, currency, f"{where}[fixed_amount][amount]", out)
 
 
 def _liability_rules(params: dict[Any, Any], out: _Out) -> None:
@@ -1032,9 +1190,17 @@ def _liability_rules(params: dict[Any, Any], out: _Out) -> None:
 
 # ---------------------------------------------------------------------------------------------
 
+_SPEC: Spec | None = None
+
+
+def _load_spec() -> Spec:
+    global _SPEC  # noqa: PLW0603 - the compiled spec is built once, on first use
+    _SPEC = session_create_spec()
+    return _SPEC
+
 
 def validate_session_params(
-    params: object, *, now: datetime | float | None = None
+    params: object, *, now: datetime | float | int | None = None
 ) -> tuple[Problem, ...]:
     """Every problem Stripe would reject ``params`` for, as far as can be known offline.
 
@@ -1060,7 +1226,7 @@ def validate_session_params(
         )
         return tuple(out.problems)
     try:
-        _check_object(session_create_spec(), params, None, out)
+        _check_object(_SPEC or _load_spec(), params, None, out)
         if len(params) <= MAX_CONTAINER:
             _rules(params, timestamp, out)
     except Exception as exc:

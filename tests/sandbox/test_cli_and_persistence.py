@@ -188,3 +188,19 @@ def test_db_rearms_expiry_after_restart(tmp_path: Path) -> None:
         types = [e.type for e in box.client().v1.events.list().data]
         assert types == ["checkout.session.expired"]
         assert box.client().v1.checkout.sessions.retrieve(session.id).status == "expired"
+
+
+def test_missing_extra_names_it() -> None:
+    """Without werkzeug, importing the sandbox raises MissingDependencyError naming the extra."""
+    code = (
+        "import sys; sys.modules['werkzeug'] = None\n"
+        "from checkoutkit import MissingDependencyError\n"
+        "try:\n"
+        "    import checkoutkit.sandbox\n"
+        "except MissingDependencyError as exc:\n"
+        "    print(exc)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert "checkoutkit[sandbox]" in out

@@ -88,6 +88,12 @@ class Payments:
                             "payment_method_currency_mismatch",
                             "SEPA Direct Debit can only be used for payments in EUR.",
                         )
+                kind = "card" if isinstance(method, _methods.Card) else "sepa_debit"
+                if kind not in (session.get("payment_method_types") or ["card"]):
+                    raise _methods.MethodError(
+                        "payment_method_not_available",
+                        "This payment method is not available for this Checkout Session.",
+                    )
             except _methods.MethodError as exc:
                 private["error"] = {"code": exc.code, "message": exc.message}
                 self.state.put(session)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import stripe
 
+from checkoutkit import ConfigurationError
 from checkoutkit._cli import main
 from checkoutkit.sandbox import Sandbox
 
@@ -204,3 +205,16 @@ def test_missing_extra_names_it() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert "checkoutkit[sandbox]" in out
+
+
+@pytest.mark.parametrize("name", ["missing-dir/state.db", "not-a-db.txt"])
+def test_unusable_db_is_a_configuration_error(
+    tmp_path: Path, name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A database path that cannot be opened is a ConfigurationError (CLI: message, exit 2)."""
+    (tmp_path / "not-a-db.txt").write_text("just some text, not SQLite\n" * 100)
+    path = str(tmp_path / name)
+    with pytest.raises(ConfigurationError):
+        Sandbox(db_path=path)
+    assert main(["sandbox", "--port", "0", "--db", path]) == 2
+    assert "sandbox database" in capsys.readouterr().err

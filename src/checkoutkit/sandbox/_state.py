@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from checkoutkit.exceptions import ConfigurationError
+
 _ALPHABET = string.ascii_letters + string.digits
 # Maps each random byte to an ID character (the tiny bias of 256 % 62 does not matter for IDs).
 _TABLE = bytes((_ALPHABET * 5)[:256], "ascii")
@@ -69,7 +71,21 @@ class State:
     # persistence ---------------------------------------------------------------------------
 
     def _open(self, path: str) -> None:
+        try:
+            self._load(path)
+        except (sqlite3.Error, ValueError) as exc:
+            raise ConfigurationError(f"cannot use {path!r} as the sandbox database: {exc}") from exc
+
+    def _load(self, path: str) -> None:
         db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        try:
+            self._read(db)
+        except BaseException:
+            db.close()
+            raise
+        self._db = db
+
+    def _read(self, db: sqlite3.Connection) -> None:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute(
@@ -90,7 +106,6 @@ class State:
             self._idempotency[key] = json.loads(body)
         for key, value in db.execute("SELECT key, value FROM meta"):
             self.meta[key] = json.loads(value)
-        self._db = db
 
     def close(self) -> None:
         """Close the database (if any)."""

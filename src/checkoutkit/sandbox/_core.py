@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import heapq
+import math
 import threading
 from collections.abc import Callable
 from decimal import Decimal
@@ -92,6 +93,9 @@ _SESSION_FIELDS = [
     "wallet_options",
 ]
 
+#: How far (seconds) tests may move the sandbox clock ahead of the wall clock.
+MAX_CLOCK_OFFSET = 50 * 365 * 24 * 3600
+
 _KIND_WORDS = {
     "checkout.session": "checkout.session",
     "payment_intent": "payment_intent",
@@ -160,8 +164,10 @@ class Core(Catalog, Payments):
 
     def advance(self, seconds: float) -> int:
         """Move the sandbox clock forward and fire what became due; the new time."""
-        if seconds < 0:
+        if not math.isfinite(seconds) or seconds < 0:
             raise invalid("The clock only moves forward.", param="seconds")
+        if self.clock.offset + seconds > MAX_CLOCK_OFFSET:
+            raise invalid("The sandbox clock moves at most 50 years ahead.", param="seconds")
         with self.state.transaction():
             self.clock.offset += seconds
             self.state.set_meta("clock_offset", self.clock.offset)

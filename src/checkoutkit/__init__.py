@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from checkoutkit._gateway import CheckoutGateway
 from checkoutkit._problems import Problem
 from checkoutkit.exceptions import (
     CheckoutKitError,
@@ -21,6 +22,7 @@ from checkoutkit.exceptions import (
 )
 
 __all__ = [
+    "CheckoutGateway",
     "CheckoutKitError",
     "ConfigurationError",
     "FulfilmentError",

@@ -5,7 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from checkoutkit._gateway import CheckoutGateway
+from checkoutkit._memory_store import MemoryStore
 from checkoutkit._problems import Problem
+from checkoutkit._signature import SignatureVerifier, VerifiedSignature, verify_signature
+from checkoutkit._sqlite_store import SqliteStore
+from checkoutkit._store import (
+    AsyncEventStore,
+    Claim,
+    ClaimOutcome,
+    EventRecord,
+    EventStatus,
+    EventStore,
+)
 from checkoutkit.exceptions import (
     CheckoutKitError,
     ConfigurationError,
@@ -22,20 +33,31 @@ from checkoutkit.exceptions import (
 )
 
 __all__ = [
+    "AsyncEventStore",
     "CheckoutGateway",
     "CheckoutKitError",
+    "Claim",
+    "ClaimOutcome",
     "ConfigurationError",
+    "EventRecord",
+    "EventStatus",
+    "EventStore",
     "FulfilmentError",
     "InvalidSessionError",
+    "MemoryStore",
     "MissingDependencyError",
     "PermanentFailure",
     "Problem",
     "SignatureVerificationError",
+    "SignatureVerifier",
+    "SqliteStore",
     "StoreError",
     "StoreUnavailableError",
     "StripeError",
     "UnknownEventTypeError",
+    "VerifiedSignature",
     "WebhookPayloadError",
+    "verify_signature",
 ]
 
 

@@ -83,7 +83,7 @@ class EventRequest:
 
 @attrs.frozen
 class Event:
-    """A Stripe event: envelope fields typed, ``data.object`` as a dict and, for Checkout events, typed.
+    """A Stripe event: typed envelope fields, ``data.object`` as a dict and, for Checkout, typed.
 
     ``session`` is the typed :class:`CheckoutSession` for ``checkout.session.*`` events, else None.
     """
@@ -107,7 +107,7 @@ class Event:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Event:
-        """Build the view from a parsed event; raises ``KeyError``/``TypeError`` on a wrong shape."""
+        """Build the view from a parsed event; ``KeyError``/``TypeError`` on a wrong shape."""
         request = data.get("request")
         data_field = data.get("data")
         obj = data_field.get("object") if isinstance(data_field, Mapping) else None

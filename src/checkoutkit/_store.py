@@ -11,10 +11,14 @@ another worker has taken over.
 from __future__ import annotations
 
 import enum
+import math
+import os
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 import attrs
+
+from checkoutkit.exceptions import ConfigurationError
 
 
 class ClaimOutcome(enum.Enum):
@@ -108,3 +112,20 @@ class AsyncEventStore(Protocol):
         self, *, status: EventStatus | None = None, type_pattern: str | None = None
     ) -> Sequence[EventRecord]:
         """Records filtered by status and type pattern, oldest first."""
+
+
+def new_token() -> str:
+    """A fresh, unguessable claim token."""
+    return os.urandom(16).hex()
+
+
+def check_claim_args(key: str, type: str, lease: float) -> None:
+    """Refuse arguments no store can honour (raises :class:`ConfigurationError`)."""
+    if not isinstance(key, str) or not key:
+        raise ConfigurationError("an event store key must be a non-empty string")
+    if not isinstance(type, str):
+        raise ConfigurationError("an event type must be a string")
+    if isinstance(lease, bool) or not isinstance(lease, (int, float)):
+        raise ConfigurationError("a lease must be a number of seconds")
+    if not (lease > 0 and math.isfinite(lease)):
+        raise ConfigurationError(f"a lease must be a positive, finite number of seconds: {lease}")

@@ -1,0 +1,263 @@
+"""Stripe webhook signatures: ``Stripe-Signature: t=<unix>,v1=<hex>[,v1=<hex>…]``.
+
+The expected signature is the hex HMAC-SHA256 of ``b"<t>." + body`` keyed with the whole
+``whsec_…`` string. Verification fails closed: secrets are checked when the verifier is created,
+timestamps too old *or too far in the future* are refused, and replay protection cannot be
+switched off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from hmac import compare_digest
+from typing import Any, TypeAlias
+
+import attrs
+
+from checkoutkit.exceptions import ConfigurationError, SignatureVerificationError
+
+__all__ = [
+    "DEFAULT_TOLERANCE",
+    "SignatureVerifier",
+    "VerifiedSignature",
+    "WebhookSecrets",
+    "compute_signature",
+    "verify_signature",
+]
+
+DEFAULT_TOLERANCE = 300
+"""Seconds a signature's timestamp may differ from the clock (Stripe's own default)."""
+
+WebhookSecrets: TypeAlias = "str | Sequence[str] | Mapping[str, str]"
+"""One ``whsec_…`` secret, several (named by position), or a mapping of name to secret."""
+
+_BLOCK = 64  # SHA-256 block size, for the HMAC pads
+_MAX_TIMESTAMP_DIGITS = 12  # Unix seconds stay below 10**12 for the next 30,000 years
+_MISSING = "the Stripe-Signature header is missing or empty"
+
+
+@attrs.frozen
+class VerifiedSignature:
+    """A signature that verified: the name of the secret that matched and the signed timestamp."""
+
+    secret_name: str
+    timestamp: int
+
+
+def compute_signature(payload: bytes, secret: str, timestamp: int) -> str:
+    """Return Stripe's ``v1`` signature (hex HMAC-SHA256) of ``payload`` signed at ``timestamp``."""
+    inner, outer = _pads(secret)
+    return _sign(inner, outer, b"%d." % timestamp, payload)
+
+
+class SignatureVerifier:
+    """Verifies ``Stripe-Signature`` headers against one or more named secrets.
+
+    Create it once (at start-up): the secrets are validated here, so a missing or mistyped secret
+    fails the deployment rather than every webhook. ``clock`` returns the current Unix time.
+    """
+
+    __slots__ = ("_clock", "_keys", "_names", "tolerance")
+
+    def __init__(
+        self,
+        secrets: WebhookSecrets,
+        *,
+        tolerance: float = DEFAULT_TOLERANCE,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        named = _named_secrets(secrets)
+        self.tolerance = _checked_tolerance(tolerance)
+        self._clock = clock
+        self._names: tuple[str, ...] = tuple(named)
+        self._keys = tuple((name, *_pads(secret)) for name, secret in named.items())
+
+    @property
+    def secret_names(self) -> tuple[str, ...]:
+        """The names of the configured secrets, in the order they are tried."""
+        return self._names
+
+    def __repr__(self) -> str:
+        return f"SignatureVerifier(secret_names={self._names!r}, tolerance={self.tolerance!r})"
+
+    def verify(
+        self, payload: bytes | str, header: str | None, *, now: float | None = None
+    ) -> VerifiedSignature:
+        """Verify ``header`` for the raw request body ``payload``.
+
+        Raises :class:`~checkoutkit.SignatureVerificationError` with a ``reason`` of
+        ``missing_header``, ``malformed_header``, ``no_v1_signature``,
+        ``timestamp_outside_tolerance`` or ``no_match``.
+        """
+        if not header:
+            raise SignatureVerificationError("missing_header", _MISSING)
+        if type(payload) is not bytes:
+            payload = _as_bytes(payload)
+        timestamp, signatures = _parse(header)
+        prefix = b"%d." % timestamp
+        for name, inner, outer in self._keys:
+            expected = _sign(inner, outer, prefix, payload)
+            for candidate in signatures:
+                if compare_digest(expected, candidate):
+                    self._check_age(timestamp, now)
+                    return VerifiedSignature(name, timestamp)
+        raise SignatureVerificationError(
+            "no_match",
+            f"no v1 signature matches the configured secret(s) {', '.join(self._names)}: check "
+            "that the secret belongs to this endpoint (the Stripe CLI's `stripe listen` secret "
+            "differs from the Dashboard's, and test mode from live mode) and that the body is the "
+            "raw request bytes, not JSON parsed and re-encoded by the framework",
+        )
+
+    def _check_age(self, timestamp: int, now: float | None) -> None:
+        current = self._clock() if now is None else now
+        skew = current - timestamp
+        if -self.tolerance <= skew <= self.tolerance:
+            return
+        when = f"{skew:.0f} s old" if skew > 0 else f"{-skew:.0f} s in the future"
+        raise SignatureVerificationError(
+            "timestamp_outside_tolerance",
+            f"the signature's timestamp {timestamp} is {when}; tolerance is {self.tolerance} s "
+            "(a replayed request, or a clock that is off)",
+        )
+
+
+def verify_signature(
+    payload: bytes | str,
+    header: str | None,
+    secrets: WebhookSecrets,
+    *,
+    tolerance: float = DEFAULT_TOLERANCE,
+    now: float | None = None,
+) -> VerifiedSignature:
+    """Verify a ``Stripe-Signature`` header for the raw request body ``payload``.
+
+    ``secrets`` is one ``whsec_…`` string, a sequence of them (named ``"0"``, ``"1"``, …) or a
+    mapping of name to secret; the result names the one that matched. Timestamps older or newer
+    than ``tolerance`` seconds (measured against ``now``, default the system clock) are refused.
+    Raises :class:`~checkoutkit.ConfigurationError` for unusable secrets or tolerance, and
+    :class:`~checkoutkit.SignatureVerificationError` when the header does not verify. To verify
+    many requests, create a :class:`SignatureVerifier` once instead.
+    """
+    return SignatureVerifier(secrets, tolerance=tolerance).verify(payload, header, now=now)
+
+
+def _named_secrets(secrets: Any) -> dict[str, str]:
+    if isinstance(secrets, str):
+        named = {"default": secrets}
+    elif isinstance(secrets, Mapping):
+        named = {str(name): secret for name, secret in secrets.items()}
+    elif isinstance(secrets, Sequence) and not isinstance(secrets, (bytes, bytearray)):
+        named = {str(i): secret for i, secret in enumerate(secrets)}
+    else:
+        raise ConfigurationError(
+            "webhook secrets must be a 'whsec_…' string, a sequence of them or a mapping of "
+            f"name to secret, not {type(secrets).__name__}"
+        )
+    if not named:
+        raise ConfigurationError(
+            "no webhook secret given; pass the endpoint's 'whsec_…' signing secret (webhooks are "
+            "never accepted unverified)"
+        )
+    for name, secret in named.items():
+        _check_secret(name, secret)
+    return named
+
+
+def _check_secret(name: str, secret: object) -> None:
+    where = f"webhook secret {name!r}"
+    if not isinstance(secret, str):
+        raise ConfigurationError(f"{where} must be a str, not {type(secret).__name__}")
+    if not secret:
+        raise ConfigurationError(
+            f"{where} is empty (is the environment variable set?); pass the endpoint's signing "
+            "secret, which starts with 'whsec_'"
+        )
+    if secret != secret.strip():
+        raise ConfigurationError(f"{where} has leading or trailing whitespace")
+    if not secret.startswith("whsec_") or len(secret) == len("whsec_"):
+        raise ConfigurationError(
+            f"{where} is not a webhook signing secret: those start with 'whsec_' (an API key "
+            "such as 'sk_…' or 'rk_…' cannot verify webhooks)"
+        )
+
+
+def _checked_tolerance(tolerance: object) -> float:
+    if (
+        isinstance(tolerance, bool)
+        or not isinstance(tolerance, (int, float))
+        or not math.isfinite(tolerance)
+        or tolerance <= 0
+    ):
+        raise ConfigurationError(
+            f"tolerance must be a positive, finite number of seconds, not {tolerance!r}: "
+            "replay protection cannot be switched off"
+        )
+    return tolerance
+
+
+def _pads(secret: str) -> tuple[Any, Any]:
+    """The HMAC-SHA256 inner and outer hash states for ``secret``, ready to be copied."""
+    key = secret.encode("utf-8")
+    if len(key) > _BLOCK:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(_BLOCK, b"\0")
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+    return inner, outer
+
+
+def _sign(inner: Any, outer: Any, prefix: bytes, payload: bytes) -> str:
+    h = inner.copy()
+    h.update(prefix)
+    h.update(payload)
+    o = outer.copy()
+    o.update(h.digest())
+    result: str = o.hexdigest()
+    return result
+
+
+def _as_bytes(payload: object) -> bytes:
+    if isinstance(payload, str):
+        return payload.encode("utf-8")
+    if isinstance(payload, (bytes, bytearray, memoryview)):
+        return bytes(payload)
+    raise TypeError(f"payload must be the raw request body as bytes, not {type(payload).__name__}")
+
+
+def _parse(header: str) -> tuple[int, list[str]]:
+    """Split the header into its timestamp and ``v1`` signatures (other schemes are ignored)."""
+    if not isinstance(header, str):
+        raise SignatureVerificationError(
+            "malformed_header", f"the Stripe-Signature header must be a str, not {type(header)}"
+        )
+    stamp: str | None = None
+    signatures: list[str] = []
+    for item in header.split(","):
+        key, _, value = item.strip().partition("=")
+        if key == "v1":
+            if value.isascii():  # compare_digest refuses non-ASCII str; such a value never matches
+                signatures.append(value)
+        elif key == "t":
+            if stamp is not None:
+                raise SignatureVerificationError(
+                    "malformed_header", "the Stripe-Signature header has more than one timestamp"
+                )
+            stamp = value
+    if stamp is None:
+        raise SignatureVerificationError(
+            "malformed_header", "the Stripe-Signature header has no 't=' timestamp"
+        )
+    if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= _MAX_TIMESTAMP_DIGITS):
+        raise SignatureVerificationError(
+            "malformed_header", "the Stripe-Signature header's timestamp is not a Unix time"
+        )
+    if not signatures:
+        raise SignatureVerificationError(
+            "no_v1_signature",
+            "the Stripe-Signature header has no v1 signature (only v1 is accepted)",
+        )
+    return int(stamp), signatures

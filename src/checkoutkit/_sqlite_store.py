@@ -1,0 +1,271 @@
+"""The embedded default event store: one SQLite file, safe across threads and processes."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from types import TracebackType
+from typing import Any
+
+from checkoutkit._store import (
+    Claim,
+    ClaimOutcome,
+    EventRecord,
+    EventStatus,
+    check_claim_args,
+    new_token,
+)
+from checkoutkit.exceptions import ConfigurationError, StoreError, StoreUnavailableError
+
+__all__ = ["SqliteStore"]
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS checkoutkit_events (
+        key TEXT PRIMARY KEY,
+        type TEXT NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        last_error TEXT,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        lease_expires_at REAL,
+        token TEXT,
+        payload BLOB
+    )""",
+    "CREATE INDEX IF NOT EXISTS checkoutkit_events_status_created"
+    " ON checkoutkit_events (status, created_at)",
+)
+_SELECT_STATE = "SELECT status, attempts, lease_expires_at FROM checkoutkit_events WHERE key = ?"
+_INSERT = (
+    "INSERT INTO checkoutkit_events (key, type, status, attempts, created_at, updated_at,"
+    " lease_expires_at, token, payload) VALUES (?, ?, 'processing', 1, ?, ?, ?, ?, ?)"
+)
+_TAKE_OVER = (
+    "UPDATE checkoutkit_events SET status = 'processing', attempts = ?, updated_at = ?,"
+    " lease_expires_at = ?, token = ?, payload = COALESCE(?, payload) WHERE key = ?"
+)
+_FINISH = (
+    "UPDATE checkoutkit_events SET status = ?, last_error = ?, updated_at = ?,"
+    " lease_expires_at = NULL, token = NULL WHERE key = ? AND token = ? AND status = 'processing'"
+)
+_SELECT = (
+    "SELECT key, type, status, attempts, last_error, created_at, updated_at, lease_expires_at,"
+    " payload FROM checkoutkit_events"
+)
+_SELECT_ONE = _SELECT + " WHERE key = ?"
+_SELECT_ALL = _SELECT + " ORDER BY created_at, rowid"
+_SELECT_BY_STATUS = _SELECT + " WHERE status = ? ORDER BY created_at, rowid"
+
+_DONE = (EventStatus.SUCCEEDED.value, EventStatus.FAILED.value)
+
+
+def _record(row: Any) -> EventRecord:
+    return EventRecord(
+        key=row[0],
+        type=row[1],
+        status=EventStatus(row[2]),
+        attempts=row[3],
+        last_error=row[4],
+        created_at=row[5],
+        updated_at=row[6],
+        lease_expires_at=row[7],
+        payload=None if row[8] is None else bytes(row[8]),
+    )
+
+
+class SqliteStore:
+    """An :class:`~checkoutkit.EventStore` in one SQLite file (the table ``checkoutkit_events``).
+
+    The file is opened on first use, in WAL mode, and the table is created if missing, so several
+    processes on one machine may share it: a claim is one ``BEGIN IMMEDIATE`` transaction, hence
+    atomic across threads and processes. The file must be on a local disk (SQLite's locks do not
+    work over network file systems).
+
+    ``busy_timeout`` is how long (seconds) a writer waits for another one before giving up with
+    :class:`~checkoutkit.StoreUnavailableError`. ``durable=True`` makes every commit reach the disk
+    (``synchronous=FULL``); the default (``NORMAL``) survives a crash of the process but may lose
+    the last commits on power loss. ``clock`` (like :func:`time.time`) is injectable for tests.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        busy_timeout: float = 10.0,
+        durable: bool = False,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
+            raise ConfigurationError("SqliteStore needs the path of a database file")
+        if not busy_timeout > 0:
+            raise ConfigurationError("busy_timeout must be a positive number of seconds")
+        self.path = os.fspath(path)
+        self._busy_timeout = busy_timeout
+        self._durable = durable
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._conn: sqlite3.Connection | None = None
+        self._pid = 0
+
+    def __repr__(self) -> str:
+        return f"SqliteStore({self.path!r})"
+
+    # -- connection ---------------------------------------------------------------------------
+
+    def _open(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(
+                self.path,
+                timeout=self._busy_timeout,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+        except sqlite3.Error as exc:
+            raise StoreUnavailableError(
+                f"cannot open the event store {self.path!r}: {exc}"
+            ) from exc
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
+            if self.path != ":memory:":
+                conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute(f"PRAGMA synchronous = {'FULL' if self._durable else 'NORMAL'}")
+            for statement in _SCHEMA:
+                conn.execute(statement)
+        except sqlite3.Error as exc:
+            conn.close()
+            raise StoreUnavailableError(
+                f"cannot prepare the event store {self.path!r}: {exc}"
+            ) from exc
+        return conn
+
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            pid = os.getpid()
+            if self._conn is None or self._pid != pid:
+                # A forked child must not share its parent's connection: open its own.
+                self._conn = self._open()
+                self._pid = pid
+            try:
+                yield self._conn
+            except sqlite3.OperationalError as exc:
+                if self._conn.in_transaction:
+                    self._conn.rollback()
+                raise StoreUnavailableError(f"event store {self.path!r}: {exc}") from exc
+            except sqlite3.Error as exc:
+                if self._conn.in_transaction:
+                    self._conn.rollback()
+                raise StoreError(f"event store {self.path!r}: {exc}") from exc
+
+    def close(self) -> None:
+        """Close the connection (the next call opens a new one)."""
+        with self._lock:
+            if self._conn is not None and self._pid == os.getpid():
+                self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> SqliteStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- the protocol -------------------------------------------------------------------------
+
+    def claim(
+        self, key: str, *, type: str, lease: float = 60.0, payload: bytes | None = None
+    ) -> Claim:
+        """Atomically take ``key`` for processing for ``lease`` seconds."""
+        check_claim_args(key, type, lease)
+        if payload is not None:
+            payload = bytes(payload)
+        with self._connection() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = self._claim(conn, key, type, lease, payload)
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT" if result.outcome is ClaimOutcome.CLAIMED else "ROLLBACK")
+        return result
+
+    def _claim(
+        self,
+        conn: sqlite3.Connection,
+        key: str,
+        type: str,
+        lease: float,
+        payload: bytes | None,
+    ) -> Claim:
+        now = self._clock()
+        row = conn.execute(_SELECT_STATE, (key,)).fetchone()
+        token = new_token()
+        if row is None:
+            conn.execute(
+                _INSERT,
+                (key, type, now, now, now + lease, token, payload),
+            )
+            return Claim(ClaimOutcome.CLAIMED, key, token, 1)
+        status, attempts, expires = row
+        if status in _DONE:
+            return Claim(ClaimOutcome.DONE, key, None, attempts)
+        if status == EventStatus.PROCESSING.value and expires is not None and expires > now:
+            return Claim(ClaimOutcome.BUSY, key, None, attempts)
+        attempts += 1
+        conn.execute(
+            _TAKE_OVER,
+            (attempts, now, now + lease, token, payload, key),
+        )
+        return Claim(ClaimOutcome.CLAIMED, key, token, attempts)
+
+    def _finish(self, claim: Claim, status: EventStatus, error: str | None) -> bool:
+        if claim.outcome is not ClaimOutcome.CLAIMED or claim.token is None:
+            return False
+        with self._connection() as conn:
+            cursor = conn.execute(
+                _FINISH,
+                (status.value, error, self._clock(), claim.key, claim.token),
+            )
+            return cursor.rowcount == 1
+
+    def complete(self, claim: Claim) -> bool:
+        """Mark the key succeeded; False if the claim was lost (lease expired and taken over)."""
+        return self._finish(claim, EventStatus.SUCCEEDED, None)
+
+    def release(self, claim: Claim, *, error: str, permanent: bool = False) -> bool:
+        """Give the key back after a failure: ``pending`` (retried) or ``failed`` if permanent."""
+        status = EventStatus.FAILED if permanent else EventStatus.PENDING
+        return self._finish(claim, status, error)
+
+    def get(self, key: str) -> EventRecord | None:
+        """The record of ``key``, or None."""
+        with self._connection() as conn:
+            row = conn.execute(_SELECT_ONE, (key,)).fetchone()
+        return None if row is None else _record(row)
+
+    def records(
+        self, *, status: EventStatus | None = None, type_pattern: str | None = None
+    ) -> Sequence[EventRecord]:
+        """Records filtered by status and ``fnmatch`` type pattern, oldest first."""
+        query: str = _SELECT_ALL
+        args: tuple[str, ...] = ()
+        if status is not None:
+            query, args = _SELECT_BY_STATUS, (EventStatus(status).value,)
+        with self._connection() as conn:
+            rows = conn.execute(query, args).fetchall()
+        return [
+            _record(row)
+            for row in rows
+            if type_pattern is None or fnmatch.fnmatchcase(row[1], type_pattern)
+        ]

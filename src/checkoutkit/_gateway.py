@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TypeVar, cast
 
 from checkoutkit._events import CheckoutSession
+from checkoutkit._problems import Problem
 from checkoutkit.exceptions import (
     ConfigurationError,
     InvalidSessionError,
@@ -399,9 +400,8 @@ def _validated_params(session: _SessionSource | Mapping[str, Any]) -> dict[str, 
     elif callable(getattr(session, "build", None)):
         params = dict(session.build())
     else:
-        raise TypeError(
-            f"create() takes a SessionBuilder or a params mapping, not {type(session).__name__}"
-        )
+        message = f"expected a SessionBuilder or a params mapping, not {type(session).__name__}"
+        raise InvalidSessionError([Problem("", "params_type", message)])
     from checkoutkit import validate_session_params
 
     problems = validate_session_params(params)

@@ -405,10 +405,10 @@ def wrap_stripe_error(exc: Exception, api_key: str | None = None) -> StripeError
     import stripe
 
     message = _redact(getattr(exc, "user_message", None) or str(exc), api_key)
-    code = getattr(exc, "code", None)
-    param = getattr(exc, "param", None)
-    error = getattr(exc, "error", None)
-    decline_code = getattr(error, "decline_code", None) if error is not None else None
+    error = getattr(exc, "error", None)  # the body's "error" object; not every class copies it
+    code = getattr(exc, "code", None) or getattr(error, "code", None)
+    param = getattr(exc, "param", None) or getattr(error, "param", None)
+    decline_code = getattr(error, "decline_code", None)
     kind: type[StripeError] = StripeError
     if isinstance(exc, stripe.CardError):
         kind = StripeCardError
@@ -441,7 +441,7 @@ def _validated_params(session: _SessionSource | Mapping[str, Any]) -> dict[str, 
     else:
         message = f"expected a SessionBuilder or a params mapping, not {type(session).__name__}"
         raise InvalidSessionError([Problem("", "params_type", message)])
-    from checkoutkit import validate_session_params
+    from checkoutkit._rules import validate_session_params
 
     problems = validate_session_params(params)
     if problems:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from checkoutkit._currencies import from_minor_units, to_minor_units
 from checkoutkit._gateway import CheckoutGateway
 from checkoutkit._memory_store import MemoryStore
 from checkoutkit._problems import Problem
+from checkoutkit._rules import validate_session_params
 from checkoutkit._signature import SignatureVerifier, VerifiedSignature, verify_signature
 from checkoutkit._sqlite_store import SqliteStore
 from checkoutkit._store import (
@@ -57,6 +59,9 @@ __all__ = [
     "UnknownEventTypeError",
     "VerifiedSignature",
     "WebhookPayloadError",
+    "from_minor_units",
+    "to_minor_units",
+    "validate_session_params",
     "verify_signature",
 ]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from checkoutkit._builder import SessionBuilder
 from checkoutkit._currencies import from_minor_units, to_minor_units
 from checkoutkit._gateway import CheckoutGateway
 from checkoutkit._memory_store import MemoryStore
@@ -50,6 +51,7 @@ __all__ = [
     "MissingDependencyError",
     "PermanentFailure",
     "Problem",
+    "SessionBuilder",
     "SignatureVerificationError",
     "SignatureVerifier",
     "SqliteStore",

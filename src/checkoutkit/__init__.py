@@ -6,9 +6,11 @@ from typing import Any
 
 from checkoutkit._builder import SessionBuilder
 from checkoutkit._currencies import from_minor_units, to_minor_units
+from checkoutkit._events import CheckoutSession, Event
 from checkoutkit._gateway import CheckoutGateway
 from checkoutkit._memory_store import MemoryStore
 from checkoutkit._problems import Problem
+from checkoutkit._router import WebhookResponse, WebhookRouter
 from checkoutkit._rules import validate_session_params
 from checkoutkit._signature import SignatureVerifier, VerifiedSignature, verify_signature
 from checkoutkit._sqlite_store import SqliteStore
@@ -39,9 +41,11 @@ __all__ = [
     "AsyncEventStore",
     "CheckoutGateway",
     "CheckoutKitError",
+    "CheckoutSession",
     "Claim",
     "ClaimOutcome",
     "ConfigurationError",
+    "Event",
     "EventRecord",
     "EventStatus",
     "EventStore",
@@ -61,6 +65,8 @@ __all__ = [
     "UnknownEventTypeError",
     "VerifiedSignature",
     "WebhookPayloadError",
+    "WebhookResponse",
+    "WebhookRouter",
     "from_minor_units",
     "to_minor_units",
     "validate_session_params",

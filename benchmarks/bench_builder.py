@@ -17,7 +17,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from checkoutkit import SessionBuilder
+from checkoutkit import SessionBuilder, validate_session_params
 
 NOW = 1_800_000_000
 SUCCESS = "https://shop.example/success"
@@ -110,6 +110,27 @@ def with_builder_decimal() -> Any:
     )
 
 
+def assembly_only() -> Any:
+    """The builder's own share: the fluent calls and a fresh dict, without validation."""
+    builder = SessionBuilder.payment()
+    for name, minor, quantity in zip(NAMES, MINOR, QUANTITIES, strict=True):
+        builder = builder.add_price_data(
+            name=name, unit_amount=minor, currency="usd", quantity=quantity
+        )
+    builder = (
+        builder.success_url(SUCCESS, with_session_id=True)
+        .cancel_url(CANCEL)
+        .customer_email("ada@example.com")
+    )
+    return builder._params(NOW)[0]
+
+
+def validation_only() -> Callable[[], object]:
+    """``validate_session_params`` on the hand-written dict."""
+    params = by_hand()
+    return lambda: validate_session_params(params, now=NOW)
+
+
 def sdk_form_encoding() -> Callable[[], str]:
     """What the stripe SDK does to params for a POST body (as its ``_APIRequestor`` does)."""
     from urllib.parse import urlencode
@@ -158,21 +179,28 @@ def run() -> list[tuple[str, str]]:
     """Measure and return rows of (label, figure)."""
     assert with_builder() == by_hand(), "the builder must build exactly the hand-written dict"
     assert with_builder_decimal() == by_hand()
+    assert assembly_only() == by_hand()
     hand = best_of(by_hand)
     built = best_of(with_builder)
     built_decimal = best_of(with_builder_decimal)
     encode = best_of(sdk_form_encoding())
+    assembly = best_of(assembly_only)
+    validation = best_of(validation_only())
     checkoutkit_import = import_time("checkoutkit")
     stripe_import = import_time("stripe")
     return [
         ("builder: dict by hand (5 items)", f"{hand * 1e6:.1f} us"),
         ("builder: build + validate (minor units)", f"{built * 1e6:.1f} us"),
         ("builder: build + validate (Decimal major units)", f"{built_decimal * 1e6:.1f} us"),
+        ("builder: of which assembly (no validation)", f"{assembly * 1e6:.1f} us"),
+        ("builder: validate_session_params alone", f"{validation * 1e6:.1f} us"),
         ("builder: stripe SDK form-encoding", f"{encode * 1e6:.1f} us"),
         ("builder: build / by hand (target <= 5x)", f"{built / hand:.2f}x"),
         ("builder: build (Decimal) / by hand", f"{built_decimal / hand:.2f}x"),
         ("builder: build / SDK encoding (target <= 0.1x)", f"{built / encode:.3f}x"),
         ("builder: build (Decimal) / SDK encoding", f"{built_decimal / encode:.3f}x"),
+        ("builder: assembly / by hand", f"{assembly / hand:.2f}x"),
+        ("builder: assembly / SDK encoding", f"{assembly / encode:.3f}x"),
         ("import checkoutkit", f"{checkoutkit_import * 1e3:.1f} ms"),
         ("import stripe", f"{stripe_import * 1e3:.1f} ms"),
         (

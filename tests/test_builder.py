@@ -478,6 +478,22 @@ def test_unrepresentable_amounts_are_problems(amount: Any, currency: str, code: 
     assert ("line_items[1][price_data][unit_amount]", code) in codes(problems)
 
 
+def test_an_unconvertible_amount_is_reported_once() -> None:
+    """The conversion problem replaces validation's report of the then missing amount."""
+    builder = (
+        hosted_payment()
+        .add_price_data(name="Tea", amount=Decimal("1.5"), currency="jpy", quantity=1)
+        .add_shipping_rate_data(display_name="Post", amount="1.234", currency="jpy")
+    )
+    assert codes(builder.problems(now=NOW)) == {
+        ("line_items[0][price_data][unit_amount]", "zero_decimal_currency_amounts"),
+        (
+            "shipping_options[0][shipping_rate_data][fixed_amount][amount]",
+            "zero_decimal_currency_amounts",
+        ),
+    }
+
+
 def test_amount_and_unit_amount_together_is_a_problem() -> None:
     """Giving both major and minor units for one price is reported, not silently resolved."""
     builder = hosted_payment().add_price_data(

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from checkoutkit import InvalidSessionError, SessionBuilder, validate_session_params
@@ -113,6 +113,9 @@ def payment_builders(draw: st.DrawFn) -> SessionBuilder:
 def test_what_the_fluent_api_builds_is_valid(builder: SessionBuilder) -> None:
     """A successful build returns JSON-like params that validate clean and build the same again."""
     problems = builder.problems(now=NOW)
+    event("invalid" if problems else "valid")
+    for problem in problems:
+        event(f"problem: {problem.code}")
     if problems:
         with pytest.raises(InvalidSessionError) as caught:
             builder.build(now=NOW)

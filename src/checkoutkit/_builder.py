@@ -1020,7 +1020,23 @@ class SessionBuilder:
             found = validate_session_params(params)
         else:
             found = validate_session_params(params, now=timestamp)
-        return params, (*pending, *found) if pending else found
+        if not pending:
+            return params, found
+        # An amount that could not be converted is missing from the params; the problem that
+        # says why replaces validation's report of the missing amount.
+        unconverted = {problem.param for problem in pending}
+        found = tuple(
+            problem
+            for problem in found
+            if not (
+                (problem.code == "parameter_missing" and problem.param in unconverted)
+                or (
+                    problem.code == "unit_amount_xor_unit_amount_decimal"
+                    and problem.param + "[unit_amount]" in unconverted
+                )
+            )
+        )
+        return params, (*pending, *found)
 
     def build(self, now: datetime | float | None = None) -> SessionCreateParams:
         """The session params, exactly as ``StripeClient.v1.checkout.sessions.create`` takes them.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ import stripe
 from gateway_support import Api, Controls, Delivery, WebhookReceiver
 
 import checkoutkit
-from checkoutkit import CheckoutGateway
+from checkoutkit import CheckoutGateway, SessionBuilder
 from checkoutkit.exceptions import (
     StripeIdempotencyError,
     StripeInvalidRequestError,
@@ -86,6 +87,35 @@ def test_payment_by_price_data(
 
     (item,) = api.list_line_items(session)
     assert (item["quantity"], item["amount_total"], item["description"]) == (2, 4000, "T-shirt")
+
+
+def test_create_takes_a_builder(api: Api, controls: Controls) -> None:
+    """A SessionBuilder is built, validated and sent; the session matches what it described."""
+    builder = (
+        SessionBuilder.payment()
+        .add_price_data(name="Poster", amount=Decimal("12.50"), currency="eur", quantity=2)
+        .success_url("https://shop.example/thanks", with_session_id=True)
+        .cancel_url(CANCEL_URL)
+        .client_reference_id("order-9")
+        .metadata({"order": "9"})
+    )
+    session = api.create(builder)
+    assert (session.amount_total, session.currency) == (2500, "eur")
+    assert (session.client_reference_id, session.metadata) == ("order-9", {"order": "9"})
+    assert api.create(builder).id == session.id
+    assert controls.pay(session.id, card="4242424242424242")["status"] == "succeeded"
+
+
+def test_invalid_builder_raises_before_sending(api: Api) -> None:
+    """A builder describing an invalid session raises InvalidSessionError listing the problem."""
+    builder = (
+        SessionBuilder.subscription()
+        .success_url(SUCCESS_URL)
+        .payment_intent_data(capture_method="manual")
+    )
+    with pytest.raises(checkoutkit.InvalidSessionError) as info:
+        api.create(builder)
+    assert any(p.param.startswith("payment_intent_data") for p in info.value.problems)
 
 
 def test_payment_by_price_id(api: Api, controls: Controls, stripe_client: Any) -> None:

@@ -300,7 +300,7 @@ class CheckoutGateway:
         with self._errors():
             obj = self._client.v1.payment_intents.capture(intent, params=params, options=options)
         _log.info("captured payment %s of checkout session %s", intent, view.id)
-        return obj.to_dict()
+        return _plain(obj)
 
     async def capture_async(
         self,
@@ -319,7 +319,7 @@ class CheckoutGateway:
             )
         )
         _log.info("captured payment %s of checkout session %s", intent, view.id)
-        return obj.to_dict()
+        return _plain(obj)
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -457,8 +457,16 @@ def _session_id(session: str | CheckoutSession) -> str:
 
 
 def _view(obj: Any) -> CheckoutSession:
-    data = obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
-    return CheckoutSession.from_dict(data)
+    return CheckoutSession.from_dict(_plain(obj))
+
+
+def _plain(obj: Any) -> dict[str, Any]:
+    """The object as the JSON Stripe answered (already parsed by the SDK), else ``to_dict()``."""
+    data = getattr(getattr(obj, "last_response", None), "data", None)
+    if isinstance(data, dict) and data.get("id") == getattr(obj, "id", None):
+        return data
+    plain: dict[str, Any] = obj.to_dict()
+    return plain
 
 
 def _intent_to_capture(view: CheckoutSession) -> str:

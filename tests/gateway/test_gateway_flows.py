@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import traceback
 from decimal import Decimal
 from typing import Any
 
@@ -352,17 +353,43 @@ def test_explicit_key_reused_with_other_params_is_refused(api: Api) -> None:
         api.create(payment_params(client_reference_id="x"), idempotency_key="order-42-attempt-1")
 
 
-def test_live_key_is_refused(sandbox: Sandbox) -> None:
+def test_live_key_is_refused(sandbox: Sandbox, api_mode: str) -> None:
     """A sk_live_ key is refused by the sandbox, and the error never shows the key."""
     key = "sk_live_51LiveKey0123456789abcdefghij"
-    gateway = CheckoutGateway.for_sandbox(sandbox, api_key=key, max_network_retries=0)
-    with gateway, pytest.raises(checkoutkit.exceptions.StripeAuthenticationError) as info:
-        gateway.create(payment_params())
+    api = Api(CheckoutGateway.for_sandbox(sandbox, api_key=key, max_network_retries=0), api_mode)
+    try:
+        with pytest.raises(checkoutkit.exceptions.StripeAuthenticationError) as info:
+            api.create(payment_params())
+    finally:
+        api.close()
     assert info.value.http_status == 401
     assert info.value.code == "livemode_key_refused"
-    assert key not in str(info.value)
+    assert key not in "".join(traceback.format_exception(info.value))
     assert key not in repr(info.value)
-    assert key not in repr(gateway)
+    assert key not in repr(api.gateway)
+
+
+def test_api_key_never_reaches_a_log_line(
+    sandbox: Sandbox, controls: Controls, api_mode: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Through a whole flow with errors, no log record of any logger contains the API key."""
+    key = "sk_test_51VerySecretKeyNeverLogged0123"
+    caplog.set_level(logging.DEBUG)
+    api = Api(CheckoutGateway.for_sandbox(sandbox, api_key=key, max_network_retries=0), api_mode)
+    try:
+        session = api.create(payment_params(payment_intent_data={"capture_method": "manual"}))
+        controls.pay(session.id, card="4242424242424242")
+        api.capture(session)
+        api.list_line_items(session)
+        with pytest.raises(StripeInvalidRequestError):
+            api.expire(session)
+        with pytest.raises(StripeNotFoundError):
+            api.retrieve("cs_test_missing")
+    finally:
+        api.close()
+    assert any(r.name == "checkoutkit.gateway" for r in caplog.records)
+    assert all(key not in r.getMessage() for r in caplog.records)
+    assert key not in caplog.text
 
 
 @pytest.mark.parametrize(

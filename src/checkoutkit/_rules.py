@@ -92,8 +92,18 @@ def _param(loc: Loc) -> str:
 
 
 def _describe(value: object) -> str:
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError:  # an int too long to print (sys.set_int_max_str_digits)
+        return "a very large number"
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _num(value: object) -> str:
+    """A number from the input for a message; very large ones are not printed in full."""
+    if isinstance(value, (int, Decimal)) and not -(10**30) < value < 10**30:
+        return "a number of more than 30 digits"
+    return str(value)
 
 
 class _Out:
@@ -191,9 +201,9 @@ def _check(spec: Spec, value: object, loc: Loc, out: _Out) -> None:
 
 def _check_bounds(spec: Spec, value: int | Decimal, loc: Loc, out: _Out) -> None:
     if spec.minimum is not None and value < spec.minimum:
-        out.add(loc, spec.limit_code, f"Must be at least {spec.minimum}; got {value}.")
+        out.add(loc, spec.limit_code, f"Must be at least {spec.minimum}; got {_num(value)}.")
     elif spec.maximum is not None and value > spec.maximum:
-        out.add(loc, spec.limit_code, f"Must be at most {spec.maximum}; got {value}.")
+        out.add(loc, spec.limit_code, f"Must be at most {spec.maximum}; got {_num(value)}.")
 
 
 def _too_big(container: dict[Any, Any] | list[Any] | tuple[Any, ...], loc: Loc, out: _Out) -> None:
@@ -344,7 +354,9 @@ def _as_decimal(value: object, *, floats: bool = False) -> Decimal | None:
     if isinstance(value, Decimal):
         result = value
     elif isinstance(value, int):
-        return Decimal(value)
+        if not -(10**30) < value < 10**30:
+            return None
+        result = Decimal(value)
     elif isinstance(value, str):
         if len(value) > 100:
             return None
@@ -355,10 +367,13 @@ def _as_decimal(value: object, *, floats: bool = False) -> Decimal | None:
     elif floats and isinstance(value, float):
         if not math.isfinite(value):
             return None
-        return Decimal(value)
+        result = Decimal(value)
     else:
         return None
-    return result if result.is_finite() else None
+    # Far beyond any Stripe amount; refusing it keeps Decimal arithmetic exact below.
+    if not result.is_finite() or not (result.is_zero() or -40 <= result.adjusted() < 26):
+        return None
+    return result
 
 
 def _present(value: object) -> bool:
@@ -413,14 +428,14 @@ def _check_amount(amount: int | Decimal, currency: str, where: str, out: _Out) -
         out.add(
             param,
             "zero_decimal_currency_amounts",
-            f"{currency} is charged in whole units: {amount} is not divisible by 100.",
+            f"{currency} is charged in whole units: {_num(amount)} is not divisible by 100.",
         )
     limit = _MAX_AMOUNT.get(currency, _DEFAULT_MAX_AMOUNT)
     if amount > limit:
         out.add(
             param,
             "maximum_amount_8_digits",
-            f"The largest amount Stripe accepts in {currency} is {limit}; got {amount}.",
+            f"The largest amount Stripe accepts in {currency} is {limit}; got {_num(amount)}.",
         )
 
 
@@ -648,7 +663,7 @@ def _unit_amount(price_data: dict[Any, Any], index: int, out: _Out) -> int | Dec
         out.add(
             f"{where}[unit_amount_decimal]",
             "unit_amount_non_negative",
-            f"unit_amount_decimal must not be negative; got {amount}.",
+            f"unit_amount_decimal must not be negative; got {_num(amount)}.",
         )
         return None
     if isinstance(exponent, int) and exponent < -12:
@@ -690,7 +705,7 @@ def _total_rules(
         out.add(
             "line_items",
             "maximum_amount_8_digits",
-            f"The session total {total} exceeds the largest amount Stripe accepts in "
+            f"The session total {_num(total)} exceeds the largest amount Stripe accepts in "
             f"{currency} ({limit}).",
         )
     minimum = cur.MINIMUM_CHARGE.get(currency)
@@ -707,7 +722,7 @@ def _total_rules(
             "line_items",
             "minimum_charge_amount",
             f"The Checkout Session's total amount due must add up to at least {minimum} "
-            f"(minor units of {currency}); it is {total}.",
+            f"(minor units of {currency}); it is {_num(total)}.",
         )
 
 
@@ -722,7 +737,7 @@ def _adjustable_quantity_rules(item: dict[Any, Any], index: int, out: _Out) -> N
         out.add(
             where,
             "adjustable_quantity_bounds",
-            f"minimum ({minimum}) is greater than maximum ({maximum}).",
+            f"minimum ({_num(minimum)}) is greater than maximum ({_num(maximum)}).",
         )
         return
     quantity = _int(item.get("quantity"))
@@ -734,14 +749,14 @@ def _adjustable_quantity_rules(item: dict[Any, Any], index: int, out: _Out) -> N
         out.add(
             f"{where}[maximum]",
             "adjustable_quantity_max_ge_quantity",
-            f"The quantity {quantity} is above the adjustable maximum {upper}; set "
+            f"The quantity {_num(quantity)} is above the adjustable maximum {_num(upper)}; set "
             "adjustable_quantity.maximum to at least the quantity.",
         )
     elif quantity < lower:
         out.add(
             f"{where}[minimum]",
             "adjustable_quantity_max_ge_quantity",
-            f"The quantity {quantity} is below the adjustable minimum {lower}.",
+            f"The quantity {_num(quantity)} is below the adjustable minimum {_num(lower)}.",
         )
 
 
@@ -946,7 +961,7 @@ def _subscription_data_rules(subscription_data: dict[Any, Any], now: float, out:
         )
     fee_value = subscription_data.get("application_fee_percent")
     fee = None if isinstance(fee_value, bool) else _as_decimal(fee_value, floats=True)
-    if fee is not None and fee != fee.quantize(Decimal("0.01")):
+    if fee is not None and 0 <= fee <= 100 and fee != fee.quantize(Decimal("0.01")):
         out.add(
             "subscription_data[application_fee_percent]",
             "application_fee_percent_range",

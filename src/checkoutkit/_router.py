@@ -21,16 +21,13 @@ the event store failed                                  503   retries later
 
 from __future__ import annotations
 
-import asyncio
-import difflib
 import fnmatch
 import inspect
-import json
-import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from functools import cache
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
@@ -44,9 +41,12 @@ from checkoutkit.exceptions import (
     UnknownEventTypeError,
 )
 
+if TYPE_CHECKING:
+    import logging
+
 __all__ = ["Handler", "WebhookResponse", "WebhookRouter"]
 
-logger = logging.getLogger("checkoutkit.webhooks")
+LOGGER_NAME = "checkoutkit.webhooks"
 
 Handler = Callable[[Event], Any]
 """A webhook handler: ``def handler(event: Event) -> None`` or ``async def``."""
@@ -324,7 +324,7 @@ class WebhookRouter:
         return event, registrations
 
     def _too_large(self, body: bytes) -> WebhookResponse:
-        logger.warning(
+        _logger().warning(
             "webhook refused: body of %d bytes exceeds max_body_bytes=%d",
             len(body),
             self._max_body,
@@ -333,7 +333,7 @@ class WebhookRouter:
 
     def _note_api_version(self, version: str | None) -> None:
         self._api_versions_seen.add(version)
-        logger.warning(
+        _logger().warning(
             "webhook events arrive with API version %s but the stripe SDK is pinned to %s: "
             "fields may differ from the SDK's types; set the endpoint's API version to match "
             "(logged once per version)",
@@ -377,14 +377,14 @@ class _Failure:
 def _failure(event: Event, error: Exception) -> _Failure:
     description = f"{type(error).__name__}: {error}"[:_MAX_ERROR_CHARS]
     if isinstance(error, PermanentFailure):
-        logger.warning(
+        _logger().warning(
             "event %s (%s) failed permanently and will not be retried: %s",
             event.id,
             event.type,
             error,
         )
         return _Failure(FAILED_PERMANENTLY, description, permanent=True)
-    logger.error(
+    _logger().error(
         "event %s (%s): a handler raised; answering 500 so that Stripe redelivers it",
         event.id,
         event.type,
@@ -393,18 +393,26 @@ def _failure(event: Event, error: Exception) -> _Failure:
     return _Failure(HANDLER_FAILED, description, permanent=False)
 
 
+@cache
+def _logger() -> logging.Logger:
+    """The router's logger (logging is imported on the first failure, not at import time)."""
+    import logging
+
+    return logging.getLogger(LOGGER_NAME)
+
+
 def _bad_signature(error: SignatureVerificationError) -> WebhookResponse:
-    logger.warning("webhook refused (%s): %s", error.reason, error)
+    _logger().warning("webhook refused (%s): %s", error.reason, error)
     return BAD_SIGNATURE
 
 
 def _bad_payload(error: Exception) -> WebhookResponse:
-    logger.warning("signed webhook refused: the body is not a Stripe event (%s)", error)
+    _logger().warning("signed webhook refused: the body is not a Stripe event (%s)", error)
     return BAD_PAYLOAD
 
 
 def _store_failed(event: Event) -> WebhookResponse:
-    logger.exception(
+    _logger().exception(
         "event %s (%s): the event store failed; answering 503 so that Stripe redelivers it",
         event.id,
         event.type,
@@ -413,7 +421,7 @@ def _store_failed(event: Event) -> WebhookResponse:
 
 
 def _log_lost_claim(event: Event) -> None:
-    logger.warning(
+    _logger().warning(
         "event %s (%s): handled, but the claim's lease had expired and another worker took it "
         "over; raise the router's lease above the handlers' longest run",
         event.id,
@@ -450,6 +458,20 @@ def _is_async(handler: Callable[..., Any]) -> bool:
 
 def _run(awaitable: Awaitable[Any]) -> Any:
     """Run an async handler (or store call) to completion from sync code."""
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:
+        close = getattr(awaitable, "close", None)
+        if close is not None:
+            close()
+        raise ConfigurationError(
+            "an async handler or store cannot run from the sync handle() inside a running "
+            "event loop; use 'await router.handle_async(body, headers)'"
+        )
 
     async def wait() -> Any:
         return await awaitable
@@ -477,6 +499,8 @@ def _checked_pattern(event_type: object) -> str:
         raise UnknownEventTypeError(
             f"the pattern {event_type!r} matches none of the event types Stripe sends"
         )
+    import difflib
+
     close = difflib.get_close_matches(event_type, sorted(known), n=3, cutoff=0.6)
     hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
     raise UnknownEventTypeError(
@@ -518,6 +542,8 @@ def _default_loads() -> Callable[[bytes], Any]:
     try:
         import orjson
     except ImportError:
+        import json
+
         return json.loads
     loads: Callable[[bytes], Any] = orjson.loads
     return loads

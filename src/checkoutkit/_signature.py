@@ -8,11 +8,9 @@ switched off.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from hmac import compare_digest
 from typing import Any, TypeAlias
 
 import attrs
@@ -60,7 +58,7 @@ class SignatureVerifier:
     fails the deployment rather than every webhook. ``clock`` returns the current Unix time.
     """
 
-    __slots__ = ("_clock", "_keys", "_names", "tolerance")
+    __slots__ = ("_clock", "_compare", "_keys", "_names", "tolerance")
 
     def __init__(
         self,
@@ -72,6 +70,9 @@ class SignatureVerifier:
         named = _named_secrets(secrets)
         self.tolerance = _checked_tolerance(tolerance)
         self._clock = clock
+        from hmac import compare_digest  # hashlib loads OpenSSL: not at import time
+
+        self._compare = compare_digest
         self._names: tuple[str, ...] = tuple(named)
         self._keys = tuple((name, *_pads(secret)) for name, secret in named.items())
 
@@ -105,6 +106,7 @@ class SignatureVerifier:
             payload = _as_bytes(payload)
         timestamp, signatures = _parse(header)
         prefix = b"%d." % timestamp
+        compare = self._compare
         for name, inner, outer in self._keys:
             h = inner.copy()
             h.update(prefix)
@@ -113,7 +115,7 @@ class SignatureVerifier:
             o.update(h.digest())
             expected = o.hexdigest()
             for candidate in signatures:
-                if compare_digest(expected, candidate):
+                if compare(expected, candidate):
                     skew = (self._clock() if now is None else now) - timestamp
                     if not -self.tolerance <= skew <= self.tolerance:
                         self._refuse_age(timestamp, skew)
@@ -211,6 +213,8 @@ def _checked_tolerance(tolerance: object) -> float:
 
 def _pads(secret: str) -> tuple[Any, Any]:
     """The HMAC-SHA256 inner and outer hash states for ``secret``, ready to be copied."""
+    import hashlib
+
     key = secret.encode("utf-8")
     if len(key) > _BLOCK:
         key = hashlib.sha256(key).digest()

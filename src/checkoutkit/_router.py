@@ -55,6 +55,7 @@ H = TypeVar("H", bound=Handler)
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_LEASE = 60.0
 _SIGNATURE_HEADER = "stripe-signature"
+_CLAIMED = ClaimOutcome.CLAIMED
 _MAX_ERROR_CHARS = 2000
 _JSON_HEADERS: Mapping[str, str] = MappingProxyType({"content-type": "application/json"})
 
@@ -90,11 +91,13 @@ HANDLER_FAILED = _response(500, '{"error":"handler failed"}')
 STORE_FAILED = _response(503, '{"error":"event store unavailable"}', **{"retry-after": "30"})
 
 
-@attrs.frozen
 class _Registration:
-    pattern: str
-    handler: Handler
-    is_async: bool
+    __slots__ = ("handler", "is_async", "pattern")
+
+    def __init__(self, pattern: str, handler: Handler, is_async: bool) -> None:
+        self.pattern = pattern
+        self.handler = handler
+        self.is_async = is_async
 
 
 class WebhookRouter:
@@ -127,7 +130,11 @@ class WebhookRouter:
             raise ConfigurationError("max_body_bytes must be an int")
         if max_body_bytes <= 0:
             raise ConfigurationError(f"max_body_bytes must be positive, not {max_body_bytes}")
-        if isinstance(lease, bool) or not isinstance(lease, (int, float)) or not lease > 0:
+        if (
+            isinstance(lease, bool)
+            or not isinstance(lease, (int, float))
+            or not 0 < lease < float("inf")
+        ):
             raise ConfigurationError(f"lease must be a positive number of seconds, not {lease!r}")
         if store is not None and not callable(getattr(store, "claim", None)):
             raise ConfigurationError(
@@ -135,6 +142,10 @@ class WebhookRouter:
             )
         self._store = store
         self._async_store = store is not None and inspect.iscoroutinefunction(store.claim)
+        # Bound once: the sync hot path calls them on every request.
+        self._claim: Callable[..., Claim] = getattr(store, "claim", _no_store)
+        self._complete: Callable[[Claim], bool] = getattr(store, "complete", _no_store)
+        self._release: Callable[..., bool] = getattr(store, "release", _no_store)
         self._max_body = max_body_bytes
         self._lease = float(lease)
         self._store_payload = bool(store_payload)
@@ -143,7 +154,7 @@ class WebhookRouter:
         self._fallback: _Registration | None = None
         self._dispatch: dict[str, tuple[_Registration, ...]] = {}
         self._pinned_api_version = pinned_api_version()
-        self._api_versions_seen: set[str | None] = {self._pinned_api_version, None}
+        self._api_versions_seen: set[str] = {self._pinned_api_version}
 
     @property
     def verifier(self) -> SignatureVerifier:
@@ -193,11 +204,11 @@ class WebhookRouter:
     def _registrations_for(self, event_type: str) -> tuple[_Registration, ...]:
         found = self._dispatch.get(event_type)
         if found is None:
-            found = tuple(
-                r
-                for r in self._registrations
-                if r.pattern == event_type or fnmatch.fnmatchcase(event_type, r.pattern)
-            )
+            matching: dict[int, _Registration] = {}  # a handler runs once, however many match
+            for r in self._registrations:
+                if r.pattern == event_type or fnmatch.fnmatchcase(event_type, r.pattern):
+                    matching.setdefault(id(r.handler), r)
+            found = tuple(matching.values())
             if not found and self._fallback is not None:
                 found = (self._fallback,)
             self._dispatch[event_type] = found
@@ -215,13 +226,14 @@ class WebhookRouter:
         if self._async_store:
             response: WebhookResponse = _run(self.handle_async(body, headers))
             return response
-        # The steps of _prepare, inlined: this is the hot path.
+        # The steps of _prepare and the handler loop, inlined: this is the hot path.
         if type(body) is not bytes:
             body = _as_body(body)
         if len(body) > self._max_body:
             return self._too_large(body)
+        header = headers.get("Stripe-Signature")
         try:
-            self._verify(body, _signature_header(headers), None)
+            self._verify(body, header if header is not None else _signature_header(headers), None)
         except SignatureVerificationError as error:
             return _bad_signature(error)
         try:
@@ -229,39 +241,49 @@ class WebhookRouter:
         except (ValueError, TypeError, RecursionError) as error:
             return _bad_payload(error)
         event_type = event.type
-        if event.api_version not in self._api_versions_seen:
-            self._note_api_version(event.api_version)
+        version = event.raw.get("api_version")
+        if version.__class__ is str and version not in self._api_versions_seen:
+            self._note_api_version(version)
         registrations = self._dispatch.get(event_type)
         if registrations is None:
             registrations = self._registrations_for(event_type)
         if not registrations:
             return IGNORED
-        store: EventStore | None = self._store  # type: ignore[assignment]
-        if store is None:
-            failure = self._run_handlers(event, registrations)
-            return HANDLED if failure is None else failure.response
+        claim = None
+        if self._store is not None:
+            try:
+                claim = self._claim(
+                    event.id,
+                    type=event_type,
+                    lease=self._lease,
+                    payload=body if self._store_payload else None,
+                )
+            except Exception:
+                return _store_failed(event)
+            outcome = claim.outcome
+            if outcome is not _CLAIMED:
+                return DUPLICATE if outcome is ClaimOutcome.DONE else BUSY
         try:
-            claim = store.claim(
-                event.id,
-                type=event.type,
-                lease=self._lease,
-                payload=body if self._store_payload else None,
-            )
-        except Exception:
-            return _store_failed(event)
-        outcome = claim.outcome
-        if outcome is not ClaimOutcome.CLAIMED:
-            return DUPLICATE if outcome is ClaimOutcome.DONE else BUSY
-        failure = self._run_handlers(event, registrations)
-        try:
-            if failure is None:
-                if not store.complete(claim):
+            for registration in registrations:
+                if registration.is_async:
+                    _run(registration.handler(event))
+                else:
+                    registration.handler(event)
+        except Exception as error:
+            failure = _failure(event, error)
+            if claim is not None:
+                try:
+                    self._release(claim, error=failure.error, permanent=failure.permanent)
+                except Exception:
+                    _store_failed(event)
+            return failure.response
+        if claim is not None:
+            try:
+                if not self._complete(claim):
                     _log_lost_claim(event)
-                return HANDLED
-            store.release(claim, error=failure.error, permanent=failure.permanent)
-        except Exception:
-            return _store_failed(event) if failure is None else failure.response
-        return failure.response
+            except Exception:
+                return _store_failed(event)
+        return HANDLED
 
     async def handle_async(self, body: bytes, headers: Mapping[str, str]) -> WebhookResponse:
         """The ``async`` twin of :meth:`handle`: awaits async handlers and an async store.
@@ -314,8 +336,9 @@ class WebhookRouter:
             event = Event.from_dict(self._loads(body))
         except (ValueError, TypeError, RecursionError) as error:
             return _bad_payload(error)
-        if event.api_version not in self._api_versions_seen:
-            self._note_api_version(event.api_version)
+        version = event.api_version
+        if version is not None and version not in self._api_versions_seen:
+            self._note_api_version(version)
         registrations = self._dispatch.get(event.type)
         if registrations is None:
             registrations = self._registrations_for(event.type)
@@ -331,7 +354,7 @@ class WebhookRouter:
         )
         return TOO_LARGE
 
-    def _note_api_version(self, version: str | None) -> None:
+    def _note_api_version(self, version: str) -> None:
         self._api_versions_seen.add(version)
         _logger().warning(
             "webhook events arrive with API version %s but the stripe SDK is pinned to %s: "
@@ -340,19 +363,6 @@ class WebhookRouter:
             version,
             self._pinned_api_version,
         )
-
-    def _run_handlers(
-        self, event: Event, registrations: tuple[_Registration, ...]
-    ) -> _Failure | None:
-        try:
-            for registration in registrations:
-                if registration.is_async:
-                    _run(registration.handler(event))
-                else:
-                    registration.handler(event)
-        except Exception as error:
-            return _failure(event, error)
-        return None
 
     async def _run_handlers_async(
         self, event: Event, registrations: tuple[_Registration, ...]
@@ -367,11 +377,15 @@ class WebhookRouter:
         return None
 
 
-@attrs.frozen
 class _Failure:
-    response: WebhookResponse
-    error: str
-    permanent: bool
+    """How the handlers failed: the answer, the error recorded in the store, whether permanent."""
+
+    __slots__ = ("error", "permanent", "response")
+
+    def __init__(self, response: WebhookResponse, error: str, *, permanent: bool) -> None:
+        self.response = response
+        self.error = error
+        self.permanent = permanent
 
 
 def _failure(event: Event, error: Exception) -> _Failure:
@@ -429,6 +443,10 @@ def _log_lost_claim(event: Event) -> None:
     )
 
 
+def _no_store(*args: object, **kwargs: object) -> Any:
+    raise AssertionError("unreachable: the router has no store")
+
+
 def _as_body(body: object) -> bytes:
     if isinstance(body, (bytearray, memoryview)):
         return bytes(body)
@@ -439,9 +457,9 @@ def _as_body(body: object) -> bytes:
 
 def _signature_header(headers: Mapping[str, str]) -> str | None:
     """The ``Stripe-Signature`` header, whatever its case (werkzeug, ASGI, plain dicts)."""
-    value = headers.get(_SIGNATURE_HEADER)
+    value = headers.get("Stripe-Signature")
     if value is None:
-        value = headers.get("Stripe-Signature")
+        value = headers.get(_SIGNATURE_HEADER)
         if value is None:
             for key, candidate in headers.items():
                 if isinstance(key, str) and key.lower() == _SIGNATURE_HEADER:

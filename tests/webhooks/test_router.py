@@ -398,6 +398,20 @@ def test_dispatch_by_exact_type_several_types_wildcard_and_star() -> None:
     assert len(router.handlers_for("checkout.session.async_payment_succeeded")) == 2
 
 
+def test_a_handler_matched_by_several_patterns_runs_once() -> None:
+    """A function registered for a type and a wildcard covering it runs once per event."""
+    router = _router(MemoryStore())
+    calls: list[str] = []
+
+    @router.on(COMPLETED, "checkout.session.*")
+    @router.on("*")
+    def handler(event: Event) -> None:
+        calls.append(event.type)
+
+    router.handle(*signed_request(ck_testing.completed()))
+    assert calls == [COMPLETED]
+
+
 def test_fallback_runs_only_for_types_nobody_handles() -> None:
     """The fallback handler receives events with no other handler, and only those."""
     router = _router(MemoryStore())
@@ -467,6 +481,8 @@ def test_known_types_come_from_the_stripe_sdk() -> None:
         {"max_body_bytes": 1.5},
         {"lease": 0},
         {"lease": True},
+        {"lease": float("inf")},
+        {"lease": float("nan")},
         {"store": object()},
     ],
 )

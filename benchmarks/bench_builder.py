@@ -146,12 +146,18 @@ def sdk_form_encoding() -> Callable[[], str]:
     return encode
 
 
-def best_of(func: Callable[[], object], repeat: int = 7) -> float:
-    """Seconds per call: the best of ``repeat`` runs of an auto-sized loop."""
-    timer = timeit.Timer(func)
-    number, _ = timer.autorange()
-    number = max(1, number // 2)
-    return min(timer.repeat(repeat=repeat, number=number)) / number
+def best_of(funcs: dict[str, Callable[[], object]], rounds: int = 15) -> dict[str, float]:
+    """Seconds per call of each function: the best of ``rounds`` interleaved batches.
+
+    Interleaving keeps the ratios fair when the machine's load changes during the run.
+    """
+    timers = {name: timeit.Timer(func) for name, func in funcs.items()}
+    numbers = {name: max(1, timer.autorange()[0] // 4) for name, timer in timers.items()}
+    best = dict.fromkeys(funcs, float("inf"))
+    for _ in range(rounds):
+        for name, timer in timers.items():
+            best[name] = min(best[name], timer.timeit(numbers[name]) / numbers[name])
+    return best
 
 
 def import_time(module: str, runs: int = 7) -> float:
@@ -180,12 +186,18 @@ def run() -> list[tuple[str, str]]:
     assert with_builder() == by_hand(), "the builder must build exactly the hand-written dict"
     assert with_builder_decimal() == by_hand()
     assert assembly_only() == by_hand()
-    hand = best_of(by_hand)
-    built = best_of(with_builder)
-    built_decimal = best_of(with_builder_decimal)
-    encode = best_of(sdk_form_encoding())
-    assembly = best_of(assembly_only)
-    validation = best_of(validation_only())
+    times = best_of(
+        {
+            "hand": by_hand,
+            "built": with_builder,
+            "built_decimal": with_builder_decimal,
+            "assembly": assembly_only,
+            "validation": validation_only(),
+            "encode": sdk_form_encoding(),
+        }
+    )
+    hand, built, built_decimal = times["hand"], times["built"], times["built_decimal"]
+    assembly, validation, encode = times["assembly"], times["validation"], times["encode"]
     checkoutkit_import = import_time("checkoutkit")
     stripe_import = import_time("stripe")
     return [

@@ -7,6 +7,7 @@ from typing import Any
 from checkoutkit._builder import SessionBuilder
 from checkoutkit._currencies import from_minor_units, to_minor_units
 from checkoutkit._events import CheckoutSession, Event
+from checkoutkit._gateway import CheckoutGateway
 from checkoutkit._memory_store import MemoryStore
 from checkoutkit._problems import Problem
 from checkoutkit._router import WebhookResponse, WebhookRouter
@@ -38,6 +39,7 @@ from checkoutkit.exceptions import (
 
 __all__ = [
     "AsyncEventStore",
+    "CheckoutGateway",
     "CheckoutKitError",
     "CheckoutSession",
     "Claim",

@@ -192,6 +192,7 @@ class Event:
                 "not a Stripe event: id, type or data.object is missing"
             ) from None
         if type(event_id) is not str or type(event_type) is not str or type(obj) is not dict:
+            raise WebhookPayloadError(
                 "not a Stripe event: id and type must be strings, data.object a map"
             )
         if not event_id or not event_type:
@@ -208,6 +209,7 @@ class Event:
         return event
     def __repr__(self) -> str:
         return f"Event(id={self.id!r}, type={self.type!r}, api_version={self.api_version!r})"
+
 _new = object.__new__
 _set_id = Event.__dict__["id"].__set__
 _set_type = Event.__dict__["type"].__set__

@@ -80,9 +80,6 @@ class CheckoutSession:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CheckoutSession:
-        """Build the view from a Checkout Session as Stripe serialises it."""
-        session: CheckoutSession = _session_structurer()(data)
-        return session
         """Build the view from a Checkout Session as Stripe serialises it.
 
         Raises :class:`~checkoutkit.WebhookPayloadError` when ``data`` is not shaped like one.
@@ -103,7 +100,6 @@ class EventRequest:
 
 @attrs.frozen
 class Event:
-    """A Stripe event: typed envelope fields, ``data.object`` as a dict (typed for Checkout).
     """A Stripe event: typed envelope fields, ``data.object`` as a dict and, for Checkout, typed.
 
     ``session`` is the typed :class:`CheckoutSession` of a ``checkout.session.*`` event (built on
@@ -156,29 +152,6 @@ class Event:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Event:
-        """Build the view from a parsed event; ``KeyError``/``TypeError`` on a wrong shape."""
-        request = data.get("request")
-        data_field = data.get("data")
-        obj = data_field.get("object") if isinstance(data_field, Mapping) else None
-        if not isinstance(data["id"], str) or not isinstance(data["type"], str):
-            raise TypeError("event id and type must be strings")
-        if not isinstance(obj, Mapping):
-            raise TypeError("event data.object must be an object")
-        return cls(
-            id=data["id"],
-            type=data["type"],
-            created=data.get("created"),
-            livemode=bool(data.get("livemode", False)),
-            api_version=data.get("api_version"),
-            account=data.get("account"),
-            request=(
-                EventRequest(request.get("id"), request.get("idempotency_key"))
-                if isinstance(request, Mapping)
-                else None
-            ),
-            data_object=obj,
-            raw=data,
-        )
         """Build the view from a parsed event.
 
         Raises :class:`~checkoutkit.WebhookPayloadError` when ``data`` is not shaped like one.
@@ -207,8 +180,10 @@ class Event:
         _set_data_object(event, obj)
         _set_raw(event, data)
         return event
+
     def __repr__(self) -> str:
         return f"Event(id={self.id!r}, type={self.type!r}, api_version={self.api_version!r})"
+
 
 _new = object.__new__
 _set_id = Event.__dict__["id"].__set__

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from checkoutkit._checkout import Checkout, CheckoutRequest, FulfilOutcome
 from checkoutkit._gateway import CheckoutGateway
 from checkoutkit._memory_store import MemoryStore
 from checkoutkit._problems import Problem
@@ -34,14 +35,17 @@ from checkoutkit.exceptions import (
 
 __all__ = [
     "AsyncEventStore",
+    "Checkout",
     "CheckoutGateway",
     "CheckoutKitError",
+    "CheckoutRequest",
     "Claim",
     "ClaimOutcome",
     "ConfigurationError",
     "EventRecord",
     "EventStatus",
     "EventStore",
+    "FulfilOutcome",
     "FulfilmentError",
     "InvalidSessionError",
     "MemoryStore",

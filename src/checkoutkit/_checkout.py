@@ -1,0 +1,369 @@
+"""The checkout flow: create a session for a request, and fulfil each paid session exactly once.
+
+:class:`Checkout` is framework-neutral. The adapters in :mod:`checkoutkit.adapters` only turn a
+framework's request into what it takes and its answers into the framework's response.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import inspect
+import logging
+import re
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
+from urllib.parse import urlsplit
+
+import attrs
+
+from checkoutkit._events import CheckoutSession, Event
+from checkoutkit._problems import Problem
+from checkoutkit._store import Claim, ClaimOutcome, EventStatus
+from checkoutkit.exceptions import ConfigurationError, FulfilmentError, InvalidSessionError
+
+if TYPE_CHECKING:
+    from checkoutkit._store import EventRecord
+
+__all__ = ["Checkout", "CheckoutRequest", "FulfilOutcome", "check_session_id"]
+
+_log = logging.getLogger("checkoutkit.checkout")
+
+_T = TypeVar("_T")
+
+_SESSION_ID = re.compile(r"cs_(?:test|live)_[A-Za-z0-9]{1,240}")
+
+#: The template Stripe replaces with the session id when it redirects to the success URL.
+SESSION_ID_TEMPLATE = "{CHECKOUT_SESSION_ID}"
+
+PAID_EVENTS = ("checkout.session.completed", "checkout.session.async_payment_succeeded")
+FAILED_EVENT = "checkout.session.async_payment_failed"
+EXPIRED_EVENT = "checkout.session.expired"
+
+
+class FulfilOutcome(enum.Enum):
+    """What one call to :meth:`Checkout.fulfil` did."""
+
+    FULFILLED = "fulfilled"
+    """This call ran the fulfil callback, and it returned."""
+    ALREADY_FULFILLED = "already_fulfilled"
+    """An earlier call fulfilled the session: nothing was done."""
+    IN_PROGRESS = "in_progress"
+    """Another call is fulfilling the session right now: nothing was done."""
+    NOT_PAID = "not_paid"
+    """The session is not paid (yet): a delayed payment may still succeed. Nothing was done."""
+
+
+@attrs.frozen
+class CheckoutRequest:
+    """What the create endpoint knows of an incoming request, whatever the framework.
+
+    ``form`` holds the fields of a form-encoded or JSON object body, ``headers`` the request
+    headers and ``native`` the framework's own request object (for the signed-in user, a cart
+    in the session, …). ``success_url`` and ``cancel_url`` are the URLs :class:`Checkout` puts
+    on the session when the builder has none.
+    """
+
+    form: Mapping[str, str]
+    headers: Mapping[str, str]
+    success_url: str
+    cancel_url: str
+    native: Any = None
+
+
+class _Builder(Protocol):
+    def build(self) -> Mapping[str, Any]: ...
+
+
+class _Gateway(Protocol):
+    def create(self, session: Any, *, idempotency_key: str | None = None) -> CheckoutSession: ...
+
+    def retrieve(self, session: str) -> CheckoutSession: ...
+
+    async def create_async(
+        self, session: Any, *, idempotency_key: str | None = None
+    ) -> CheckoutSession: ...
+
+    async def retrieve_async(self, session: str) -> CheckoutSession: ...
+
+
+BuildSession = Callable[[CheckoutRequest], "_Builder | Mapping[str, Any]"]
+SessionCallback = Callable[[CheckoutSession], "Awaitable[None] | None"]
+
+
+def check_session_id(session_id: object) -> str:
+    """Return ``session_id`` if it has the shape of a Checkout Session id, else raise.
+
+    Raises :class:`~checkoutkit.InvalidSessionError` (a ``ValueError``) for anything that is
+    not ``cs_test_``/``cs_live_`` followed by letters and digits, before any call to Stripe.
+    """
+    if isinstance(session_id, str) and _SESSION_ID.fullmatch(session_id):
+        return session_id
+    raise InvalidSessionError(
+        [
+            Problem(
+                "session_id",
+                "session_id_format",
+                "a Checkout Session id looks like cs_test_… or cs_live_… (letters and digits)",
+            )
+        ]
+    )
+
+
+def _base_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigurationError(
+            f"base_url must be an absolute http(s) URL without query, got {value!r}"
+        )
+    return value.rstrip("/")
+
+
+@attrs.define(eq=False, repr=False)
+class Checkout:
+    """The Checkout flow of one application: create sessions, fulfil paid ones exactly once.
+
+    ``build_session(request)`` returns the :class:`~checkoutkit.SessionBuilder` (or params) for a
+    request to the create endpoint. ``fulfil(session)`` delivers the order; it runs once per
+    session however many times and from wherever fulfilment is asked for — the success page,
+    ``checkout.session.completed``, ``checkout.session.async_payment_succeeded``, duplicates and
+    concurrent calls — guarded by a claim on ``fulfil:<session id>`` in ``store``. If it raises,
+    the claim is released and the next attempt (Stripe's redelivery of the event) runs it again.
+    ``on_payment_failed`` runs for ``checkout.session.async_payment_failed`` and ``on_expired`` for
+    ``checkout.session.expired``; neither ever fulfils. Callbacks may be plain or ``async``
+    functions; plain ones also work on the async paths.
+
+    Success and cancel URLs are built from ``base_url``, the public URL where the endpoints
+    are mounted (``https://shop.example/checkout``). Without it, the request's own host is used
+    only when it is one of ``allowed_hosts``; the Host header is never trusted otherwise.
+
+    Creating the object registers handlers for the four ``checkout.session.*`` events on
+    ``router``.
+    """
+
+    gateway: _Gateway
+    router: Any
+    store: Any
+    build_session: BuildSession
+    fulfil_callback: SessionCallback = attrs.field(alias="fulfil")
+    on_payment_failed: SessionCallback | None = None
+    on_expired: SessionCallback | None = None
+    base_url: str | None = attrs.field(default=None)
+    allowed_hosts: Sequence[str] = attrs.field(default=(), converter=tuple)
+    success_page: Callable[[CheckoutSession | None, FulfilOutcome | None], str] | None = None
+    cancel_page: Callable[[], str] | None = None
+    lease: float = 60.0
+    _async_store: bool = attrs.field(init=False, default=False)
+
+    def __attrs_post_init__(self) -> None:
+        if self.base_url is not None:
+            self.base_url = _base_url(self.base_url)
+        elif not self.allowed_hosts:
+            raise ConfigurationError(
+                "Checkout needs base_url (the public URL of its endpoints) or allowed_hosts"
+            )
+        if self.lease <= 0:
+            raise ConfigurationError("lease must be positive")
+        for name in ("claim", "complete", "release"):
+            if not callable(getattr(self.store, name, None)):
+                raise ConfigurationError(f"store must be an event store (it has no {name}())")
+        self._async_store = inspect.iscoroutinefunction(self.store.claim)
+        self._register(self.router)
+
+    def __repr__(self) -> str:
+        return f"Checkout(base_url={self.base_url!r}, allowed_hosts={self.allowed_hosts!r})"
+
+    # -- URLs ------------------------------------------------------------------------------
+
+    def urls_for(self, request_root: str) -> tuple[str, str]:
+        """The (success, cancel) URLs for a request whose endpoints live at ``request_root``.
+
+        ``request_root`` (scheme, host and mount path, as the request arrived) is used only when
+        no ``base_url`` is configured, and only if its host is in ``allowed_hosts``; otherwise
+        :class:`~checkoutkit.ConfigurationError` is raised (the adapters answer 400).
+        """
+        root = self.base_url
+        if root is None:
+            parts = urlsplit(request_root)
+            if parts.scheme not in ("http", "https") or parts.netloc not in self.allowed_hosts:
+                raise ConfigurationError(f"host {parts.netloc!r} is not in allowed_hosts")
+            root = request_root.rstrip("/")
+        return f"{root}/success?session_id={SESSION_ID_TEMPLATE}", f"{root}/cancel"
+
+    # -- create ----------------------------------------------------------------------------
+
+    def session_params(self, request: CheckoutRequest) -> dict[str, Any]:
+        """The validated session parameters for ``request``, with URLs filled in where missing."""
+        built = self.build_session(request)
+        params = dict(built) if isinstance(built, Mapping) else _params_of(built)
+        ui_mode = params.get("ui_mode", "hosted_page")
+        if ui_mode == "hosted_page":
+            params.setdefault("success_url", request.success_url)
+            params.setdefault("cancel_url", request.cancel_url)
+        elif ui_mode == "embedded_page":
+            params.setdefault("return_url", request.success_url)
+        return params
+
+    def create(self, request: CheckoutRequest, *, idempotency_key: str) -> CheckoutSession:
+        """Create the Checkout Session for ``request`` through the gateway."""
+        return self.gateway.create(self.session_params(request), idempotency_key=idempotency_key)
+
+    async def create_async(
+        self, request: CheckoutRequest, *, idempotency_key: str
+    ) -> CheckoutSession:
+        """Async twin of :meth:`create`."""
+        params = self.session_params(request)
+        return await self.gateway.create_async(params, idempotency_key=idempotency_key)
+
+    # -- fulfil once -----------------------------------------------------------------------
+
+    def fulfil(self, session_id: str) -> FulfilOutcome:
+        """Retrieve the session and fulfil it if it is paid, exactly once per session.
+
+        Checks the id's shape first (:class:`~checkoutkit.InvalidSessionError`), then retrieves
+        the session through the gateway. Raises :class:`~checkoutkit.FulfilmentError` when the
+        callback raised (the claim is released, so a later call runs it again).
+        """
+        session = self.gateway.retrieve(check_session_id(session_id))
+        return self.fulfil_session(session)
+
+    async def fulfil_async(self, session_id: str) -> FulfilOutcome:
+        """Async twin of :meth:`fulfil`."""
+        session = await self.gateway.retrieve_async(check_session_id(session_id))
+        return await self.fulfil_session_async(session)
+
+    def fulfil_session(self, session: CheckoutSession) -> FulfilOutcome:
+        """Fulfil an already retrieved (or signed, from a webhook) session exactly once."""
+        if not session.is_paid:
+            return FulfilOutcome.NOT_PAID
+        if self._async_store:
+            raise ConfigurationError("an async store needs fulfil_async() / the async adapter")
+        claim: Claim = self.store.claim(_key(session.id), type="fulfil", lease=self.lease)
+        early = _early_outcome(claim)
+        if early is not None:
+            return early
+        try:
+            _call_sync(self.fulfil_callback, session)
+        except BaseException as exc:
+            self.store.release(claim, error=_describe(exc))
+            raise FulfilmentError(f"fulfilling {session.id} failed: {_describe(exc)}") from exc
+        self._completed(claim, self.store.complete(claim))
+        return FulfilOutcome.FULFILLED
+
+    async def fulfil_session_async(self, session: CheckoutSession) -> FulfilOutcome:
+        """Async twin of :meth:`fulfil_session`."""
+        if not session.is_paid:
+            return FulfilOutcome.NOT_PAID
+        claim: Claim = await self._store_call(
+            "claim", _key(session.id), type="fulfil", lease=self.lease
+        )
+        early = _early_outcome(claim)
+        if early is not None:
+            return early
+        try:
+            await _call_async(self.fulfil_callback, session)
+        except BaseException as exc:
+            await self._store_call("release", claim, error=_describe(exc))
+            raise FulfilmentError(f"fulfilling {session.id} failed: {_describe(exc)}") from exc
+        self._completed(claim, await self._store_call("complete", claim))
+        return FulfilOutcome.FULFILLED
+
+    def fulfilment_status(self, session_id: str) -> EventStatus | None:
+        """Where fulfilment of ``session_id`` stands in the store (None: never attempted)."""
+        if self._async_store:
+            raise ConfigurationError("an async store needs the async API")
+        record: EventRecord | None = self.store.get(_key(check_session_id(session_id)))
+        return None if record is None else record.status
+
+    # -- events ----------------------------------------------------------------------------
+
+    def _register(self, router: Any) -> None:
+        on = getattr(router, "on", None)
+        if not callable(on):
+            raise ConfigurationError("router must be a checkoutkit.WebhookRouter")
+        on(*PAID_EVENTS)(self._on_paid)
+        on(FAILED_EVENT)(self._on_failed)
+        on(EXPIRED_EVENT)(self._on_expired)
+
+    async def _on_paid(self, event: Event) -> None:
+        session = _session_of(event)
+        outcome = await self.fulfil_session_async(session)
+        if outcome is FulfilOutcome.IN_PROGRESS:
+            # A non-2xx makes Stripe deliver again later, when the other attempt has ended.
+            raise FulfilmentError(f"fulfilment of {session.id} is in progress elsewhere")
+        _log.info("%s for %s: %s", event.type, session.id, outcome.value)
+
+    async def _on_failed(self, event: Event) -> None:
+        session = _session_of(event)
+        _log.info("delayed payment failed for %s", session.id)
+        if self.on_payment_failed is not None:
+            await _call_async(self.on_payment_failed, session)
+
+    async def _on_expired(self, event: Event) -> None:
+        session = _session_of(event)
+        _log.info("checkout session %s expired", session.id)
+        if self.on_expired is not None:
+            await _call_async(self.on_expired, session)
+
+    # -- internals -------------------------------------------------------------------------
+
+    async def _store_call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        method = getattr(self.store, name)
+        if self._async_store:
+            return await method(*args, **kwargs)
+        return await asyncio.to_thread(method, *args, **kwargs)
+
+    @staticmethod
+    def _completed(claim: Claim, completed: bool) -> None:
+        if not completed:
+            _log.warning("fulfilment claim on %s was lost before it completed", claim.key)
+
+
+def _key(session_id: str) -> str:
+    return f"fulfil:{session_id}"
+
+
+def _early_outcome(claim: Claim) -> FulfilOutcome | None:
+    if claim.outcome is ClaimOutcome.DONE:
+        return FulfilOutcome.ALREADY_FULFILLED
+    if claim.outcome is ClaimOutcome.BUSY:
+        return FulfilOutcome.IN_PROGRESS
+    return None
+
+
+def _session_of(event: Event) -> CheckoutSession:
+    session = event.session
+    if session is None:  # pragma: no cover - the router only routes checkout.session.* here
+        raise FulfilmentError(f"event {event.id} carries no Checkout Session")
+    return session
+
+
+def _params_of(builder: _Builder) -> dict[str, Any]:
+    """The builder's params; a missing success/cancel URL is left for :class:`Checkout`."""
+    to_params = getattr(builder, "to_params", None)
+    if callable(to_params):
+        return dict(cast("Mapping[str, Any]", to_params()))
+    return dict(builder.build())
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:500]
+
+
+def _call_sync(callback: Callable[[CheckoutSession], object], session: CheckoutSession) -> None:
+    if inspect.iscoroutinefunction(callback):
+        raise ConfigurationError(
+            "an async callback needs the async paths (fulfil_async, the FastAPI adapter)"
+        )
+    callback(session)
+
+
+async def _call_async(
+    callback: Callable[[CheckoutSession], object], session: CheckoutSession
+) -> None:
+    if inspect.iscoroutinefunction(callback):
+        await callback(session)
+        return
+    result = await asyncio.to_thread(callback, session)
+    if inspect.isawaitable(result):
+        await result

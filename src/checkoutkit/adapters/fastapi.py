@@ -1,0 +1,70 @@
+"""FastAPI adapter: an ``APIRouter`` on the async paths (``pip install 'checkoutkit[fastapi]'``).
+
+::
+
+    app.include_router(checkoutkit.adapters.fastapi.router(checkout), prefix="/checkout")
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from checkoutkit import _endpoints
+from checkoutkit.exceptions import MissingDependencyError
+
+try:
+    import fastapi
+except ImportError as exc:  # pragma: no cover - exercised in a subprocess
+    raise MissingDependencyError(
+        "checkoutkit.adapters.fastapi needs FastAPI: pip install 'checkoutkit[fastapi]'"
+    ) from exc
+
+if TYPE_CHECKING:
+    from checkoutkit._checkout import Checkout
+
+__all__ = ["router"]
+
+
+def _response(reply: _endpoints.Reply) -> fastapi.Response:
+    return fastapi.Response(
+        reply.body,
+        status_code=reply.status,
+        headers=dict(reply.headers),
+        media_type=reply.content_type,
+    )
+
+
+def router(checkout: Checkout, *, prefix: str = "") -> fastapi.APIRouter:
+    """An ``APIRouter`` serving ``checkout``'s endpoints with the async gateway and router.
+
+    ``POST create-checkout-session``, ``GET success``, ``GET cancel`` and ``POST webhook``
+    (which passes the raw body bytes to ``router.handle_async``, untouched).
+    """
+    api = fastapi.APIRouter(prefix=prefix, include_in_schema=False)
+
+    @api.post(f"/{_endpoints.CREATE_PATH}")
+    async def create_checkout_session(request: fastapi.Request) -> fastapi.Response:
+        reply = await _endpoints.create_async(
+            checkout,
+            body=await request.body(),
+            headers=request.headers,
+            create_url=str(request.url.replace(query="")),
+            native=request,
+        )
+        return _response(reply)
+
+    @api.get(f"/{_endpoints.SUCCESS_PATH}")
+    async def success(request: fastapi.Request) -> fastapi.Response:
+        session_id = request.query_params.get("session_id")
+        return _response(await _endpoints.success_async(checkout, session_id))
+
+    @api.get(f"/{_endpoints.CANCEL_PATH}")
+    async def cancel() -> fastapi.Response:
+        return _response(_endpoints.cancel(checkout))
+
+    @api.post(f"/{_endpoints.WEBHOOK_PATH}")
+    async def webhook(request: fastapi.Request) -> fastapi.Response:
+        body = await request.body()
+        return _response(await _endpoints.webhook_async(checkout, body, request.headers))
+
+    return api

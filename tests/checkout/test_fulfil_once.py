@@ -78,8 +78,14 @@ def event(type_: str, payment_status: str, session_id: str = SESSION_ID) -> Even
         "id": "evt_1",
         "object": "event",
         "type": type_,
-        "data": {"object": {"id": session_id, "object": "checkout.session",
-                            "payment_status": payment_status, "status": "complete"}},
+        "data": {
+            "object": {
+                "id": session_id,
+                "object": "checkout.session",
+                "payment_status": payment_status,
+                "status": "complete",
+            }
+        },
     }
     return Event.from_dict(json.loads(json.dumps(data)))
 
@@ -201,7 +207,14 @@ def test_an_async_callback_on_the_sync_path_is_a_configuration_error() -> None:
 def test_a_malformed_session_id_never_reaches_the_gateway() -> None:
     """``fulfil`` rejects a malformed id before the (unreachable) gateway is called."""
     checkout = make_checkout(MemoryStore(), lambda s: None)
-    for bad in ["", "cs_test_", "pi_123", "cs_test_../../v1/customers", "cs_prod_abc", "cs_test_a b"]:
+    for bad in [
+        "",
+        "cs_test_",
+        "pi_123",
+        "cs_test_../../v1/customers",
+        "cs_prod_abc",
+        "cs_test_a b",
+    ]:
         with pytest.raises(InvalidSessionError) as info:
             checkout.fulfil(bad)
         assert info.value.problems[0].param == "session_id"
@@ -216,7 +229,8 @@ def test_session_id_check_accepts_only_the_documented_shape(text: str) -> None:
     except InvalidSessionError:
         return
     assert text.startswith(("cs_test_", "cs_live_"))
-    assert text.split("_", 2)[2].isascii() and text.split("_", 2)[2].isalnum()
+    assert text.split("_", 2)[2].isascii()
+    assert text.split("_", 2)[2].isalnum()
 
 
 @given(st.sampled_from(["cs_test_", "cs_live_"]), st.text("abcXYZ0189", min_size=1, max_size=200))

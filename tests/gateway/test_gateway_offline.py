@@ -31,8 +31,10 @@ _params = st.dictionaries(
     st.text(min_size=1, max_size=8),
     st.recursive(
         _json_scalars,
-        lambda inner: st.lists(inner, max_size=3)
-        | st.dictionaries(st.text(min_size=1, max_size=6), inner, max_size=3),
+        lambda inner: (
+            st.lists(inner, max_size=3)
+            | st.dictionaries(st.text(min_size=1, max_size=6), inner, max_size=3)
+        ),
         max_leaves=8,
     ),
     max_size=6,

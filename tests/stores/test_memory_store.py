@@ -1,0 +1,30 @@
+"""MemoryStore passes the store contract."""
+
+from __future__ import annotations
+
+import pytest
+
+from checkoutkit import ClaimOutcome, MemoryStore
+
+from .contract import FakeClock, Harness, StoreContract
+
+
+class TestMemoryStore(StoreContract):
+    """The contract, with a fake clock; a restart is simulated by keeping the same object."""
+
+    @pytest.fixture
+    def harness(self) -> Harness:
+        clock = FakeClock()
+        store = MemoryStore(clock=clock)
+        # Memory does not outlive the process: "reopening" keeps the same object.
+        return Harness(store, reopen=lambda: store, clock=clock)
+
+
+def test_clear_forgets_everything() -> None:
+    """``clear`` empties the store so a key can be claimed afresh."""
+    store = MemoryStore()
+    claim = store.claim("evt_1", type="checkout.session.completed")
+    assert store.complete(claim)
+    store.clear()
+    assert store.records() == []
+    assert store.claim("evt_1", type="checkout.session.completed").outcome is ClaimOutcome.CLAIMED

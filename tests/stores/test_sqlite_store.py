@@ -1,0 +1,164 @@
+"""SqliteStore passes the store contract and keeps its promises about the file."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from checkoutkit import (
+    ClaimOutcome,
+    ConfigurationError,
+    EventStatus,
+    SqliteStore,
+    StoreError,
+    StoreUnavailableError,
+)
+
+from .contract import FakeClock, Harness, StoreContract
+
+
+class TestSqliteStore(StoreContract):
+    """The contract with a fake clock; a restart opens the same file with a new store."""
+
+    @pytest.fixture
+    def harness(self, tmp_path: Path) -> Iterator[Harness]:
+        clock = FakeClock()
+        path = tmp_path / "events.db"
+        stores = [SqliteStore(path, clock=clock)]
+
+        def reopen() -> SqliteStore:
+            stores[-1].close()
+            stores.append(SqliteStore(path, clock=clock))
+            return stores[-1]
+
+        yield Harness(stores[0], reopen=reopen, clock=clock)
+        for store in stores:
+            store.close()
+
+
+class TestSqliteStoreRealClock(StoreContract):
+    """The contract again with the real clock and short real leases."""
+
+    @pytest.fixture
+    def harness(self, tmp_path: Path) -> Iterator[Harness]:
+        path = tmp_path / "events.db"
+        stores = [SqliteStore(path)]
+
+        def reopen() -> SqliteStore:
+            stores.append(SqliteStore(path))
+            return stores[-1]
+
+        yield Harness(stores[0], reopen=reopen, short_lease=0.05)
+        for store in stores:
+            store.close()
+
+
+def test_file_uses_wal_and_the_documented_schema(tmp_path: Path) -> None:
+    """The file is in WAL mode and holds the documented ``checkoutkit_events`` table."""
+    path = tmp_path / "events.db"
+    store = SqliteStore(path)
+    claim = store.claim("evt_1", type="checkout.session.completed", payload=b"{}")
+    assert store.complete(claim)
+    store.close()
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        columns = [row[1] for row in conn.execute("PRAGMA table_info(checkoutkit_events)")]
+        assert columns == [
+            "key",
+            "type",
+            "status",
+            "attempts",
+            "last_error",
+            "created_at",
+            "updated_at",
+            "lease_expires_at",
+            "token",
+            "payload",
+        ]
+        row = conn.execute("SELECT status, attempts, token FROM checkoutkit_events").fetchone()
+        assert row == ("succeeded", 1, None)
+    finally:
+        conn.close()
+
+
+def test_store_shares_the_file_with_other_tables(tmp_path: Path) -> None:
+    """The store lives beside an application's own tables in the same file."""
+    path = tmp_path / "app.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE orders (id TEXT PRIMARY KEY)")
+    conn.execute("INSERT INTO orders VALUES ('o1')")
+    conn.commit()
+    conn.close()
+    store = SqliteStore(path)
+    assert store.complete(store.claim("evt_1", type="invoice.paid"))
+    assert store.get("evt_1").status is EventStatus.SUCCEEDED  # type: ignore[union-attr]
+    store.close()
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT id FROM orders").fetchall() == [("o1",)]
+    conn.close()
+
+
+def test_two_store_objects_on_one_file_see_each_other(tmp_path: Path) -> None:
+    """Two stores on the same file (as two processes would have) share claims."""
+    path = tmp_path / "events.db"
+    a, b = SqliteStore(path), SqliteStore(path)
+    claim = a.claim("evt_1", type="invoice.paid")
+    assert claim.outcome is ClaimOutcome.CLAIMED
+    assert b.claim("evt_1", type="invoice.paid").outcome is ClaimOutcome.BUSY
+    assert b.complete(claim)
+    assert a.claim("evt_1", type="invoice.paid").outcome is ClaimOutcome.DONE
+    a.close()
+    b.close()
+
+
+def test_unopenable_path_raises_store_unavailable(tmp_path: Path) -> None:
+    """A path in a missing directory raises StoreUnavailableError at first use, naming the path."""
+    with (
+        SqliteStore(tmp_path / "missing" / "events.db") as store,
+        pytest.raises(StoreUnavailableError, match="missing"),
+    ):
+        store.claim("evt_1", type="invoice.paid")
+
+
+def test_locked_database_raises_store_unavailable(tmp_path: Path) -> None:
+    """A writer blocked past ``busy_timeout`` gets StoreUnavailableError, not sqlite3's error."""
+    path = tmp_path / "events.db"
+    store = SqliteStore(path, busy_timeout=0.05)
+    store.get("evt_0")  # creates the schema
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(StoreUnavailableError):
+            store.claim("evt_1", type="invoice.paid")
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    claim = store.claim("evt_1", type="invoice.paid")
+    assert claim.outcome is ClaimOutcome.CLAIMED
+    store.close()
+
+
+def test_corrupt_file_raises_a_store_error(tmp_path: Path) -> None:
+    """A file that is not a database raises an error from our tree."""
+    path = tmp_path / "events.db"
+    path.write_bytes(b"this is not a database" * 100)
+    with SqliteStore(path) as store, pytest.raises(StoreError):
+        store.claim("evt_1", type="invoice.paid")
+
+
+@pytest.mark.parametrize("kwargs", [{"path": ""}, {"path": "x.db", "busy_timeout": 0}])
+def test_bad_arguments_are_refused(kwargs: dict[str, object]) -> None:
+    """An empty path or a non-positive busy timeout raises ConfigurationError at creation."""
+    with pytest.raises(ConfigurationError):
+        SqliteStore(**kwargs)  # type: ignore[arg-type]
+
+
+def test_memory_database_works_in_one_process() -> None:
+    """``:memory:`` gives a private store (useful in tests)."""
+    with SqliteStore(":memory:") as store:
+        assert store.complete(store.claim("evt_1", type="invoice.paid"))
+        assert store.get("evt_1").status is EventStatus.SUCCEEDED  # type: ignore[union-attr]

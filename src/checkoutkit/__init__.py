@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from checkoutkit._checkout import Checkout, CheckoutRequest, FulfilOutcome
+from checkoutkit._events import CheckoutSession, Event
 from checkoutkit._gateway import CheckoutGateway
 from checkoutkit._memory_store import MemoryStore
 from checkoutkit._problems import Problem
+from checkoutkit._router import WebhookResponse, WebhookRouter
 from checkoutkit._signature import SignatureVerifier, VerifiedSignature, verify_signature
 from checkoutkit._sqlite_store import SqliteStore
 from checkoutkit._store import (
@@ -39,9 +41,11 @@ __all__ = [
     "CheckoutGateway",
     "CheckoutKitError",
     "CheckoutRequest",
+    "CheckoutSession",
     "Claim",
     "ClaimOutcome",
     "ConfigurationError",
+    "Event",
     "EventRecord",
     "EventStatus",
     "EventStore",
@@ -61,6 +65,8 @@ __all__ = [
     "UnknownEventTypeError",
     "VerifiedSignature",
     "WebhookPayloadError",
+    "WebhookResponse",
+    "WebhookRouter",
     "verify_signature",
 ]
 

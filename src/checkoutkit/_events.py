@@ -1,20 +1,26 @@
 """Typed, frozen views of Stripe events and Checkout Sessions.
 
-Views are built with cattrs from the parsed JSON (never stripe's StripeObject tree). Unknown
-fields are ignored and missing ones are ``None``: Stripe adds fields between API versions.
-The raw dict always stays available as ``.raw``.
+Views are built from the parsed JSON (never stripe's StripeObject tree); the Checkout Session
+view is structured with cattrs on first access. Unknown fields are ignored and missing ones are
+``None``: Stripe adds fields between API versions. The raw dict always stays available as
+``.raw``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from functools import cache
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from functools import cache, cached_property
+from typing import TYPE_CHECKING, Any, Optional
 
 import attrs
 
 if TYPE_CHECKING:
     import cattrs
+
+__all__ = ["CheckoutSession", "CustomerDetails", "Event", "EventRequest"]
+
+_CHECKOUT_PREFIX = "checkout.session."
+_EXPANDABLE = ("customer", "payment_intent", "subscription", "setup_intent")
 
 
 @attrs.frozen
@@ -28,7 +34,11 @@ class CustomerDetails:
 
 @attrs.frozen
 class CheckoutSession:
-    """The fields of a Checkout Session that applications use; ``raw`` holds all of them."""
+    """The fields of a Checkout Session that applications use; ``raw`` holds all of them.
+
+    Expandable fields (``customer``, ``payment_intent``, ``subscription``, ``setup_intent``) are
+    always ids, whether or not the object was expanded.
+    """
 
     id: str
     object: str = "checkout.session"
@@ -49,7 +59,7 @@ class CheckoutSession:
     url: str | None = None
     success_url: str | None = None
     cancel_url: str | None = None
-    client_secret: str | None = None
+    client_secret: str | None = attrs.field(default=None, repr=False)
     expires_at: int | None = None
     created: int | None = None
     livemode: bool = False
@@ -69,7 +79,10 @@ class CheckoutSession:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CheckoutSession:
-        """Build the view from a Checkout Session as Stripe serialises it."""
+        """Build the view from a Checkout Session as Stripe serialises it.
+
+        Raises ``TypeError``/``ValueError`` (cattrs' errors derive from them) on a wrong shape.
+        """
         return _session_structurer()(data)
 
 
@@ -85,7 +98,8 @@ class EventRequest:
 class Event:
     """A Stripe event: typed envelope fields, ``data.object`` as a dict and, for Checkout, typed.
 
-    ``session`` is the typed :class:`CheckoutSession` for ``checkout.session.*`` events, else None.
+    ``session`` is the typed :class:`CheckoutSession` of a ``checkout.session.*`` event (built on
+    first access), else None. ``raw`` is the whole event as parsed from JSON.
     """
 
     id: str
@@ -94,41 +108,45 @@ class Event:
     livemode: bool = False
     api_version: str | None = None
     account: str | None = None
-    request: EventRequest | None = None
     data_object: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
     raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
 
-    @property
+    @cached_property
+    def request(self) -> EventRequest | None:
+        """The API request that caused the event (None for events Stripe raised itself)."""
+        request = self.raw.get("request")
+        if not isinstance(request, Mapping):
+            return None
+        return EventRequest(request.get("id"), request.get("idempotency_key"))
+
+    @cached_property
     def session(self) -> CheckoutSession | None:
         """The typed Checkout Session of a ``checkout.session.*`` event (None for other types)."""
-        if not self.type.startswith("checkout.session."):
+        if not self.type.startswith(_CHECKOUT_PREFIX):
             return None
         return CheckoutSession.from_dict(self.data_object)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Event:
-        """Build the view from a parsed event; ``KeyError``/``TypeError`` on a wrong shape."""
-        request = data.get("request")
-        data_field = data.get("data")
-        obj = data_field.get("object") if isinstance(data_field, Mapping) else None
-        if not isinstance(data["id"], str) or not isinstance(data["type"], str):
-            raise TypeError("event id and type must be strings")
-        if not isinstance(obj, Mapping):
-            raise TypeError("event data.object must be an object")
+        """Build the view from a parsed event; ``TypeError`` when it is not shaped like one."""
+        try:
+            event_id = data["id"]
+            event_type = data["type"]
+            obj = data["data"]["object"]
+        except (KeyError, TypeError, IndexError):
+            raise TypeError("not a Stripe event: id, type or data.object is missing") from None
+        if type(event_id) is not str or type(event_type) is not str or type(obj) is not dict:
+            raise TypeError("not a Stripe event: id and type must be strings, data.object a map")
+        get = data.get
         return cls(
-            id=data["id"],
-            type=data["type"],
-            created=data.get("created"),
-            livemode=bool(data.get("livemode", False)),
-            api_version=data.get("api_version"),
-            account=data.get("account"),
-            request=(
-                EventRequest(request.get("id"), request.get("idempotency_key"))
-                if isinstance(request, Mapping)
-                else None
-            ),
-            data_object=obj,
-            raw=data,
+            event_id,
+            event_type,
+            get("created"),
+            get("livemode") is True,
+            get("api_version"),
+            get("account"),
+            obj,
+            data,
         )
 
 
@@ -136,26 +154,48 @@ class Event:
 def _converter() -> cattrs.Converter:
     import cattrs
 
-    return cattrs.Converter(forbid_extra_keys=False)
+    converter = cattrs.Converter(forbid_extra_keys=False, detailed_validation=False)
+    # The raw dict is kept as it is, not copied.
+    converter.register_structure_hook_func(lambda t: t == Mapping[str, Any], lambda value, _: value)
+    # Stripe's JSON already has the right scalar types: take them as they are, convert otherwise.
+    for kind in (str, int):
+        converter.register_structure_hook_func(_is_optional(kind), _scalar_hook(kind))
+    return converter
+
+
+def _is_optional(kind: type[Any]) -> Callable[[Any], bool]:
+    optional = Optional[kind]  # type: ignore[valid-type]  # noqa: UP045 (resolved form)
+
+    def matches(annotation: Any) -> bool:
+        return bool(annotation == optional)
+
+    return matches
+
+
+def _scalar_hook(kind: type[Any]) -> Callable[[Any, Any], Any]:
+    def structure(value: Any, _: Any) -> Any:
+        return value if value is None or type(value) is kind else kind(value)
+
+    return structure
 
 
 @cache
-def _session_structurer() -> Any:
-    converter = _converter()
-    structure = converter.get_structure_hook(CheckoutSession)
+def _session_structurer() -> Callable[[Mapping[str, Any]], CheckoutSession]:
+    structure = _converter().get_structure_hook(CheckoutSession)
+    names = tuple(_SESSION_FIELDS)
 
     def build(data: Mapping[str, Any]) -> CheckoutSession:
-        fields = {k: v for k, v in data.items() if k in _SESSION_FIELDS and v is not None}
-        fields.pop("raw", None)
-        if isinstance(fields.get("customer"), Mapping):
-            fields["customer"] = fields["customer"].get("id")
-        for key in ("payment_intent", "subscription", "setup_intent"):
-            if isinstance(fields.get(key), Mapping):
-                fields[key] = fields[key].get("id")
+        get = data.get
+        fields = {k: v for k in names if (v := get(k)) is not None}
+        for key in _EXPANDABLE:
+            value = fields.get(key)
+            if isinstance(value, Mapping):
+                fields[key] = value.get("id")
+        fields["raw"] = data
         session: CheckoutSession = structure(fields, CheckoutSession)
-        return attrs.evolve(session, raw=data)
+        return session
 
     return build
 
 
-_SESSION_FIELDS = frozenset(a.name for a in attrs.fields(CheckoutSession))
+_SESSION_FIELDS = frozenset(a.name for a in attrs.fields(CheckoutSession)) - {"raw"}

@@ -1,0 +1,491 @@
+"""A framework-neutral webhook router: verify, parse, dedupe, dispatch, answer.
+
+``WebhookRouter.handle(body, headers)`` takes the raw request body and headers and returns a
+``WebhookResponse`` whose status tells Stripe whether to retry:
+
+====================================================  ======  ==========================
+situation                                             status  Stripe
+====================================================  ======  ==========================
+body larger than ``max_body_bytes`` (before any HMAC)   413   retries, then gives up
+missing or bad signature (detail in the log only)       400   retries, then gives up
+signed, but not JSON / not an event                     400   retries, then gives up
+no handler for the type (and no fallback)               200   done
+handled                                                 200   done
+a handler raised ``PermanentFailure`` (recorded)        200   done
+already processed (handlers not run)                    200   done
+another worker is processing it right now               409   retries later
+a handler raised (claim released, not processed)        500   retries later
+the event store failed                                  503   retries later
+====================================================  ======  ==========================
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import fnmatch
+import inspect
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from types import MappingProxyType
+from typing import Any, TypeVar
+
+import attrs
+
+from checkoutkit._events import Event
+from checkoutkit._signature import DEFAULT_TOLERANCE, SignatureVerifier, WebhookSecrets
+from checkoutkit._store import AsyncEventStore, Claim, ClaimOutcome, EventStore
+from checkoutkit.exceptions import (
+    ConfigurationError,
+    PermanentFailure,
+    SignatureVerificationError,
+    UnknownEventTypeError,
+)
+
+__all__ = ["Handler", "WebhookResponse", "WebhookRouter"]
+
+logger = logging.getLogger("checkoutkit.webhooks")
+
+Handler = Callable[[Event], Any]
+"""A webhook handler: ``def handler(event: Event) -> None`` or ``async def``."""
+H = TypeVar("H", bound=Handler)
+
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+DEFAULT_LEASE = 60.0
+_SIGNATURE_HEADER = "stripe-signature"
+_MAX_ERROR_CHARS = 2000
+_JSON_HEADERS: Mapping[str, str] = MappingProxyType({"content-type": "application/json"})
+
+
+@attrs.frozen
+class WebhookResponse:
+    """What to answer Stripe: ``status``, a short JSON ``body`` and ``headers``."""
+
+    status: int
+    body: bytes
+    headers: Mapping[str, str] = _JSON_HEADERS
+
+    @property
+    def ok(self) -> bool:
+        """True for a 2xx status (Stripe will not redeliver)."""
+        return 200 <= self.status < 300
+
+
+def _response(status: int, body: str, **headers: str) -> WebhookResponse:
+    merged = MappingProxyType({**_JSON_HEADERS, **headers}) if headers else _JSON_HEADERS
+    return WebhookResponse(status, body.encode(), merged)
+
+
+HANDLED = _response(200, '{"received":true}')
+IGNORED = _response(200, '{"received":true,"handled":false}')
+DUPLICATE = _response(200, '{"received":true,"duplicate":true}')
+FAILED_PERMANENTLY = _response(200, '{"received":true,"failed":true}')
+BAD_SIGNATURE = _response(400, '{"error":"invalid signature"}')
+BAD_PAYLOAD = _response(400, '{"error":"invalid payload"}')
+TOO_LARGE = _response(413, '{"error":"payload too large"}')
+BUSY = _response(409, '{"error":"event is being processed; retry later"}', **{"retry-after": "30"})
+HANDLER_FAILED = _response(500, '{"error":"handler failed"}')
+STORE_FAILED = _response(503, '{"error":"event store unavailable"}', **{"retry-after": "30"})
+
+
+@attrs.frozen
+class _Registration:
+    pattern: str
+    handler: Handler
+    is_async: bool
+
+
+class WebhookRouter:
+    """Receives Stripe webhooks: fail-closed signature check, exactly-once dispatch via a store.
+
+    ``secrets`` is one ``whsec_…`` secret, several, or a mapping of name to secret (rotation,
+    Connect and account endpoints). ``store`` is an :class:`~checkoutkit.EventStore` or
+    :class:`~checkoutkit.AsyncEventStore` that makes each event run once; pass ``store=None``
+    explicitly to run handlers on every delivery (they must then be idempotent themselves).
+    ``lease`` is how long a worker may hold an event before another may take it over;
+    ``store_payload`` keeps the raw body in the store for replay. ``clock`` returns Unix time
+    (for the signature's tolerance); ``json_loads`` defaults to orjson when installed.
+    """
+
+    def __init__(
+        self,
+        *,
+        secrets: WebhookSecrets,
+        store: EventStore | AsyncEventStore | None,
+        tolerance: float = DEFAULT_TOLERANCE,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        lease: float = DEFAULT_LEASE,
+        store_payload: bool = False,
+        clock: Callable[[], float] = time.time,
+        json_loads: Callable[[bytes], Any] | None = None,
+    ) -> None:
+        self._verifier = SignatureVerifier(secrets, tolerance=tolerance, clock=clock)
+        if isinstance(max_body_bytes, bool) or not isinstance(max_body_bytes, int):
+            raise ConfigurationError("max_body_bytes must be an int")
+        if max_body_bytes <= 0:
+            raise ConfigurationError(f"max_body_bytes must be positive, not {max_body_bytes}")
+        if isinstance(lease, bool) or not isinstance(lease, (int, float)) or not lease > 0:
+            raise ConfigurationError(f"lease must be a positive number of seconds, not {lease!r}")
+        if store is not None and not callable(getattr(store, "claim", None)):
+            raise ConfigurationError(
+                f"store must implement the EventStore protocol; {type(store).__name__} does not"
+            )
+        self._store = store
+        self._async_store = store is not None and inspect.iscoroutinefunction(store.claim)
+        self._max_body = max_body_bytes
+        self._lease = float(lease)
+        self._store_payload = bool(store_payload)
+        self._loads = json_loads if json_loads is not None else _default_loads()
+        self._registrations: list[_Registration] = []
+        self._fallback: _Registration | None = None
+        self._dispatch: dict[str, tuple[_Registration, ...]] = {}
+        self._pinned_api_version = _pinned_api_version()
+        self._api_versions_seen: set[str | None] = {self._pinned_api_version}
+
+    @property
+    def verifier(self) -> SignatureVerifier:
+        """The signature verifier (secrets and tolerance) this router uses."""
+        return self._verifier
+
+    @property
+    def store(self) -> EventStore | AsyncEventStore | None:
+        """The event store, or None when every delivery runs the handlers."""
+        return self._store
+
+    # -- registration ------------------------------------------------------------------------
+
+    def on(self, *event_types: str) -> Callable[[H], H]:
+        """Register the decorated function for one or more event types.
+
+        A type may be exact (``checkout.session.completed``), a wildcard
+        (``checkout.session.*``) or ``*``. Each is checked against the event types of the
+        installed stripe SDK: a typo raises :class:`~checkoutkit.UnknownEventTypeError` here,
+        with a suggestion, rather than never firing. Handlers may be sync or ``async``.
+        """
+        if not event_types:
+            raise ConfigurationError("on() needs at least one event type")
+        patterns = [_checked_pattern(t) for t in event_types]
+
+        def register(handler: H) -> H:
+            is_async = _is_async(handler)
+            for pattern in patterns:
+                self._registrations.append(_Registration(pattern, handler, is_async))
+            self._dispatch.clear()
+            return handler
+
+        return register
+
+    def fallback(self, handler: H) -> H:
+        """Register the handler for events no other handler matches (default: answer 200)."""
+        if not callable(handler):
+            raise ConfigurationError("fallback() decorates a function")
+        self._fallback = _Registration("", handler, _is_async(handler))
+        self._dispatch.clear()
+        return handler
+
+    def handlers_for(self, event_type: str) -> tuple[Handler, ...]:
+        """The handlers that run for ``event_type``, in order."""
+        return tuple(r.handler for r in self._registrations_for(event_type))
+
+    def _registrations_for(self, event_type: str) -> tuple[_Registration, ...]:
+        found = self._dispatch.get(event_type)
+        if found is None:
+            found = tuple(
+                r
+                for r in self._registrations
+                if r.pattern == event_type or fnmatch.fnmatchcase(event_type, r.pattern)
+            )
+            if not found and self._fallback is not None:
+                found = (self._fallback,)
+            self._dispatch[event_type] = found
+        return found
+
+    # -- handling ----------------------------------------------------------------------------
+
+    def handle(self, body: bytes, headers: Mapping[str, str]) -> WebhookResponse:
+        """Handle one webhook request: ``body`` is the raw request body, unparsed.
+
+        Never raises for bad input: the status of the returned response says what happened.
+        Async handlers (and an async store) run in a fresh event loop; in async code, use
+        :meth:`handle_async`.
+        """
+        if self._async_store:
+            response: WebhookResponse = _run(self.handle_async(body, headers))
+            return response
+        prepared = self._prepare(body, headers)
+        if type(prepared) is WebhookResponse:
+            return prepared
+        event, registrations = prepared  # type: ignore[misc]
+        store: EventStore | None = self._store  # type: ignore[assignment]
+        if store is None:
+            failure = self._run_handlers(event, registrations)
+            return HANDLED if failure is None else failure.response
+        try:
+            claim = store.claim(
+                event.id,
+                type=event.type,
+                lease=self._lease,
+                payload=body if self._store_payload else None,
+            )
+        except Exception:
+            return _store_failed(event)
+        outcome = claim.outcome
+        if outcome is not ClaimOutcome.CLAIMED:
+            return DUPLICATE if outcome is ClaimOutcome.DONE else BUSY
+        failure = self._run_handlers(event, registrations)
+        try:
+            if failure is None:
+                if not store.complete(claim):
+                    _log_lost_claim(event)
+                return HANDLED
+            store.release(claim, error=failure.error, permanent=failure.permanent)
+        except Exception:
+            return _store_failed(event) if failure is None else failure.response
+        return failure.response
+
+    async def handle_async(self, body: bytes, headers: Mapping[str, str]) -> WebhookResponse:
+        """The ``async`` twin of :meth:`handle`: awaits async handlers and an async store.
+
+        Sync handlers and a sync store are called directly (keep them quick).
+        """
+        prepared = self._prepare(body, headers)
+        if type(prepared) is WebhookResponse:
+            return prepared
+        event, registrations = prepared  # type: ignore[misc]
+        store = self._store
+        if store is None:
+            failure = await self._run_handlers_async(event, registrations)
+            return HANDLED if failure is None else failure.response
+        payload = body if self._store_payload else None
+        try:
+            claim: Claim = await _maybe_await(
+                store.claim(event.id, type=event.type, lease=self._lease, payload=payload)
+            )
+        except Exception:
+            return _store_failed(event)
+        if claim.outcome is not ClaimOutcome.CLAIMED:
+            return DUPLICATE if claim.outcome is ClaimOutcome.DONE else BUSY
+        failure = await self._run_handlers_async(event, registrations)
+        try:
+            if failure is None:
+                if not await _maybe_await(store.complete(claim)):
+                    _log_lost_claim(event)
+                return HANDLED
+            await _maybe_await(
+                store.release(claim, error=failure.error, permanent=failure.permanent)
+            )
+        except Exception:
+            return _store_failed(event) if failure is None else failure.response
+        return failure.response
+
+    def _prepare(
+        self, body: bytes, headers: Mapping[str, str]
+    ) -> WebhookResponse | tuple[Event, tuple[_Registration, ...]]:
+        """Check size and signature, parse, and find the handlers (or answer right away)."""
+        if type(body) is not bytes:
+            body = _as_body(body)
+        if len(body) > self._max_body:
+            logger.warning(
+                "webhook refused: body of %d bytes exceeds max_body_bytes=%d",
+                len(body),
+                self._max_body,
+            )
+            return TOO_LARGE
+        try:
+            self._verifier.verify(body, _signature_header(headers))
+        except SignatureVerificationError as error:
+            logger.warning("webhook refused (%s): %s", error.reason, error)
+            return BAD_SIGNATURE
+        try:
+            event = Event.from_dict(self._loads(body))
+        except (ValueError, TypeError, RecursionError) as error:
+            logger.warning("signed webhook refused: the body is not a Stripe event (%s)", error)
+            return BAD_PAYLOAD
+        if event.api_version not in self._api_versions_seen:
+            self._note_api_version(event.api_version)
+        registrations = self._registrations_for(event.type)
+        if not registrations:
+            return IGNORED
+        return event, registrations
+
+    def _note_api_version(self, version: str | None) -> None:
+        self._api_versions_seen.add(version)
+        logger.warning(
+            "webhook events arrive with API version %s but the stripe SDK is pinned to %s: "
+            "fields may differ from the SDK's types; set the endpoint's API version to match "
+            "(logged once per version)",
+            version,
+            self._pinned_api_version,
+        )
+
+    def _run_handlers(
+        self, event: Event, registrations: tuple[_Registration, ...]
+    ) -> _Failure | None:
+        try:
+            for registration in registrations:
+                if registration.is_async:
+                    _run(registration.handler(event))
+                else:
+                    registration.handler(event)
+        except Exception as error:
+            return _failure(event, error)
+        return None
+
+    async def _run_handlers_async(
+        self, event: Event, registrations: tuple[_Registration, ...]
+    ) -> _Failure | None:
+        try:
+            for registration in registrations:
+                result = registration.handler(event)
+                if registration.is_async or inspect.isawaitable(result):
+                    await result
+        except Exception as error:
+            return _failure(event, error)
+        return None
+
+
+@attrs.frozen
+class _Failure:
+    response: WebhookResponse
+    error: str
+    permanent: bool
+
+
+def _failure(event: Event, error: Exception) -> _Failure:
+    description = f"{type(error).__name__}: {error}"[:_MAX_ERROR_CHARS]
+    if isinstance(error, PermanentFailure):
+        logger.warning(
+            "event %s (%s) failed permanently and will not be retried: %s",
+            event.id,
+            event.type,
+            error,
+        )
+        return _Failure(FAILED_PERMANENTLY, description, permanent=True)
+    logger.error(
+        "event %s (%s): a handler raised; answering 500 so that Stripe redelivers it",
+        event.id,
+        event.type,
+        exc_info=error,
+    )
+    return _Failure(HANDLER_FAILED, description, permanent=False)
+
+
+def _store_failed(event: Event) -> WebhookResponse:
+    logger.exception(
+        "event %s (%s): the event store failed; answering 503 so that Stripe redelivers it",
+        event.id,
+        event.type,
+    )
+    return STORE_FAILED
+
+
+def _log_lost_claim(event: Event) -> None:
+    logger.warning(
+        "event %s (%s): handled, but the claim's lease had expired and another worker took it "
+        "over; raise the router's lease above the handlers' longest run",
+        event.id,
+        event.type,
+    )
+
+
+def _as_body(body: object) -> bytes:
+    if isinstance(body, (bytearray, memoryview)):
+        return bytes(body)
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    raise TypeError(f"body must be the raw request body (bytes), not {type(body).__name__}")
+
+
+def _signature_header(headers: Mapping[str, str]) -> str | None:
+    """The ``Stripe-Signature`` header, whatever its case (werkzeug, ASGI, plain dicts)."""
+    value = headers.get(_SIGNATURE_HEADER)
+    if value is None:
+        value = headers.get("Stripe-Signature")
+        if value is None:
+            for key, candidate in headers.items():
+                if isinstance(key, str) and key.lower() == _SIGNATURE_HEADER:
+                    return candidate
+    return value
+
+
+def _is_async(handler: Callable[..., Any]) -> bool:
+    if not callable(handler):
+        raise ConfigurationError(f"a handler must be callable, not {type(handler).__name__}")
+    call = getattr(handler, "__call__", None)  # noqa: B004 (an object with async __call__)
+    return inspect.iscoroutinefunction(handler) or inspect.iscoroutinefunction(call)
+
+
+def _run(awaitable: Awaitable[Any]) -> Any:
+    """Run an async handler (or store call) to completion from sync code."""
+
+    async def wait() -> Any:
+        return await awaitable
+
+    return asyncio.run(wait())
+
+
+async def _maybe_await(value: Any) -> Any:
+    if inspect.isawaitable(value):
+        return await value
+    return value
+
+
+def _checked_pattern(event_type: object) -> str:
+    if not isinstance(event_type, str) or not event_type:
+        raise UnknownEventTypeError(f"an event type must be a non-empty str, not {event_type!r}")
+    if event_type == "*":
+        return event_type
+    known = known_event_types()
+    if event_type in known:
+        return event_type
+    if any(ch in event_type for ch in "*?["):
+        if any(fnmatch.fnmatchcase(t, event_type) for t in known):
+            return event_type
+        raise UnknownEventTypeError(
+            f"the pattern {event_type!r} matches none of the event types Stripe sends"
+        )
+    close = difflib.get_close_matches(event_type, sorted(known), n=3, cutoff=0.6)
+    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    raise UnknownEventTypeError(
+        f"{event_type!r} is not an event type Stripe sends (per stripe SDK "
+        f"{_stripe_version()}){hint}"
+    )
+
+
+_known_types: frozenset[str] | None = None
+
+
+def known_event_types() -> frozenset[str]:
+    """The event types the installed stripe SDK knows (read from its ``Event.type``)."""
+    global _known_types  # noqa: PLW0603 (computed once, never changes)
+    if _known_types is None:
+        import typing
+
+        from stripe._event import Event as StripeEvent
+
+        types = typing.get_args(StripeEvent.__annotations__["type"])
+        _known_types = frozenset(t for t in types if isinstance(t, str))
+    return _known_types
+
+
+def _stripe_version() -> str:
+    import stripe
+
+    return str(getattr(stripe, "VERSION", "?"))
+
+
+def _pinned_api_version() -> str:
+    from stripe._api_version import _ApiVersion
+
+    return str(_ApiVersion.CURRENT)
+
+
+def _default_loads() -> Callable[[bytes], Any]:
+    try:
+        import orjson
+    except ImportError:
+        return json.loads
+    loads: Callable[[bytes], Any] = orjson.loads
+    return loads

@@ -1,0 +1,502 @@
+"""PostgreSQL event stores (psycopg 3): :class:`PostgresStore` and :class:`AsyncPostgresStore`.
+
+Install with ``pip install 'checkoutkit[postgres]'``. Every instance of an application may share
+one table: a claim is a single ``INSERT … ON CONFLICT … DO UPDATE … WHERE`` statement, so exactly
+one caller wins, and leases are measured by the database server's clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import re
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from checkoutkit._store import (
+    Claim,
+    ClaimOutcome,
+    EventRecord,
+    EventStatus,
+    check_claim_args,
+    new_token,
+)
+from checkoutkit.exceptions import (
+    ConfigurationError,
+    MissingDependencyError,
+    StoreError,
+    StoreUnavailableError,
+)
+
+if TYPE_CHECKING:
+    import psycopg
+    import psycopg_pool
+    from psycopg import sql
+
+__all__ = ["AsyncPostgresStore", "PostgresStore"]
+
+DEFAULT_TABLE = "checkoutkit_events"
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+
+
+def _require() -> None:
+    try:
+        import psycopg  # noqa: F401
+        import psycopg_pool  # noqa: F401
+    except ImportError as exc:
+        raise MissingDependencyError(
+            "the PostgreSQL event store needs psycopg 3 and psycopg-pool: "
+            "pip install 'checkoutkit[postgres]'"
+        ) from exc
+
+
+def _table_parts(table: str) -> tuple[str, ...]:
+    parts = tuple(table.split(".")) if isinstance(table, str) else ()
+    if not 1 <= len(parts) <= 2 or not all(_IDENTIFIER.fullmatch(p) for p in parts):
+        raise ConfigurationError(
+            f"table must be a plain SQL identifier, optionally schema-qualified: {table!r}"
+        )
+    return parts
+
+
+class _Queries:
+    """The SQL of one table, composed once."""
+
+    def __init__(self, table: str) -> None:
+        from psycopg import sql
+
+        parts = _table_parts(table)
+        t = sql.Identifier(*parts)
+        self.lock_key = f"checkoutkit:{table}"
+        self.schema: list[sql.Composed] = [
+            sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {} ("
+                " key text PRIMARY KEY,"
+                " seq bigint GENERATED ALWAYS AS IDENTITY,"
+                " type text NOT NULL,"
+                " status text NOT NULL"
+                "  CHECK (status IN ('processing', 'succeeded', 'failed', 'pending')),"
+                " attempts integer NOT NULL,"
+                " last_error text,"
+                " created_at timestamptz NOT NULL,"
+                " updated_at timestamptz NOT NULL,"
+                " lease_expires_at timestamptz,"
+                " token text,"
+                " payload bytea)"
+            ).format(t),
+            sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (status, created_at, seq)").format(
+                sql.Identifier(parts[-1] + "_status_created"), t
+            ),
+        ]
+        self.claim = sql.SQL(
+            "WITH claimed AS ("
+            " INSERT INTO {t} AS e (key, type, status, attempts, created_at, updated_at,"
+            "  lease_expires_at, token, payload)"
+            " VALUES (%(key)s, %(type)s, 'processing', 1, clock_timestamp(), clock_timestamp(),"
+            "  clock_timestamp() + %(lease)s * interval '1 second', %(token)s, %(payload)s)"
+            " ON CONFLICT (key) DO UPDATE SET status = 'processing', attempts = e.attempts + 1,"
+            "  updated_at = clock_timestamp(), lease_expires_at = excluded.lease_expires_at,"
+            "  token = excluded.token, payload = COALESCE(excluded.payload, e.payload)"
+            " WHERE e.status = 'pending'"
+            "  OR (e.status = 'processing' AND e.lease_expires_at <= clock_timestamp())"
+            " RETURNING e.attempts)"
+            " SELECT 'claimed', attempts FROM claimed"
+            " UNION ALL"
+            " SELECT status, attempts FROM {t}"
+            "  WHERE key = %(key)s AND NOT EXISTS (SELECT FROM claimed)"
+        ).format(t=t)
+        self.finish = sql.SQL(
+            "UPDATE {} SET status = %s, last_error = %s, updated_at = clock_timestamp(),"
+            " lease_expires_at = NULL, token = NULL"
+            " WHERE key = %s AND token = %s AND status = 'processing'"
+        ).format(t)
+        select = sql.SQL(
+            "SELECT key, type, status, attempts, last_error,"
+            " extract(epoch FROM created_at)::float8, extract(epoch FROM updated_at)::float8,"
+            " extract(epoch FROM lease_expires_at)::float8, payload FROM {}"
+        ).format(t)
+        self.get = select + sql.SQL(" WHERE key = %s")
+        self.all = select + sql.SQL(" ORDER BY created_at, seq")
+        self.by_status = select + sql.SQL(" WHERE status = %s ORDER BY created_at, seq")
+
+    def records_query(self, status: EventStatus | None) -> tuple[sql.Composed, tuple[str, ...]]:
+        if status is None:
+            return self.all, ()
+        return self.by_status, (EventStatus(status).value,)
+
+
+def _claim_from_row(key: str, token: str, row: Any) -> Claim:
+    if row is None:
+        # The key appeared after this statement's snapshot and is held by someone else.
+        return Claim(ClaimOutcome.BUSY, key, None, 0)
+    status, attempts = row
+    if status == "claimed":
+        return Claim(ClaimOutcome.CLAIMED, key, token, attempts)
+    if status in (EventStatus.SUCCEEDED.value, EventStatus.FAILED.value):
+        return Claim(ClaimOutcome.DONE, key, None, attempts)
+    return Claim(ClaimOutcome.BUSY, key, None, attempts)
+
+
+def _record(row: Any) -> EventRecord:
+    return EventRecord(
+        key=row[0],
+        type=row[1],
+        status=EventStatus(row[2]),
+        attempts=row[3],
+        last_error=row[4],
+        created_at=row[5],
+        updated_at=row[6],
+        lease_expires_at=row[7],
+        payload=None if row[8] is None else bytes(row[8]),
+    )
+
+
+def _filter(rows: Sequence[Any], type_pattern: str | None) -> list[EventRecord]:
+    return [
+        _record(row)
+        for row in rows
+        if type_pattern is None or fnmatch.fnmatchcase(row[1], type_pattern)
+    ]
+
+
+@contextmanager
+def _translate_errors(where: str) -> Iterator[None]:
+    import psycopg
+
+    try:
+        yield
+    except psycopg.OperationalError as exc:
+        raise StoreUnavailableError(f"PostgreSQL event store ({where}): {exc}") from exc
+    except psycopg.Error as exc:
+        raise StoreError(f"PostgreSQL event store ({where}): {exc}") from exc
+
+
+class PostgresStore:
+    """An :class:`~checkoutkit.EventStore` in a PostgreSQL table, shared by every instance.
+
+    ``conninfo`` is a libpq connection string or URL (the store then keeps its own pool of up to
+    ``pool_size`` connections), a :class:`psycopg_pool.ConnectionPool`, or a
+    :class:`psycopg.Connection` dedicated to the store (switched to autocommit; calls through it
+    are serialised by a lock). ``timeout`` bounds the wait for a connection: past it, and whenever
+    the server cannot be reached, calls raise :class:`~checkoutkit.StoreUnavailableError`.
+
+    The table (``checkoutkit_events`` unless ``table`` names another, optionally
+    schema-qualified) is created on first use unless ``create_schema=False``; then call
+    :meth:`create_schema` once, e.g. from a migration.
+    """
+
+    def __init__(
+        self,
+        conninfo: str | psycopg.Connection[Any] | psycopg_pool.ConnectionPool[Any],
+        *,
+        table: str = DEFAULT_TABLE,
+        create_schema: bool = True,
+        pool_size: int = 4,
+        timeout: float = 10.0,
+    ) -> None:
+        _require()
+        import psycopg
+        import psycopg_pool
+
+        if not timeout > 0 or pool_size < 1:
+            raise ConfigurationError("timeout must be positive and pool_size at least 1")
+        self._queries = _Queries(table)
+        self.table = table
+        self._schema_ready = not create_schema
+        self._lock = threading.Lock()
+        self._timeout = timeout
+        self._owns_pool = False
+        self._pool: psycopg_pool.ConnectionPool[Any] | None = None
+        self._conn: psycopg.Connection[Any] | None = None
+        self._pool_opened = True
+        if isinstance(conninfo, str):
+            self._pool = psycopg_pool.ConnectionPool(
+                conninfo,
+                min_size=1,
+                max_size=pool_size,
+                kwargs={"autocommit": True},
+                open=False,
+                timeout=timeout,
+                name="checkoutkit-events",
+            )
+            self._owns_pool = True
+            self._pool_opened = False
+        elif isinstance(conninfo, psycopg_pool.ConnectionPool):
+            self._pool = conninfo
+        elif isinstance(conninfo, psycopg.Connection):
+            self._conn = conninfo
+            if not conninfo.autocommit:
+                with _translate_errors("connect"):
+                    conninfo.autocommit = True
+        else:
+            raise ConfigurationError(
+                "PostgresStore needs a connection string, a psycopg Connection or a ConnectionPool"
+            )
+
+    def __repr__(self) -> str:
+        return f"PostgresStore(table={self.table!r})"
+
+    @contextmanager
+    def _connection(self, where: str) -> Iterator[psycopg.Connection[Any]]:
+        with _translate_errors(where):
+            if self._pool is not None:
+                if not self._pool_opened:
+                    with self._lock:
+                        if not self._pool_opened:
+                            self._pool.open(wait=True, timeout=self._timeout)
+                            self._pool_opened = True
+                with self._pool.connection(timeout=self._timeout) as conn:
+                    self._ensure_schema(conn)
+                    yield conn
+            else:
+                assert self._conn is not None
+                with self._lock:
+                    self._ensure_schema(self._conn)
+                    yield self._conn
+
+    def _ensure_schema(self, conn: psycopg.Connection[Any]) -> None:
+        if self._schema_ready:
+            return
+        self._create_schema(conn)
+        self._schema_ready = True
+
+    def _create_schema(self, conn: psycopg.Connection[Any]) -> None:
+        with conn.transaction():
+            # Concurrent CREATE TABLE IF NOT EXISTS can collide in the catalogue: serialise it.
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self._queries.lock_key,))
+            for statement in self._queries.schema:
+                conn.execute(statement)
+
+    def create_schema(self) -> None:
+        """Create the table and its index if they do not exist (safe to call concurrently)."""
+        self._schema_ready = True  # _connection must not try first
+        with self._connection("create schema") as conn:
+            self._create_schema(conn)
+
+    def close(self) -> None:
+        """Close the pool the store opened itself (a pool or connection passed in stays open)."""
+        if self._owns_pool and self._pool is not None:
+            self._pool.close()
+
+    def __enter__(self) -> PostgresStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def claim(
+        self, key: str, *, type: str, lease: float = 60.0, payload: bytes | None = None
+    ) -> Claim:
+        """Atomically take ``key`` for processing for ``lease`` seconds."""
+        check_claim_args(key, type, lease)
+        token = new_token()
+        params = {
+            "key": key,
+            "type": type,
+            "lease": float(lease),
+            "token": token,
+            "payload": None if payload is None else bytes(payload),
+        }
+        with self._connection("claim") as conn:
+            row = conn.execute(self._queries.claim, params).fetchone()
+        return _claim_from_row(key, token, row)
+
+    def _finish(self, claim: Claim, status: EventStatus, error: str | None) -> bool:
+        if claim.outcome is not ClaimOutcome.CLAIMED or claim.token is None:
+            return False
+        with self._connection(status.value) as conn:
+            cursor = conn.execute(
+                self._queries.finish, (status.value, error, claim.key, claim.token)
+            )
+            return cursor.rowcount == 1
+
+    def complete(self, claim: Claim) -> bool:
+        """Mark the key succeeded; False if the claim was lost (lease expired and taken over)."""
+        return self._finish(claim, EventStatus.SUCCEEDED, None)
+
+    def release(self, claim: Claim, *, error: str, permanent: bool = False) -> bool:
+        """Give the key back after a failure: ``pending`` (retried) or ``failed`` if permanent."""
+        return self._finish(claim, EventStatus.FAILED if permanent else EventStatus.PENDING, error)
+
+    def get(self, key: str) -> EventRecord | None:
+        """The record of ``key``, or None."""
+        with self._connection("get") as conn:
+            row = conn.execute(self._queries.get, (key,)).fetchone()
+        return None if row is None else _record(row)
+
+    def records(
+        self, *, status: EventStatus | None = None, type_pattern: str | None = None
+    ) -> Sequence[EventRecord]:
+        """Records filtered by status and ``fnmatch`` type pattern, oldest first."""
+        query, args = self._queries.records_query(status)
+        with self._connection("records") as conn:
+            rows = conn.execute(query, args).fetchall()
+        return _filter(rows, type_pattern)
+
+
+class AsyncPostgresStore:
+    """The asyncio twin of :class:`PostgresStore` (an :class:`~checkoutkit.AsyncEventStore`).
+
+    ``conninfo`` is a connection string (the store keeps its own
+    :class:`psycopg_pool.AsyncConnectionPool`), an ``AsyncConnectionPool``, or a dedicated
+    :class:`psycopg.AsyncConnection`. Same table, same guarantees: sync and async instances may
+    share one table.
+    """
+
+    def __init__(
+        self,
+        conninfo: str | psycopg.AsyncConnection[Any] | psycopg_pool.AsyncConnectionPool[Any],
+        *,
+        table: str = DEFAULT_TABLE,
+        create_schema: bool = True,
+        pool_size: int = 4,
+        timeout: float = 10.0,
+    ) -> None:
+        _require()
+        import psycopg
+        import psycopg_pool
+
+        if not timeout > 0 or pool_size < 1:
+            raise ConfigurationError("timeout must be positive and pool_size at least 1")
+        self._queries = _Queries(table)
+        self.table = table
+        self._schema_ready = not create_schema
+        self._timeout = timeout
+        self._owns_pool = False
+        self._lock: asyncio.Lock | None = None
+        self._pool: psycopg_pool.AsyncConnectionPool[Any] | None = None
+        self._conn: psycopg.AsyncConnection[Any] | None = None
+        self._pool_opened = True
+        if isinstance(conninfo, str):
+            self._pool = psycopg_pool.AsyncConnectionPool(
+                conninfo,
+                min_size=1,
+                max_size=pool_size,
+                kwargs={"autocommit": True},
+                open=False,
+                timeout=timeout,
+                name="checkoutkit-events",
+            )
+            self._owns_pool = True
+            self._pool_opened = False
+        elif isinstance(conninfo, psycopg_pool.AsyncConnectionPool):
+            self._pool = conninfo
+        elif isinstance(conninfo, psycopg.AsyncConnection):
+            self._conn = conninfo
+        else:
+            raise ConfigurationError(
+                "AsyncPostgresStore needs a connection string, a psycopg AsyncConnection or an"
+                " AsyncConnectionPool"
+            )
+
+    def __repr__(self) -> str:
+        return f"AsyncPostgresStore(table={self.table!r})"
+
+    def _get_lock(self) -> asyncio.Lock:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        return self._lock
+
+    async def _run(
+        self, where: str, query: Any, params: Any, fetch: str
+    ) -> Any:  # one statement on a connection from the pool (or the dedicated one)
+        with _translate_errors(where):
+            if self._pool is not None:
+                if not self._pool_opened:
+                    async with self._get_lock():
+                        if not self._pool_opened:
+                            await self._pool.open(wait=True, timeout=self._timeout)
+                            self._pool_opened = True
+                async with self._pool.connection(timeout=self._timeout) as conn:
+                    return await self._execute(conn, query, params, fetch)
+            assert self._conn is not None
+            async with self._get_lock():
+                if not self._conn.autocommit:
+                    await self._conn.set_autocommit(True)
+                return await self._execute(self._conn, query, params, fetch)
+
+    async def _execute(
+        self, conn: psycopg.AsyncConnection[Any], query: Any, params: Any, fetch: str
+    ) -> Any:
+        if not self._schema_ready:
+            await self._create_schema(conn)
+            self._schema_ready = True
+        if query is None:
+            return None
+        cursor = await conn.execute(query, params)
+        if fetch == "one":
+            return await cursor.fetchone()
+        if fetch == "all":
+            return await cursor.fetchall()
+        return cursor.rowcount
+
+    async def _create_schema(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        async with conn.transaction():
+            await conn.execute(
+                "SELECT pg_advisory_xact_lock(hashtext(%s))", (self._queries.lock_key,)
+            )
+            for statement in self._queries.schema:
+                await conn.execute(statement)
+
+    async def create_schema(self) -> None:
+        """Create the table and its index if they do not exist (safe to call concurrently)."""
+        self._schema_ready = False
+        await self._run("create schema", None, None, "none")
+
+    async def close(self) -> None:
+        """Close the pool the store opened itself (a pool or connection passed in stays open)."""
+        if self._owns_pool and self._pool is not None:
+            await self._pool.close()
+
+    async def __aenter__(self) -> AsyncPostgresStore:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def claim(
+        self, key: str, *, type: str, lease: float = 60.0, payload: bytes | None = None
+    ) -> Claim:
+        """Atomically take ``key`` for processing for ``lease`` seconds."""
+        check_claim_args(key, type, lease)
+        token = new_token()
+        params = {
+            "key": key,
+            "type": type,
+            "lease": float(lease),
+            "token": token,
+            "payload": None if payload is None else bytes(payload),
+        }
+        row = await self._run("claim", self._queries.claim, params, "one")
+        return _claim_from_row(key, token, row)
+
+    async def _finish(self, claim: Claim, status: EventStatus, error: str | None) -> bool:
+        if claim.outcome is not ClaimOutcome.CLAIMED or claim.token is None:
+            return False
+        params = (status.value, error, claim.key, claim.token)
+        rowcount = await self._run(status.value, self._queries.finish, params, "rowcount")
+        return bool(rowcount == 1)
+
+    async def complete(self, claim: Claim) -> bool:
+        """Mark the key succeeded; False if the claim was lost."""
+        return await self._finish(claim, EventStatus.SUCCEEDED, None)
+
+    async def release(self, claim: Claim, *, error: str, permanent: bool = False) -> bool:
+        """Give the key back after a failure: ``pending`` or ``failed`` if permanent."""
+        status = EventStatus.FAILED if permanent else EventStatus.PENDING
+        return await self._finish(claim, status, error)
+
+    async def get(self, key: str) -> EventRecord | None:
+        """The record of ``key``, or None."""
+        row = await self._run("get", self._queries.get, (key,), "one")
+        return None if row is None else _record(row)
+
+    async def records(
+        self, *, status: EventStatus | None = None, type_pattern: str | None = None
+    ) -> Sequence[EventRecord]:
+        """Records filtered by status and ``fnmatch`` type pattern, oldest first."""
+        query, args = self._queries.records_query(status)
+        rows = await self._run("records", query, args, "all")
+        return _filter(rows, type_pattern)

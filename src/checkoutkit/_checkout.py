@@ -12,7 +12,7 @@ import inspect
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 from urllib.parse import urlsplit
 
 import attrs
@@ -28,8 +28,6 @@ if TYPE_CHECKING:
 __all__ = ["Checkout", "CheckoutRequest", "FulfilOutcome", "check_session_id"]
 
 _log = logging.getLogger("checkoutkit.checkout")
-
-_T = TypeVar("_T")
 
 _SESSION_ID = re.compile(r"cs_(?:test|live)_[A-Za-z0-9]{1,240}")
 
@@ -281,25 +279,46 @@ class Checkout:
         on = getattr(router, "on", None)
         if not callable(on):
             raise ConfigurationError("router must be a checkoutkit.WebhookRouter")
-        on(*PAID_EVENTS)(self._on_paid)
-        on(FAILED_EVENT)(self._on_failed)
-        on(EXPIRED_EVENT)(self._on_expired)
+        # Plain functions that return a coroutine when an event loop is running: the router's
+        # handle() runs them synchronously, its handle_async() awaits what they return.
+        on(*PAID_EVENTS)(_dual(self._on_paid, self._on_paid_async))
+        on(FAILED_EVENT)(_dual(self._on_failed, self._on_failed_async))
+        on(EXPIRED_EVENT)(_dual(self._on_expired, self._on_expired_async))
 
-    async def _on_paid(self, event: Event) -> None:
+    def _on_paid(self, event: Event) -> None:
         session = _session_of(event)
-        outcome = await self.fulfil_session_async(session)
+        self._paid_outcome(event, session, self.fulfil_session(session))
+
+    async def _on_paid_async(self, event: Event) -> None:
+        session = _session_of(event)
+        self._paid_outcome(event, session, await self.fulfil_session_async(session))
+
+    @staticmethod
+    def _paid_outcome(event: Event, session: CheckoutSession, outcome: FulfilOutcome) -> None:
         if outcome is FulfilOutcome.IN_PROGRESS:
             # A non-2xx makes Stripe deliver again later, when the other attempt has ended.
             raise FulfilmentError(f"fulfilment of {session.id} is in progress elsewhere")
         _log.info("%s for %s: %s", event.type, session.id, outcome.value)
 
-    async def _on_failed(self, event: Event) -> None:
+    def _on_failed(self, event: Event) -> None:
+        session = _session_of(event)
+        _log.info("delayed payment failed for %s", session.id)
+        if self.on_payment_failed is not None:
+            _call_sync(self.on_payment_failed, session)
+
+    async def _on_failed_async(self, event: Event) -> None:
         session = _session_of(event)
         _log.info("delayed payment failed for %s", session.id)
         if self.on_payment_failed is not None:
             await _call_async(self.on_payment_failed, session)
 
-    async def _on_expired(self, event: Event) -> None:
+    def _on_expired(self, event: Event) -> None:
+        session = _session_of(event)
+        _log.info("checkout session %s expired", session.id)
+        if self.on_expired is not None:
+            _call_sync(self.on_expired, session)
+
+    async def _on_expired_async(self, event: Event) -> None:
         session = _session_of(event)
         _log.info("checkout session %s expired", session.id)
         if self.on_expired is not None:
@@ -350,10 +369,31 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:500]
 
 
+def _dual(
+    sync: Callable[[Event], None], async_: Callable[[Event], Awaitable[None]]
+) -> Callable[[Event], Awaitable[None] | None]:
+    def handler(event: Event) -> Awaitable[None] | None:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            sync(event)
+            return None
+        return async_(event)
+
+    handler.__name__ = handler.__qualname__ = sync.__name__.lstrip("_")
+    return handler
+
+
 def _call_sync(callback: Callable[[CheckoutSession], object], session: CheckoutSession) -> None:
     if inspect.iscoroutinefunction(callback):
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            asyncio.run(callback(session))
+            return
         raise ConfigurationError(
-            "an async callback needs the async paths (fulfil_async, the FastAPI adapter)"
+            "an async callback cannot run from sync code inside an event loop: "
+            "use fulfil_async() (the FastAPI adapter does)"
         )
     callback(session)
 

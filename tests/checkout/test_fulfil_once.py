@@ -22,29 +22,13 @@ from checkoutkit import (
     InvalidSessionError,
     MemoryStore,
     SqliteStore,
+    WebhookRouter,
 )
 from checkoutkit._checkout import Checkout, FulfilOutcome, check_session_id
-from checkoutkit._events import CheckoutSession, Event
+from checkoutkit._events import CheckoutSession
+from checkoutkit.testing import TEST_SECRET, sign_payload
 
 SESSION_ID = "cs_test_a1b2c3d4e5f6g7h8i9j0"
-
-
-class RecordingRouter:
-    """Stands in for the webhook router: only records what ``Checkout`` registers on it.
-
-    The router itself is tested elsewhere; here the registered handlers are called directly.
-    """
-
-    def __init__(self) -> None:
-        self.handlers: dict[str, Callable[[Event], Any]] = {}
-
-    def on(self, *types: str) -> Callable[[Callable[[Event], Any]], Callable[[Event], Any]]:
-        def register(handler: Callable[[Event], Any]) -> Callable[[Event], Any]:
-            for type_ in types:
-                self.handlers[type_] = handler
-            return handler
-
-        return register
 
 
 def unreachable_gateway() -> CheckoutGateway:
@@ -64,7 +48,7 @@ def session(payment_status: str = "paid", session_id: str = SESSION_ID) -> Check
 def make_checkout(store: Any, fulfil: Callable[[CheckoutSession], Any], **kw: Any) -> Checkout:
     return Checkout(
         gateway=unreachable_gateway(),
-        router=kw.pop("router", RecordingRouter()),
+        router=kw.pop("router", None) or WebhookRouter(secrets=TEST_SECRET, store=store),
         store=store,
         build_session=lambda request: {},
         fulfil=fulfil,
@@ -73,9 +57,9 @@ def make_checkout(store: Any, fulfil: Callable[[CheckoutSession], Any], **kw: An
     )
 
 
-def event(type_: str, payment_status: str, session_id: str = SESSION_ID) -> Event:
+def event_body(type_: str, payment_status: str, session_id: str, n: int) -> bytes:
     data = {
-        "id": "evt_1",
+        "id": f"evt_{n}",
         "object": "event",
         "type": type_,
         "data": {
@@ -87,7 +71,7 @@ def event(type_: str, payment_status: str, session_id: str = SESSION_ID) -> Even
             }
         },
     }
-    return Event.from_dict(json.loads(json.dumps(data)))
+    return json.dumps(data).encode()
 
 
 def test_a_paid_session_is_fulfilled_once_however_often_asked() -> None:
@@ -191,15 +175,32 @@ def test_async_fulfilment_with_plain_and_async_callbacks() -> None:
     assert outcomes.count(FulfilOutcome.FULFILLED) == 2
 
 
-def test_an_async_callback_on_the_sync_path_is_a_configuration_error() -> None:
-    """An async fulfil callback cannot run from the sync path; the error says what to use."""
+def test_an_async_callback_runs_on_the_sync_path_outside_an_event_loop() -> None:
+    """An async fulfil callback also works from sync code (Flask, Django) and runs once."""
+    orders: list[str] = []
+
+    async def fulfil(s: CheckoutSession) -> None:
+        orders.append(s.id)
+
+    checkout = make_checkout(MemoryStore(), fulfil)
+    assert checkout.fulfil_session(session()) is FulfilOutcome.FULFILLED
+    assert checkout.fulfil_session(session()) is FulfilOutcome.ALREADY_FULFILLED
+    assert orders == [SESSION_ID]
+
+
+def test_sync_fulfil_inside_an_event_loop_with_an_async_callback_is_refused() -> None:
+    """Sync fulfilment inside a running loop cannot await an async callback: the error says so."""
 
     async def fulfil(s: CheckoutSession) -> None:
         return None
 
     checkout = make_checkout(MemoryStore(), fulfil)
-    with pytest.raises(FulfilmentError) as info:
+
+    async def main() -> None:
         checkout.fulfil_session(session())
+
+    with pytest.raises(FulfilmentError) as info:
+        asyncio.run(main())
     assert isinstance(info.value.__cause__, ConfigurationError)
     assert checkout.fulfilment_status(SESSION_ID) is EventStatus.PENDING
 
@@ -244,7 +245,7 @@ def test_configuration_needs_a_base_url_or_allowed_hosts() -> None:
     with pytest.raises(ConfigurationError, match="base_url"):
         Checkout(
             gateway=unreachable_gateway(),
-            router=RecordingRouter(),
+            router=WebhookRouter(secrets=TEST_SECRET, store=None),
             store=MemoryStore(),
             build_session=lambda r: {},
             fulfil=lambda s: None,
@@ -275,40 +276,48 @@ def test_request_hosts_are_used_only_when_allowed() -> None:
 
 def test_the_four_checkout_events_are_registered() -> None:
     """Creating a Checkout registers its handlers for the four checkout.session events."""
-    router = RecordingRouter()
+    router = WebhookRouter(secrets=TEST_SECRET, store=None)
     make_checkout(MemoryStore(), lambda s: None, router=router)
-    assert set(router.handlers) == {
+    for type_ in (
         "checkout.session.completed",
         "checkout.session.async_payment_succeeded",
         "checkout.session.async_payment_failed",
         "checkout.session.expired",
-    }
+    ):
+        assert len(router.handlers_for(type_)) == 1, type_
 
 
-def test_event_handlers_fulfil_fail_and_expire_as_documented() -> None:
+@pytest.mark.parametrize("path", ["sync", "async"])
+def test_events_fulfil_fail_and_expire_as_documented(path: str) -> None:
     """Paid events fulfil once; unpaid completion waits; failure and expiry never fulfil."""
-    router = RecordingRouter()
+    store = MemoryStore()
+    router = WebhookRouter(secrets=TEST_SECRET, store=store)
     orders: list[str] = []
     failed: list[str] = []
     expired: list[str] = []
     make_checkout(
-        MemoryStore(),
+        store,
         lambda s: orders.append(s.id),
         router=router,
         on_payment_failed=lambda s: failed.append(s.id),
         on_expired=lambda s: expired.append(s.id),
     )
-
-    def run(type_: str, status: str, sid: str) -> None:
-        asyncio.run(router.handlers[type_](event(type_, status, sid)))
-
-    run("checkout.session.completed", "unpaid", "cs_test_sepa1")
-    assert orders == []
-    run("checkout.session.async_payment_succeeded", "paid", "cs_test_sepa1")
-    run("checkout.session.async_payment_succeeded", "paid", "cs_test_sepa1")
-    run("checkout.session.completed", "unpaid", "cs_test_sepa2")
-    run("checkout.session.async_payment_failed", "unpaid", "cs_test_sepa2")
-    run("checkout.session.expired", "unpaid", "cs_test_gone3")
+    deliveries = [
+        ("checkout.session.completed", "unpaid", "cs_test_sepa1"),
+        ("checkout.session.async_payment_succeeded", "paid", "cs_test_sepa1"),
+        ("checkout.session.async_payment_succeeded", "paid", "cs_test_sepa1"),
+        ("checkout.session.completed", "unpaid", "cs_test_sepa2"),
+        ("checkout.session.async_payment_failed", "unpaid", "cs_test_sepa2"),
+        ("checkout.session.expired", "unpaid", "cs_test_gone3"),
+    ]
+    for n, (type_, status, sid) in enumerate(deliveries):
+        body = event_body(type_, status, sid, n)
+        headers = {"Stripe-Signature": sign_payload(body, TEST_SECRET)}
+        if path == "sync":
+            response = router.handle(body, headers)
+        else:
+            response = asyncio.run(router.handle_async(body, headers))
+        assert response.status == 200, (type_, response.body)
     assert orders == ["cs_test_sepa1"]
     assert failed == ["cs_test_sepa2"]
     assert expired == ["cs_test_gone3"]

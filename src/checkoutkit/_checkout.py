@@ -191,9 +191,17 @@ class Checkout:
     # -- create ----------------------------------------------------------------------------
 
     def session_params(self, request: CheckoutRequest) -> dict[str, Any]:
-        """The validated session parameters for ``request``, with URLs filled in where missing."""
+        """The session parameters for ``request``, with the flow's URLs where the app set none.
+
+        A hosted session without ``success_url`` gets ``request.success_url`` (and
+        ``cancel_url`` unless it has one); an embedded one without ``return_url`` gets the
+        success URL as its ``return_url``.
+        """
         built = self.build_session(request)
-        params = dict(built) if isinstance(built, Mapping) else _params_of(built)
+        if isinstance(built, Mapping):
+            params = dict(built)
+        else:
+            params = _params_of(built, request.success_url)
         ui_mode = params.get("ui_mode", "hosted_page")
         if ui_mode == "hosted_page":
             params.setdefault("success_url", request.success_url)
@@ -357,12 +365,25 @@ def _session_of(event: Event) -> CheckoutSession:
     return session
 
 
-def _params_of(builder: _Builder) -> dict[str, Any]:
-    """The builder's params; a missing success/cancel URL is left for :class:`Checkout`."""
-    to_params = getattr(builder, "to_params", None)
-    if callable(to_params):
-        return dict(cast("Mapping[str, Any]", to_params()))
-    return dict(builder.build())
+def _params_of(builder: _Builder, success_url: str) -> dict[str, Any]:
+    """The builder's params; a hosted session's missing ``success_url`` becomes ours."""
+    try:
+        return dict(builder.build())
+    except InvalidSessionError as exc:
+        if not any(_missing_success_url(p) for p in exc.problems):
+            raise
+        with_url = getattr(builder, "success_url", None)
+        if not callable(with_url):
+            raise
+    return dict(cast("_Builder", with_url(success_url)).build())
+
+
+def _missing_success_url(problem: Problem) -> bool:
+    return problem.param == "success_url" and (
+        problem.code == "hosted_requires_success_url"
+        or "required" in problem.code
+        or "missing" in problem.code
+    )
 
 
 def _describe(exc: BaseException) -> str:

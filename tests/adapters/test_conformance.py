@@ -254,3 +254,28 @@ def test_hosts_outside_allowed_hosts_are_refused(
     session = ok.checkout.gateway.retrieve(json.loads(answer.body)["id"])
     assert session.cancel_url is not None
     assert session.cancel_url.endswith(PREFIX + "/cancel")
+
+
+@pytest.mark.parametrize("path", ["/webhook", "/webhook/"])
+def test_paths_match_with_and_without_a_trailing_slash(shop: Shop, path: str) -> None:
+    """Both spellings of a path reach the endpoint itself: a POST is never redirected."""
+    answer = shop.post(path, b"{}", {"Content-Type": "application/json"})
+    assert answer.status == 400  # unsigned, so refused, but by the router, not a redirect
+    assert "location" not in answer.headers
+    assert shop.get("/cancel/").status == 200
+
+
+@pytest.mark.parametrize("append_slash", [True, False])
+def test_django_with_and_without_append_slash(
+    sandbox: Any, request: pytest.FixtureRequest, append_slash: bool
+) -> None:
+    """Django's CommonMiddleware never redirects the webhook POST, whatever APPEND_SLASH says."""
+    from django.test import override_settings
+
+    shop = make_shop("django", sandbox, request)
+    with override_settings(APPEND_SLASH=append_slash):
+        for path in ("/webhook", "/webhook/"):
+            answer = shop.post(path, b"{}", {"Content-Type": "application/json"})
+            assert answer.status == 400
+        answer = shop.post("/create-checkout-session", b"", {**FORM, "Accept": "*/*"})
+        assert answer.status == 303

@@ -38,11 +38,11 @@ def router(checkout: Checkout, *, prefix: str = "") -> fastapi.APIRouter:
     """An ``APIRouter`` serving ``checkout``'s endpoints with the async gateway and router.
 
     ``POST create-checkout-session``, ``GET success``, ``GET cancel`` and ``POST webhook``
-    (which passes the raw body bytes to ``router.handle_async``, untouched).
+    (which passes the raw body bytes to ``router.handle_async``, untouched). Each path also
+    matches with a trailing slash, so no POST is ever redirected.
     """
-    api = fastapi.APIRouter(prefix=prefix, include_in_schema=False)
+    api = fastapi.APIRouter(prefix=prefix, include_in_schema=False, redirect_slashes=False)
 
-    @api.post(f"/{_endpoints.CREATE_PATH}")
     async def create_checkout_session(request: fastapi.Request) -> fastapi.Response:
         reply = await _endpoints.create_async(
             checkout,
@@ -53,18 +53,25 @@ def router(checkout: Checkout, *, prefix: str = "") -> fastapi.APIRouter:
         )
         return _response(reply)
 
-    @api.get(f"/{_endpoints.SUCCESS_PATH}")
     async def success(request: fastapi.Request) -> fastapi.Response:
         session_id = request.query_params.get("session_id")
         return _response(await _endpoints.success_async(checkout, session_id))
 
-    @api.get(f"/{_endpoints.CANCEL_PATH}")
     async def cancel() -> fastapi.Response:
         return _response(_endpoints.cancel(checkout))
 
-    @api.post(f"/{_endpoints.WEBHOOK_PATH}")
     async def webhook(request: fastapi.Request) -> fastapi.Response:
         body = await request.body()
         return _response(await _endpoints.webhook_async(checkout, body, request.headers))
 
+    routes = [
+        (_endpoints.CREATE_PATH, create_checkout_session, "POST"),
+        (_endpoints.SUCCESS_PATH, success, "GET"),
+        (_endpoints.CANCEL_PATH, cancel, "GET"),
+        (_endpoints.WEBHOOK_PATH, webhook, "POST"),
+    ]
+    for segment, endpoint, method in routes:
+        # Both spellings are routes of their own: a redirect would drop a webhook's POST.
+        for path in (f"/{segment}", f"/{segment}/"):
+            api.add_api_route(path, endpoint, methods=[method], name=f"checkoutkit-{segment}")
     return api

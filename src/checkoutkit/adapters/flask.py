@@ -36,11 +36,12 @@ def blueprint(checkout: Checkout, *, name: str = "checkoutkit") -> flask.Bluepri
     """A blueprint serving ``checkout``'s endpoints; register it with the ``url_prefix`` you like.
 
     ``POST create-checkout-session``, ``GET success``, ``GET cancel`` and ``POST webhook``
-    (which passes the raw body bytes to the router, untouched).
+    (which passes the raw body bytes to the router, untouched). Each path also matches with a
+    trailing slash, so no POST is ever redirected.
     """
     bp = flask.Blueprint(name, __name__)
 
-    @bp.post(f"/{_endpoints.CREATE_PATH}")
+    @bp.post(f"/{_endpoints.CREATE_PATH}", strict_slashes=False)
     def create_checkout_session() -> flask.Response:
         request = flask.request
         reply = _endpoints.create(
@@ -52,15 +53,15 @@ def blueprint(checkout: Checkout, *, name: str = "checkoutkit") -> flask.Bluepri
         )
         return _response(reply)
 
-    @bp.get(f"/{_endpoints.SUCCESS_PATH}")
+    @bp.get(f"/{_endpoints.SUCCESS_PATH}", strict_slashes=False)
     def success() -> flask.Response:
         return _response(_endpoints.success(checkout, flask.request.args.get("session_id")))
 
-    @bp.get(f"/{_endpoints.CANCEL_PATH}")
+    @bp.get(f"/{_endpoints.CANCEL_PATH}", strict_slashes=False)
     def cancel() -> flask.Response:
         return _response(_endpoints.cancel(checkout))
 
-    @bp.post(f"/{_endpoints.WEBHOOK_PATH}")
+    @bp.post(f"/{_endpoints.WEBHOOK_PATH}", strict_slashes=False)
     def webhook() -> flask.Response:
         request = flask.request
         return _response(_endpoints.webhook(checkout, request.get_data(), dict(request.headers)))

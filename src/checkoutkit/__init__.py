@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from checkoutkit._builder import SessionBuilder
 from checkoutkit._checkout import Checkout, CheckoutRequest, FulfilOutcome
 from checkoutkit._events import CheckoutSession, Event
 from checkoutkit._gateway import CheckoutGateway
 from checkoutkit._memory_store import MemoryStore
 from checkoutkit._problems import Problem
 from checkoutkit._router import WebhookResponse, WebhookRouter
+from checkoutkit._rules import validate_session_params
 from checkoutkit._signature import SignatureVerifier, VerifiedSignature, verify_signature
 from checkoutkit._sqlite_store import SqliteStore
 from checkoutkit._store import (
@@ -56,6 +58,7 @@ __all__ = [
     "MissingDependencyError",
     "PermanentFailure",
     "Problem",
+    "SessionBuilder",
     "SignatureVerificationError",
     "SignatureVerifier",
     "SqliteStore",
@@ -67,6 +70,7 @@ __all__ = [
     "WebhookPayloadError",
     "WebhookResponse",
     "WebhookRouter",
+    "validate_session_params",
     "verify_signature",
 ]
 

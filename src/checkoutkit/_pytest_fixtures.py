@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -23,3 +24,22 @@ def sign_webhook(webhook_secret: str) -> Callable[..., str]:
         return sign_payload(payload, webhook_secret, timestamp)
 
     return sign
+
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from checkoutkit.sandbox import Sandbox
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    """A running :class:`checkoutkit.sandbox.Sandbox` on a free port, stopped after the test.
+
+    Webhook retries are scaled down 1000x and SEPA debits settle after 0.2 sandbox seconds.
+    Needs the ``checkoutkit[sandbox]`` extra.
+    """
+    from checkoutkit.sandbox import Sandbox
+
+    with Sandbox(retry_scale=0.001, async_delay=0.2) as running:
+        yield running

@@ -1,0 +1,97 @@
+"""The ``checkoutkit`` command line (subcommands: ``sandbox``)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from types import FrameType
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from checkoutkit.sandbox import Sandbox
+
+    try:
+        sandbox = Sandbox(
+            host=args.host,
+            port=args.port,
+            forward_to=args.forward_to or (),
+            db_path=args.db,
+            webhook_secret=args.secret,
+            retry_scale=args.retry_scale,
+            async_delay=args.async_delay,
+            log_requests=args.verbose,
+        )
+    except OSError as exc:
+        print(
+            f"checkoutkit sandbox: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr
+        )
+        return 2
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    print(f"Sandbox API ready at {sandbox.url} (use it as the stripe SDK's api base)")
+    for url in args.forward_to or ():
+        print(f"Forwarding events to {url}")
+    print(
+        f"Ready! Your webhook signing secret is {sandbox.webhook_secret} (^C to quit)", flush=True
+    )
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        sandbox.stop()
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="checkoutkit", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="run the local Stripe-compatible Checkout sandbox",
+        description="Run the local Stripe-compatible Checkout sandbox until interrupted.",
+    )
+    sandbox.add_argument("--port", type=int, default=12111, help="port (default 12111; 0: any)")
+    sandbox.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, loopback only)"
+    )
+    sandbox.add_argument(
+        "--forward-to",
+        action="append",
+        metavar="URL",
+        help="webhook endpoint to post events to (repeatable)",
+    )
+    sandbox.add_argument("--db", metavar="PATH", help="SQLite file that keeps state across runs")
+    sandbox.add_argument("--secret", metavar="WHSEC", help="webhook signing secret to use")
+    sandbox.add_argument(
+        "--retry-scale",
+        type=float,
+        default=1.0,
+        help="multiply the webhook retry schedule (e.g. 0.01 for quick retries)",
+    )
+    sandbox.add_argument(
+        "--async-delay",
+        type=float,
+        default=3.0,
+        help="seconds a SEPA debit takes to succeed or fail (default 3)",
+    )
+    sandbox.add_argument("--verbose", action="store_true", help="log every request")
+    sandbox.set_defaults(run=_sandbox)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``checkoutkit`` console script."""
+    args = _parser().parse_args(argv)
+    return int(args.run(args))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,159 @@
+"""Stripe's form encoding: ``a[b][0][c]=v`` bracket keys into nested dicts and lists.
+
+The stripe SDK encodes lists with explicit indexes (``expand[0]=x``) and booleans as
+``true``/``false``; other clients send ``expand[]=x``. Both parse the same way here. Values
+stay strings except where Stripe's schema says integer or boolean (see :func:`coerce`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from checkoutkit.sandbox._errors import invalid
+
+_KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
+_SEGMENT = re.compile(r"\[([^\[\]]*)\]")
+
+#: Keys whose values Stripe's schema types as integers.
+INT_KEYS = frozenset(
+    {
+        "amount",
+        "amount_to_capture",
+        "billing_cycle_anchor",
+        "days_until_due",
+        "expires_at",
+        "interval_count",
+        "limit",
+        "maximum",
+        "minimum",
+        "preset",
+        "quantity",
+        "seconds",
+        "trial_end",
+        "trial_period_days",
+        "unit_amount",
+        "exp_month",
+        "exp_year",
+        "gt",
+        "gte",
+        "lt",
+        "lte",
+    }
+)
+
+#: Keys under which every value is free text (never coerced).
+_TEXT_CONTAINERS = frozenset({"metadata"})
+
+
+def parse_pairs(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """Parse ``(key, value)`` pairs with bracket keys into nested dicts and lists.
+
+    A dict whose keys are all decimal indexes becomes a list in index order; ``a[]`` appends.
+    Conflicting shapes (``a=1`` and ``a[b]=2``) are a 400 error naming the parameter.
+    """
+    root: dict[str, Any] = {}
+    for key, value in pairs:
+        match = _KEY.match(key)
+        if match is None:
+            raise invalid(f"Invalid parameter name: {key}", param=key)
+        path = [match.group(1), *_SEGMENT.findall(match.group(2))]
+        node: dict[str, Any] = root
+        for depth, segment in enumerate(path):
+            last = depth == len(path) - 1
+            part = segment or str(sum(1 for k in node if k.isdigit()))
+            if last:
+                if isinstance(node.get(part), dict):
+                    raise invalid(f"Invalid hash: {_bracket(path)}", param=_bracket(path))
+                node[part] = value
+            else:
+                child = node.setdefault(part, {})
+                if not isinstance(child, dict):
+                    raise invalid(
+                        f"Invalid hash: {_bracket(path[: depth + 1])}",
+                        param=_bracket(path[: depth + 1]),
+                    )
+                node = child
+    return _listify(root)  # type: ignore[no-any-return]
+
+
+def _listify(node: Any) -> Any:
+    if not isinstance(node, dict):
+        return node
+    items = {k: _listify(v) for k, v in node.items()}
+    if items and all(k.isdigit() for k in items):
+        return [items[k] for k in sorted(items, key=int)]
+    return items
+
+
+def _bracket(path: list[str]) -> str:
+    return path[0] + "".join(f"[{p}]" for p in path[1:])
+
+
+def coerce(params: dict[str, Any]) -> dict[str, Any]:
+    """Turn schema-integer keys into ints and ``true``/``false`` into bools, as Stripe does.
+
+    Values under ``metadata`` stay strings. A non-integer where an integer belongs is Stripe's
+    ``parameter_invalid_integer`` error, naming the parameter in bracket form.
+    """
+    return _coerce(params, "", text=False)  # type: ignore[no-any-return]
+
+
+def _coerce(node: Any, where: str, *, text: bool, key: str = "") -> Any:
+    if isinstance(node, dict):
+        return {
+            k: _coerce(
+                v,
+                f"{where}[{k}]" if where else k,
+                text=text or k in _TEXT_CONTAINERS,
+                key=k,
+            )
+            for k, v in node.items()
+        }
+    if isinstance(node, list):
+        return [_coerce(v, f"{where}[{i}]", text=text, key=key) for i, v in enumerate(node)]
+    if text or not isinstance(node, str):
+        return node
+    if key in INT_KEYS:
+        try:
+            return int(node)
+        except ValueError:
+            raise invalid(
+                f"Invalid integer: {node}", param=where, code="parameter_invalid_integer"
+            ) from None
+    if node == "true":
+        return True
+    if node == "false":
+        return False
+    return node
+
+
+def reject_unknown(params: dict[str, Any], allowed: Iterable[str]) -> None:
+    """Stripe's ``parameter_unknown`` error for a top-level key it does not accept."""
+    allowed_set = set(allowed) | {"expand"}
+    for key in params:
+        if key not in allowed_set:
+            raise invalid(f"Received unknown parameter: {key}", param=key, code="parameter_unknown")
+
+
+def reject_empty(params: dict[str, Any], where: str = "") -> None:
+    """Stripe refuses an empty string for a parameter that cannot be unset (outside metadata)."""
+    for key, value in params.items():
+        name = f"{where}[{key}]" if where else key
+        if key in _TEXT_CONTAINERS:
+            continue
+        if value == "":
+            raise invalid(
+                f"You passed an empty string for '{name}'. We assume empty values are an attempt "
+                f"to unset a parameter; however '{name}' cannot be unset. You should remove "
+                f"'{name}' from your request or supply a non-empty value.",
+                param=name,
+                code="parameter_invalid_empty",
+            )
+        if isinstance(value, dict):
+            reject_empty(value, name)
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                if isinstance(item, dict):
+                    reject_empty(item, f"{name}[{i}]")

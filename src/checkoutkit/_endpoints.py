@@ -19,7 +19,6 @@ import attrs
 
 from checkoutkit._checkout import CheckoutRequest, FulfilOutcome, check_session_id
 from checkoutkit.exceptions import (
-    CheckoutKitError,
     ConfigurationError,
     FulfilmentError,
     InvalidSessionError,
@@ -138,10 +137,13 @@ def _created(session: CheckoutSession, headers: Mapping[str, str]) -> Reply:
     return Reply(200, json.dumps(payload).encode(), _JSON, (("Cache-Control", "no-store"),))
 
 
-def _create_failed(exc: CheckoutKitError) -> Reply:
+def _create_failed(exc: Exception) -> Reply:
     if isinstance(exc, StripeError):
         _log.warning("creating a checkout session failed: %s", exc)
         return _text(502, "the payment provider refused or could not be reached")
+    if isinstance(exc, PermissionError):
+        _log.info("refused a checkout request: %s", exc)
+        return _text(403, "not allowed to check out")
     _log.info("refused a checkout request: %s", exc)
     return _text(400, "invalid checkout request")
 
@@ -154,13 +156,17 @@ def create(
     create_url: str,
     native: Any = None,
 ) -> Reply:
-    """``POST …/create-checkout-session``: 303 to the session's page, or JSON when asked."""
+    """``POST …/create-checkout-session``: 303 to the session's page, or JSON when asked.
+
+    ``build_session`` may raise ``ValueError`` (400) or ``PermissionError`` (403) to refuse a
+    request; a Stripe error is a 502.
+    """
     request = _request(checkout, body, headers, create_url, native)
     if isinstance(request, Reply):
         return request
     try:
         session = checkout.create(request, idempotency_key=_idempotency_key())
-    except (InvalidSessionError, StripeError, ConfigurationError) as exc:
+    except (StripeError, ValueError, PermissionError) as exc:
         return _create_failed(exc)
     return _created(session, headers)
 
@@ -179,7 +185,7 @@ async def create_async(
         return request
     try:
         session = await checkout.create_async(request, idempotency_key=_idempotency_key())
-    except (InvalidSessionError, StripeError, ConfigurationError) as exc:
+    except (StripeError, ValueError, PermissionError) as exc:
         return _create_failed(exc)
     return _created(session, headers)
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from checkoutkit._builder import SessionBuilder
 from checkoutkit._checkout import Checkout, CheckoutRequest, FulfilOutcome
+from checkoutkit._currencies import from_minor_units, to_minor_units
 from checkoutkit._events import CheckoutSession, Event
 from checkoutkit._gateway import CheckoutGateway
 from checkoutkit._memory_store import MemoryStore
@@ -70,6 +71,8 @@ __all__ = [
     "WebhookPayloadError",
     "WebhookResponse",
     "WebhookRouter",
+    "from_minor_units",
+    "to_minor_units",
     "validate_session_params",
     "verify_signature",
 ]

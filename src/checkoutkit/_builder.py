@@ -273,16 +273,20 @@ class SessionBuilder:
         return self._derive(fields, None)
 
     def _add_item(
-        self, item: dict[str, Any], copier: Any = None, pending: tuple[Problem, ...] = ()
+        self, item: dict[str, Any], copier: Any = _copy, pending: tuple[Problem, ...] = ()
     ) -> SessionBuilder:
-        fields, items, _, old_pending = self._state
-        entry = (item, copier or _copy)
+        fields, items, delay, old_pending = self._state
+        entry = (item, copier)
         items = (*items, entry) if items is not None else (entry,)
         if "line_items" in fields:
             fields = self._without("line_items")  # the new list replaces a non-list value
-        return self._derive(
-            fields, items, pending=(*old_pending, *pending) if pending else old_pending
+        new = _new(SessionBuilder)
+        _set(
+            new,
+            "_state",
+            (fields, items, delay, (*old_pending, *pending) if pending else old_pending),
         )
+        return new
 
     # -- entry points ------------------------------------------------------------------------
 

@@ -1,0 +1,187 @@
+"""SessionBuilder speed, against floors measured in the same run.
+
+(a) Building and validating a 5-line-item payment session, against writing the same dict by
+    hand (target: at most 5x) and against the stripe SDK form-encoding those params for the
+    request body (target: at most 0.1x).
+(b) ``import checkoutkit`` against ``import stripe``, each in a fresh interpreter
+    (target: at most 0.35x).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import timeit
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from checkoutkit import SessionBuilder
+
+NOW = 1_800_000_000
+SUCCESS = "https://shop.example/success"
+CANCEL = "https://shop.example/cancel"
+NAMES = ["T-shirt", "Mug", "Cap", "Socks", "Sticker pack"]
+MINOR = [2000, 1250, 1800, 900, 500]
+MAJOR = [Decimal("20.00"), Decimal("12.50"), Decimal("18.00"), Decimal("9.00"), Decimal("5.00")]
+
+
+def by_hand() -> dict[str, Any]:
+    """The params written out as a dict literal: the floor."""
+    return {
+        "mode": "payment",
+        "line_items": [
+            {
+                "price_data": {
+                    "currency": "usd",
+                    "product_data": {"name": "T-shirt"},
+                    "unit_amount": 2000,
+                },
+                "quantity": 1,
+            },
+            {
+                "price_data": {
+                    "currency": "usd",
+                    "product_data": {"name": "Mug"},
+                    "unit_amount": 1250,
+                },
+                "quantity": 2,
+            },
+            {
+                "price_data": {
+                    "currency": "usd",
+                    "product_data": {"name": "Cap"},
+                    "unit_amount": 1800,
+                },
+                "quantity": 1,
+            },
+            {
+                "price_data": {
+                    "currency": "usd",
+                    "product_data": {"name": "Socks"},
+                    "unit_amount": 900,
+                },
+                "quantity": 3,
+            },
+            {
+                "price_data": {
+                    "currency": "usd",
+                    "product_data": {"name": "Sticker pack"},
+                    "unit_amount": 500,
+                },
+                "quantity": 1,
+            },
+        ],
+        "success_url": SUCCESS + "?session_id={CHECKOUT_SESSION_ID}",
+        "cancel_url": CANCEL,
+        "customer_email": "ada@example.com",
+    }
+
+
+QUANTITIES = [1, 2, 1, 3, 1]
+
+
+def with_builder() -> Any:
+    """The same params from the fluent builder, validated, amounts in minor units."""
+    builder = SessionBuilder.payment()
+    for name, minor, quantity in zip(NAMES, MINOR, QUANTITIES, strict=True):
+        builder = builder.add_price_data(
+            name=name, unit_amount=minor, currency="usd", quantity=quantity
+        )
+    return (
+        builder.success_url(SUCCESS, with_session_id=True)
+        .cancel_url(CANCEL)
+        .customer_email("ada@example.com")
+        .build(now=NOW)
+    )
+
+
+def with_builder_decimal() -> Any:
+    """The same params from the fluent builder, amounts as Decimal major units."""
+    builder = SessionBuilder.payment()
+    for name, major, quantity in zip(NAMES, MAJOR, QUANTITIES, strict=True):
+        builder = builder.add_price_data(name=name, amount=major, currency="usd", quantity=quantity)
+    return (
+        builder.success_url(SUCCESS, with_session_id=True)
+        .cancel_url(CANCEL)
+        .customer_email("ada@example.com")
+        .build(now=NOW)
+    )
+
+
+def sdk_form_encoding() -> Callable[[], str]:
+    """What the stripe SDK does to params for a POST body (as its ``_APIRequestor`` does)."""
+    from urllib.parse import urlencode
+
+    from stripe._encode import _api_encode
+
+    params = by_hand()
+
+    def encode() -> str:
+        encoded = urlencode(list(_api_encode(params)))
+        return encoded.replace("%5B", "[").replace("%5D", "]")
+
+    return encode
+
+
+def best_of(func: Callable[[], object], repeat: int = 7) -> float:
+    """Seconds per call: the best of ``repeat`` runs of an auto-sized loop."""
+    timer = timeit.Timer(func)
+    number, _ = timer.autorange()
+    number = max(1, number // 2)
+    return min(timer.repeat(repeat=repeat, number=number)) / number
+
+
+def import_time(module: str, runs: int = 7) -> float:
+    """Seconds to import ``module`` in a fresh interpreter (``-X importtime``), best of ``runs``."""
+    # Bytecode is written (and the first, compiling run discarded), as for an installed package.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run([sys.executable, "-c", f"import {module}"], check=True, env=env)
+    best = float("inf")
+    for _ in range(runs):
+        result = subprocess.run(
+            [sys.executable, "-X", "importtime", "-c", f"import {module}"],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=env,
+        )
+        for line in result.stderr.splitlines():
+            parts = line.split("|")
+            if len(parts) == 3 and parts[2].rstrip() == f" {module}":
+                best = min(best, int(parts[1]) / 1e6)
+    return best
+
+
+def run() -> list[tuple[str, str]]:
+    """Measure and return rows of (label, figure)."""
+    assert with_builder() == by_hand(), "the builder must build exactly the hand-written dict"
+    assert with_builder_decimal() == by_hand()
+    hand = best_of(by_hand)
+    built = best_of(with_builder)
+    built_decimal = best_of(with_builder_decimal)
+    encode = best_of(sdk_form_encoding())
+    checkoutkit_import = import_time("checkoutkit")
+    stripe_import = import_time("stripe")
+    return [
+        ("builder: dict by hand (5 items)", f"{hand * 1e6:.1f} us"),
+        ("builder: build + validate (minor units)", f"{built * 1e6:.1f} us"),
+        ("builder: build + validate (Decimal major units)", f"{built_decimal * 1e6:.1f} us"),
+        ("builder: stripe SDK form-encoding", f"{encode * 1e6:.1f} us"),
+        ("builder: build / by hand (target <= 5x)", f"{built / hand:.2f}x"),
+        ("builder: build (Decimal) / by hand", f"{built_decimal / hand:.2f}x"),
+        ("builder: build / SDK encoding (target <= 0.1x)", f"{built / encode:.3f}x"),
+        ("builder: build (Decimal) / SDK encoding", f"{built_decimal / encode:.3f}x"),
+        ("import checkoutkit", f"{checkoutkit_import * 1e3:.1f} ms"),
+        ("import stripe", f"{stripe_import * 1e3:.1f} ms"),
+        (
+            "import checkoutkit / import stripe (target <= 0.35x)",
+            f"{checkoutkit_import / stripe_import:.2f}x",
+        ),
+    ]
+
+
+if __name__ == "__main__":
+    for label, figure in run():
+        print(f"{label:55} {figure}")

@@ -1,0 +1,1068 @@
+"""Offline validation of Checkout Session create parameters.
+
+:func:`validate_session_params` reports every reason Stripe would reject a
+``POST /v1/checkout/sessions`` request that can be known without the network, each as a
+:class:`~checkoutkit.Problem` whose ``code`` is the rule id of docs/rules.md.
+
+Two passes run over the parameters:
+
+1. The *shape* pass walks them along the spec compiled from the installed stripe SDK
+   (:mod:`checkoutkit._schema`): unknown keys, types, enum values, required keys, lengths,
+   list sizes and numeric bounds.
+2. The *rules* pass checks what involves more than one parameter: what each ``mode`` and
+   ``ui_mode`` allows, line items, amounts per currency, the clock.
+
+Both passes only read the input. Input of any shape yields problems, never an exception.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from checkoutkit import _currencies as cur
+from checkoutkit._problems import Problem
+from checkoutkit._schema import REQUEST_OPTION_KEYS, Kind, Spec, session_create_spec
+from checkoutkit.exceptions import ConfigurationError
+
+__all__ = ["EXPIRES_AT_MARGIN", "MAX_CONTAINER", "validate_session_params"]
+
+#: Seconds of headroom for clock rules: the session is created a little after it is validated,
+#: and clocks drift, so lower bounds in the future (``expires_at`` at least 30 minutes ahead,
+#: ``trial_end`` at least 48 hours ahead) must hold this much later than ``now``.
+EXPIRES_AT_MARGIN = 60
+
+#: Lists and mappings longer than this are reported once and not looked into. No Checkout
+#: parameter allows anywhere near this many entries.
+MAX_CONTAINER = 1000
+
+_MODES = frozenset({"payment", "setup", "subscription"})
+_EMBEDDED = frozenset({"embedded_page", "elements"})
+_ELEMENTS_LIKE = frozenset({"elements", "form"})
+_UI_MODES = frozenset({"hosted_page", "embedded_page", "elements", "form"})
+
+#: Payment methods that send the customer to another site or app and back (to ``return_url``).
+_REDIRECT_PMS = frozenset(
+    """
+    affirm afterpay_clearpay alipay alma amazon_pay bancontact billie eps fpx giropay grabpay
+    ideal kakao_pay klarna kr_card mobilepay naver_pay p24 payco paypal revolut_pay samsung_pay
+    satispay scalapay sofort twint zip
+    """.split()  # noqa: SIM905 - a word list reads better than 150 quoted strings
+)
+
+#: The longest ``interval_count`` per interval: three years.
+_MAX_INTERVAL_COUNT = {"day": 1095, "week": 156, "month": 36, "year": 3}
+
+_ISO = cur.ISO_CURRENCIES
+_WHOLE_UNITS = cur.WHOLE_UNITS_ONLY
+_MAX_AMOUNT = cur.MAXIMUM_AMOUNT
+_DEFAULT_MAX_AMOUNT = cur.DEFAULT_MAXIMUM_AMOUNT
+
+_TYPE_NAMES = {
+    Kind.STR: "a string",
+    Kind.ENUM: "a string",
+    Kind.INT: "an integer",
+    Kind.BOOL: "a boolean",
+    Kind.DECIMAL: "a decimal (Decimal, int or numeric string)",
+    Kind.NUMBER: "a number",
+    Kind.OBJECT: "an object (dict)",
+    Kind.LIST: "a list",
+    Kind.MAP: "an object (dict)",
+}
+
+# A location is a linked list ``(parent, key)`` so that a bracket-form name is only built for
+# parameters that have a problem.
+Loc = tuple[Any, Any] | None
+
+
+def _param(loc: Loc) -> str:
+    keys: list[str] = []
+    while loc is not None:
+        loc, key = loc
+        keys.append(
+            key if isinstance(key, str) else repr(key) if not isinstance(key, int) else str(key)
+        )
+    if not keys:
+        return ""
+    keys.reverse()
+    return keys[0] + "".join(f"[{k}]" for k in keys[1:])
+
+
+def _describe(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+class _Out:
+    """Collects problems; ``add`` takes a location or an already rendered param."""
+
+    __slots__ = ("problems",)
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def add(self, where: Loc | str, code: str, message: str) -> None:
+        param = where if isinstance(where, str) else _param(where)
+        self.problems.append(Problem(param, code, message))
+
+
+# ---------------------------------------------------------------------------------------------
+# Pass 1: shape
+
+
+def _type_problem(spec: Spec, value: object, loc: Loc, out: _Out) -> None:
+    wanted = _TYPE_NAMES.get(spec.kind, "a value")
+    if isinstance(value, bool) and spec.kind in (Kind.INT, Kind.NUMBER, Kind.DECIMAL):
+        message = f"Expected {wanted}, got the boolean {value}."
+    elif isinstance(value, float) and spec.kind == Kind.DECIMAL:
+        message = f"Expected {wanted}; floats are inexact, use Decimal or a string."
+    else:
+        message = f"Expected {wanted}, got {type(value).__name__} {_describe(value)}."
+    out.add(loc, "invalid_type", message)
+
+
+def _check(spec: Spec, value: object, loc: Loc, out: _Out) -> None:
+    """Check ``value`` (never None) against ``spec``."""
+    kind = spec.kind
+    if kind == Kind.OBJECT:
+        if isinstance(value, dict):
+            _check_object(spec, value, loc, out)
+        elif not (spec.empty_ok and value == "" and isinstance(value, str)):
+            _type_problem(spec, value, loc, out)
+        return
+    if kind == Kind.STR:
+        if not isinstance(value, str):
+            _type_problem(spec, value, loc, out)
+        elif spec.max_len is not None and len(value) > spec.max_len:
+            out.add(
+                loc,
+                spec.limit_code,
+                f"At most {spec.max_len} characters are allowed; this has {len(value)}.",
+            )
+        return
+    if kind == Kind.ENUM:
+        if not isinstance(value, str):
+            _type_problem(spec, value, loc, out)
+            return
+        text = value if type(value) is str else str.__str__(value)
+        if text not in spec.enum and not (spec.empty_ok and text == ""):
+            allowed = ", ".join(sorted(spec.enum))
+            out.add(loc, spec.enum_code, f"{_describe(text)} is not one of: {allowed}.")
+        return
+    if kind == Kind.INT:
+        if isinstance(value, bool) or not isinstance(value, int):
+            if not (spec.empty_ok and value == "" and isinstance(value, str)):
+                _type_problem(spec, value, loc, out)
+            return
+        _check_bounds(spec, value, loc, out)
+        return
+    if kind == Kind.BOOL:
+        if value is not True and value is not False:
+            _type_problem(spec, value, loc, out)
+        return
+    if kind == Kind.LIST:
+        if isinstance(value, (list, tuple)):
+            _check_list(spec, value, loc, out)
+        elif not (spec.empty_ok and value == "" and isinstance(value, str)):
+            _type_problem(spec, value, loc, out)
+        return
+    if kind == Kind.MAP:
+        if isinstance(value, dict):
+            _check_map(spec, value, loc, out)
+        else:
+            _type_problem(spec, value, loc, out)
+        return
+    if kind == Kind.DECIMAL:
+        if _as_decimal(value) is None:
+            _type_problem(spec, value, loc, out)
+        return
+    if kind == Kind.NUMBER:
+        number = None if isinstance(value, bool) else _as_decimal(value, floats=True)
+        if number is None:
+            _type_problem(spec, value, loc, out)
+        elif spec.limit_code:
+            _check_bounds(spec, number, loc, out)
+        return
+    # Kind.ANY: whatever a newer SDK types in a way this module does not know.
+
+
+def _check_bounds(spec: Spec, value: int | Decimal, loc: Loc, out: _Out) -> None:
+    if spec.minimum is not None and value < spec.minimum:
+        out.add(loc, spec.limit_code, f"Must be at least {spec.minimum}; got {value}.")
+    elif spec.maximum is not None and value > spec.maximum:
+        out.add(loc, spec.limit_code, f"Must be at most {spec.maximum}; got {value}.")
+
+
+def _too_big(container: dict[Any, Any] | list[Any] | tuple[Any, ...], loc: Loc, out: _Out) -> None:
+    out.add(
+        loc,
+        "too_many_items",
+        f"{len(container)} entries is far more than Stripe accepts; not checked further.",
+    )
+
+
+_OBJECT = Kind.OBJECT
+_STR = Kind.STR
+_INT = Kind.INT
+_BOOL = Kind.BOOL
+_LIST = Kind.LIST
+
+
+def _check_object(spec: Spec, value: dict[Any, Any], loc: Loc, out: _Out) -> None:
+    if len(value) > MAX_CONTAINER:
+        _too_big(value, loc, out)
+        return
+    fields = spec.fields
+    for key, item in value.items():
+        field = fields.get(key)
+        if field is None:
+            if item is not None:  # the stripe SDK leaves None values out of the request
+                _unknown(spec, key, loc, out)
+            continue
+        # Fast paths for the common well-typed cases; everything else goes through _check.
+        kind = type(item)
+        if kind is str:
+            if field.kind == _STR:
+                if len(item) <= field.str_max:
+                    continue
+            elif item in field.enum:
+                continue
+        elif kind is int:
+            if field.kind == _INT and field.lo <= item <= field.hi:
+                continue
+        elif kind is dict:
+            if field.kind == _OBJECT:
+                _check_object(field, item, (loc, key), out)
+                continue
+        elif kind is list:
+            if field.kind == _LIST:
+                _check_list(field, item, (loc, key), out)
+                continue
+        elif item is None or (kind is bool and field.kind == _BOOL):
+            continue
+        _check(field, item, (loc, key), out)
+    for key in spec.required:
+        if value.get(key) is None:
+            code = spec.required_codes.get(key, "parameter_missing")
+            out.add((loc, key), code, f"Missing required parameter {_param((loc, key))}.")
+
+
+def _unknown(spec: Spec, key: object, loc: Loc, out: _Out) -> None:
+    if not isinstance(key, str):
+        out.add(loc, "invalid_type", f"Parameter names must be strings, not {_describe(key)}.")
+        return
+    code = spec.unknown_codes.get(key, "unknown_parameter")
+    message = f"Received unknown parameter: {_param((loc, key))}."
+    if loc is None and key in REQUEST_OPTION_KEYS:
+        message += " It is a request option: pass it to the client call, not in the params."
+    elif loc is None and key == "payment_method_types":
+        message += " Since API version 2026-03-25 it is named allowed_payment_method_types."
+    elif code == "legacy_line_item_params_removed":
+        message += " Line items take a price or price_data since API version 2022-08-01."
+    elif code == "pwyw_requires_price_object":
+        message += " Pay-what-you-want needs a Price with custom_unit_amount, passed by ID."
+    elif code == "price_data_recurring_fields":
+        message += " Inline recurring prices take only interval and interval_count."
+    out.add((loc, key), code, message)
+
+
+def _check_list(spec: Spec, value: list[Any] | tuple[Any, ...], loc: Loc, out: _Out) -> None:
+    if spec.max_items is not None and len(value) > spec.max_items:
+        out.add(
+            loc,
+            spec.limit_code,
+            f"At most {spec.max_items} entries are allowed; got {len(value)}.",
+        )
+    if len(value) > MAX_CONTAINER:
+        _too_big(value, loc, out)
+        return
+    item_spec = spec.item
+    if item_spec is None:
+        return
+    objects = item_spec.kind == _OBJECT
+    for index, item in enumerate(value):
+        if objects and type(item) is dict:
+            _check_object(item_spec, item, (loc, index), out)
+        elif item is None:
+            out.add((loc, index), "invalid_type", "A list entry cannot be None.")
+        else:
+            _check(item_spec, item, (loc, index), out)
+
+
+def _check_map(spec: Spec, value: dict[Any, Any], loc: Loc, out: _Out) -> None:
+    if spec.max_items is not None and len(value) > spec.max_items:
+        out.add(
+            loc, spec.limit_code, f"At most {spec.max_items} keys are allowed; got {len(value)}."
+        )
+    if len(value) > MAX_CONTAINER:
+        _too_big(value, loc, out)
+        return
+    item_spec = spec.item
+    metadata = spec.key_rule == "metadata"
+    for key, item in value.items():
+        if not isinstance(key, str):
+            out.add(loc, "invalid_type", f"Keys must be strings, not {_describe(key)}.")
+            continue
+        if metadata:
+            if len(key) > 40:
+                out.add(
+                    (loc, key),
+                    "metadata_key_40_value_500",
+                    f"Metadata keys are at most 40 characters; this one has {len(key)}.",
+                )
+            if "[" in key or "]" in key:
+                out.add(
+                    loc,
+                    "metadata_no_square_brackets",
+                    f"Metadata key {_describe(key)} contains a square bracket.",
+                )
+            if isinstance(item, str) and len(item) > 500:
+                out.add(
+                    (loc, key),
+                    "metadata_key_40_value_500",
+                    f"Metadata values are at most 500 characters; this one has {len(item)}.",
+                )
+        elif spec.key_rule == "currency":
+            _check_currency(key, (loc, key), out)
+        if item is not None and item_spec is not None:
+            _check(item_spec, item, (loc, key), out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers for pass 2. Every helper tolerates values of the wrong type (pass 1 reports those).
+
+
+def _as_decimal(value: object, *, floats: bool = False) -> Decimal | None:
+    """A finite Decimal from a Decimal, int or numeric string (and float if ``floats``)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, int):
+        return Decimal(value)
+    elif isinstance(value, str):
+        if len(value) > 100:
+            return None
+        try:
+            result = Decimal(value)
+        except (InvalidOperation, ValueError):
+            return None
+    elif floats and isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        return Decimal(value)
+    else:
+        return None
+    return result if result.is_finite() else None
+
+
+def _present(value: object) -> bool:
+    """Whether the stripe SDK sends anything for ``value`` (None, {} and [] send nothing)."""
+    if value is None:
+        return False
+    if isinstance(value, (dict, list, tuple)):
+        return len(value) > 0
+    return True
+
+
+def _dict(value: object) -> dict[Any, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _seq(value: object) -> list[Any] | tuple[Any, ...]:
+    if isinstance(value, (list, tuple)) and len(value) <= MAX_CONTAINER:
+        return value
+    return ()
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _check_currency(value: object, where: Loc | str, out: _Out) -> str | None:
+    """Report a code that is not a currency; return it lowercased if it is one."""
+    if not isinstance(value, str):
+        return None
+    code = value.lower()
+    if code in _ISO:
+        return code
+    if len(code) != 3 or not code.isascii() or not code.isalpha():
+        out.add(
+            where,
+            "currency_iso_format",
+            f"{_describe(value)} is not a three-letter ISO 4217 currency code.",
+        )
+    else:
+        out.add(where, "currency_supported", f"{_describe(value)} is not an ISO 4217 currency.")
+    return None
+
+
+def _check_amount(amount: int | Decimal, currency: str, where: str, out: _Out) -> None:
+    """Per-amount currency rules: whole units for isk/ugx, and the maximum amount."""
+    param = f"{where}[unit_amount]" if where.endswith("[price_data]") else f"{where}[amount]"
+    if currency in _WHOLE_UNITS and amount % 100:
+        out.add(
+            param,
+            "zero_decimal_currency_amounts",
+            f"{currency} is charged in whole units: {amount} is not divisible by 100.",
+        )
+    limit = _MAX_AMOUNT.get(currency, _DEFAULT_MAX_AMOUNT)
+    if amount > limit:
+        out.add(
+            param,
+            "maximum_amount_8_digits",
+            f"The largest amount Stripe accepts in {currency} is {limit}; got {amount}.",
+        )
+
+
+def _to_timestamp(now: datetime | float | None) -> float:
+    if now is None:
+        return time.time()
+    if isinstance(now, datetime):
+        if now.tzinfo is None:  # naive datetimes are taken as UTC, as Stripe's clock is
+            now = now.replace(tzinfo=timezone.utc)
+        return now.timestamp()
+    if isinstance(now, (int, float)) and not isinstance(now, bool) and math.isfinite(now):
+        return float(now)
+    raise ConfigurationError(f"now must be a datetime or a Unix timestamp, not {now!r}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Pass 2: rules across parameters
+
+
+def _rules(params: dict[Any, Any], now: float, out: _Out) -> None:
+    get = params.get
+    raw_mode = get("mode")
+    if raw_mode is None:
+        out.add("mode", "mode_required", "mode is required: payment, setup or subscription.")
+    mode = raw_mode if isinstance(raw_mode, str) and raw_mode in _MODES else None
+    raw_ui_mode = get("ui_mode")
+    ui_mode: str | None = "hosted_page" if raw_ui_mode is None else None
+    if isinstance(raw_ui_mode, str) and raw_ui_mode in _UI_MODES:
+        ui_mode = raw_ui_mode
+
+    if "currency" in params:
+        _check_currency(get("currency"), "currency", out)
+    if mode == "setup":
+        if _present(get("line_items")):
+            out.add(
+                "line_items", "setup_no_line_items", "You can not pass line_items in setup mode."
+            )
+    elif "line_items" in params or mode is not None:
+        _line_item_rules(params, mode, out)
+    if mode is not None:
+        _mode_rules(params, mode, out)
+    if ui_mode is not None:
+        _url_rules(params, ui_mode, out)
+        if ui_mode in _ELEMENTS_LIKE:
+            _elements_rules(params, ui_mode, out)
+    if "permissions" in params:
+        _permissions_rules(params, ui_mode, out)
+    if "customer" in params or "customer_update" in params:
+        _customer_rules(params, out)
+    if get("allow_promotion_codes") is True and _present(get("discounts")):
+        out.add(
+            "discounts",
+            "allow_promotion_codes_xor_discounts",
+            "You may only specify one of these parameters: allow_promotion_codes, discounts.",
+        )
+    if "expires_at" in params:
+        _expires_at_rules(get("expires_at"), now, out)
+    subscription_data = get("subscription_data")
+    if isinstance(subscription_data, dict) and subscription_data:
+        _subscription_data_rules(subscription_data, now, out)
+    if "custom_fields" in params:
+        _custom_field_rules(get("custom_fields"), out)
+    if "shipping_options" in params:
+        _shipping_rules(get("shipping_options"), out)
+    if "automatic_tax" in params or "invoice_creation" in params:
+        _liability_rules(params, out)
+
+
+def _line_item_rules(params: dict[Any, Any], mode: str | None, out: _Out) -> None:
+    """Rules over ``line_items`` in payment or subscription mode (or an unknown mode)."""
+    raw_items = params.get("line_items")
+    if mode is not None and not _present(raw_items):
+        code = (
+            "payment_requires_line_items"
+            if mode == "payment"
+            else "subscription_requires_line_items"
+        )
+        out.add("line_items", code, f"line_items is required in {mode} mode.")
+    items = _seq(raw_items)
+    optional = _seq(params.get("optional_items"))
+    top = params.get("currency")
+    currency_seen = top.lower() if isinstance(top, str) and top.lower() in _ISO else None
+    currencies: set[str] = set()
+    total: int | Decimal = 0
+    all_inline = bool(items)  # every item has price_data with a known amount and quantity
+    recurring_count = one_time_count = 0
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            all_inline = False
+            continue
+        get = item.get
+        price_data = get("price_data")
+        quantity = get("quantity")
+        if (get("price") is None) == (price_data is None):
+            out.add(
+                f"line_items[{index}]",
+                "price_xor_price_data",
+                "Each line item needs exactly one of price or price_data.",
+            )
+        if quantity is None and (mode == "payment" or price_data is not None):
+            out.add(
+                f"line_items[{index}][quantity]",
+                "quantity_required",
+                f"Quantity is required. Add quantity to line_items[{index}].",
+            )
+        if "adjustable_quantity" in item:
+            _adjustable_quantity_rules(item, index, out)
+        if not isinstance(price_data, dict):
+            all_inline = False
+            continue
+        pget = price_data.get
+        if (pget("product") is None) == (pget("product_data") is None):
+            out.add(
+                f"line_items[{index}][price_data]",
+                "price_data_product_xor_product_data",
+                "Exactly one of product or product_data is required.",
+            )
+        amount = pget("unit_amount")
+        if type(amount) is not int or "unit_amount_decimal" in price_data:
+            amount = _unit_amount(price_data, index, out)
+        recurring = pget("recurring")
+        if _present(recurring):
+            recurring_count += 1
+            _recurring_rules(recurring, mode, index, out)
+        else:
+            one_time_count += 1
+        currency = pget("currency")
+        if type(currency) is not str or currency not in _ISO:
+            currency = _check_currency(currency, f"line_items[{index}][price_data][currency]", out)
+        if currency is not None:
+            if currency_seen is None:
+                currency_seen = currency
+            elif currency != currency_seen:
+                currencies.update((currency, currency_seen))
+        if amount is None or currency is None or type(quantity) is not int or amount < 0:
+            all_inline = False
+            continue
+        if amount > _MAX_AMOUNT.get(currency, _DEFAULT_MAX_AMOUNT) or (
+            currency in _WHOLE_UNITS and amount % 100
+        ):
+            _check_amount(amount, currency, f"line_items[{index}][price_data]", out)
+        total += amount * quantity
+
+    if currencies:
+        out.add(
+            "line_items",
+            "line_items_single_currency",
+            "All prices in a session must use one currency; got "
+            + ", ".join(sorted(currencies))
+            + ".",
+        )
+    count = len(items) + len(optional)
+    if mode == "payment" and count > 100:
+        out.add(
+            "line_items",
+            "payment_max_100_line_items",
+            f"Payment mode allows at most 100 line items and optional items; got {count}.",
+        )
+    elif mode == "subscription":
+        if recurring_count > 20 or one_time_count > 20 or count > 40:
+            out.add(
+                "line_items",
+                "subscription_max_20_recurring_20_one_time",
+                "Subscription mode allows at most 20 recurring and 20 one-time line items.",
+            )
+        if all_inline and recurring_count == 0:
+            out.add(
+                "line_items",
+                "subscription_requires_recurring_price",
+                "You must provide at least one recurring price in subscription mode.",
+            )
+    if all_inline and not currencies and currency_seen is not None:
+        _total_rules(params, mode, currency_seen, total, out)
+
+
+def _unit_amount(price_data: dict[Any, Any], index: int, out: _Out) -> int | Decimal | None:
+    """The unit amount of a ``price_data`` that does not simply have an int ``unit_amount``."""
+    where = f"line_items[{index}][price_data]"
+    unit_amount = price_data.get("unit_amount")
+    unit_amount_decimal = price_data.get("unit_amount_decimal")
+    if (unit_amount is None) == (unit_amount_decimal is None):
+        out.add(
+            where,
+            "unit_amount_xor_unit_amount_decimal",
+            "Exactly one of unit_amount or unit_amount_decimal is required.",
+        )
+    if unit_amount is not None:
+        return _int(unit_amount)
+    amount = _as_decimal(unit_amount_decimal)
+    if amount is None:
+        return None
+    exponent = amount.as_tuple().exponent
+    if amount < 0:
+        out.add(
+            f"{where}[unit_amount_decimal]",
+            "unit_amount_non_negative",
+            f"unit_amount_decimal must not be negative; got {amount}.",
+        )
+        return None
+    if isinstance(exponent, int) and exponent < -12:
+        out.add(
+            f"{where}[unit_amount_decimal]",
+            "unit_amount_non_negative",
+            "unit_amount_decimal has at most 12 decimal places.",
+        )
+    return amount
+
+
+def _recurring_rules(recurring: object, mode: str | None, index: int, out: _Out) -> None:
+    where = f"line_items[{index}][price_data][recurring]"
+    if mode == "payment":
+        out.add(
+            where,
+            "payment_no_recurring_prices",
+            "You specified payment mode but passed a recurring price. Either switch to "
+            "subscription mode or use only one-time prices.",
+        )
+    if not isinstance(recurring, dict):
+        return
+    interval = recurring.get("interval")
+    count = _int(recurring.get("interval_count"))
+    limit = _MAX_INTERVAL_COUNT.get(interval) if isinstance(interval, str) else None
+    if limit is not None and count is not None and count > limit:
+        out.add(
+            f"{where}[interval_count]",
+            "recurring_interval_max_3_years",
+            f"The longest interval is three years: at most {limit} {interval}s.",
+        )
+
+
+def _total_rules(
+    params: dict[Any, Any], mode: str | None, currency: str, total: int | Decimal, out: _Out
+) -> None:
+    limit = _MAX_AMOUNT.get(currency, _DEFAULT_MAX_AMOUNT)
+    if total > limit:
+        out.add(
+            "line_items",
+            "maximum_amount_8_digits",
+            f"The session total {total} exceeds the largest amount Stripe accepts in "
+            f"{currency} ({limit}).",
+        )
+    minimum = cur.MINIMUM_CHARGE.get(currency)
+    # Discounts and shipping change the amount due in ways unknown offline, and a zero total is
+    # a no-cost order, which Checkout allows.
+    if (
+        mode == "payment"
+        and minimum is not None
+        and 0 < total < minimum
+        and not _present(params.get("discounts"))
+        and not _present(params.get("shipping_options"))
+    ):
+        out.add(
+            "line_items",
+            "minimum_charge_amount",
+            f"The Checkout Session's total amount due must add up to at least {minimum} "
+            f"(minor units of {currency}); it is {total}.",
+        )
+
+
+def _adjustable_quantity_rules(item: dict[Any, Any], index: int, out: _Out) -> None:
+    adjustable = item.get("adjustable_quantity")
+    if not isinstance(adjustable, dict):
+        return
+    where = f"line_items[{index}][adjustable_quantity]"
+    minimum = _int(adjustable.get("minimum"))
+    maximum = _int(adjustable.get("maximum"))
+    if minimum is not None and maximum is not None and minimum > maximum:
+        out.add(
+            where,
+            "adjustable_quantity_bounds",
+            f"minimum ({minimum}) is greater than maximum ({maximum}).",
+        )
+        return
+    quantity = _int(item.get("quantity"))
+    if adjustable.get("enabled") is not True or quantity is None:
+        return
+    upper = 99 if maximum is None else maximum
+    lower = 0 if minimum is None else minimum
+    if quantity > upper:
+        out.add(
+            f"{where}[maximum]",
+            "adjustable_quantity_max_ge_quantity",
+            f"The quantity {quantity} is above the adjustable maximum {upper}; set "
+            "adjustable_quantity.maximum to at least the quantity.",
+        )
+    elif quantity < lower:
+        out.add(
+            f"{where}[minimum]",
+            "adjustable_quantity_max_ge_quantity",
+            f"The quantity {quantity} is below the adjustable minimum {lower}.",
+        )
+
+
+#: Parameters allowed only in some modes: key -> (modes, rule id).
+_MODE_SCOPED: dict[str, tuple[frozenset[str], str]] = {
+    "payment_intent_data": (frozenset({"payment"}), "payment_intent_data_payment_only"),
+    "subscription_data": (frozenset({"subscription"}), "subscription_data_subscription_only"),
+    "setup_intent_data": (frozenset({"setup"}), "setup_intent_data_setup_only"),
+    "payment_method_collection": (
+        frozenset({"subscription"}),
+        "payment_method_collection_subscription_only",
+    ),
+    "phone_number_collection": (
+        frozenset({"payment", "subscription"}),
+        "phone_number_collection_payment_or_subscription",
+    ),
+    "shipping_options": (frozenset({"payment"}), "shipping_options_payment_mode_only"),
+    "submit_type": (frozenset({"payment", "subscription"}), "submit_type_payment_or_subscription"),
+    "saved_payment_method_options": (
+        frozenset({"payment", "subscription"}),
+        "saved_payment_method_options_mode",
+    ),
+    "customer_creation": (
+        frozenset({"payment", "setup"}),
+        "customer_creation_payment_or_setup_only",
+    ),
+}
+
+
+def _mode_rules(params: dict[Any, Any], mode: str, out: _Out) -> None:
+    for key, value in params.items():
+        scoped = _MODE_SCOPED.get(key) if isinstance(key, str) else None
+        if scoped is not None and mode not in scoped[0] and _present(value):
+            allowed = " and ".join(sorted(scoped[0]))
+            out.add(key, scoped[1], f"You can not pass {key} in {mode} mode (only in {allowed}).")
+    if mode != "payment":
+        invoice_creation = params.get("invoice_creation")
+        if isinstance(invoice_creation, dict) and invoice_creation.get("enabled") is True:
+            out.add(
+                "invoice_creation",
+                "invoice_creation_payment_mode_only",
+                "You can only enable invoice creation when mode is payment.",
+            )
+    if (
+        mode == "setup"
+        and params.get("currency") is None
+        and not _present(params.get("allowed_payment_method_types"))
+    ):
+        out.add(
+            "currency",
+            "setup_currency_or_payment_method_types",
+            "currency is required in setup mode when allowed_payment_method_types is not set.",
+        )
+
+
+def _url_rules(params: dict[Any, Any], ui_mode: str, out: _Out) -> None:
+    get = params.get
+    if ui_mode == "hosted_page":
+        if get("success_url") is None:
+            out.add(
+                "success_url",
+                "hosted_requires_success_url",
+                "success_url is required for hosted sessions.",
+            )
+        if get("return_url") is not None:
+            out.add(
+                "return_url",
+                "hosted_no_return_url",
+                "Hosted sessions can't use return_url; use success_url.",
+            )
+        return
+    if ui_mode not in _EMBEDDED:
+        return
+    if get("success_url") is not None:
+        out.add(
+            "success_url",
+            "embedded_no_success_url",
+            f"success_url is not allowed with ui_mode {ui_mode}; use return_url.",
+        )
+    if get("cancel_url") is not None:
+        out.add(
+            "cancel_url",
+            "embedded_no_cancel_url",
+            f"cancel_url is not allowed with ui_mode {ui_mode}.",
+        )
+    pms = {pm for pm in _seq(get("allowed_payment_method_types")) if isinstance(pm, str)}
+    redirect_pms = ", ".join(sorted(pms & _REDIRECT_PMS))
+    if not redirect_pms:
+        return
+    if get("redirect_on_completion") == "never":
+        out.add(
+            "allowed_payment_method_types",
+            "redirect_on_completion_never_no_redirect_pms",
+            "With redirect_on_completion=never, redirect-based payment methods can't be "
+            f"listed: {redirect_pms}.",
+        )
+    elif get("return_url") is None:
+        out.add(
+            "return_url",
+            "embedded_return_url_required_for_redirect_pms",
+            f"return_url is required with ui_mode {ui_mode} and redirect-based payment "
+            f"methods ({redirect_pms}).",
+        )
+
+
+def _customer_rules(params: dict[Any, Any], out: _Out) -> None:
+    customer = params.get("customer")
+    if customer is not None and params.get("customer_email") is not None:
+        out.add(
+            "customer_email",
+            "customer_xor_customer_email",
+            "You may only specify one of these parameters: customer, customer_email.",
+        )
+    if customer is None and _present(params.get("customer_update")):
+        out.add(
+            "customer_update",
+            "customer_update_requires_customer",
+            "customer_update can only be provided when customer is provided.",
+        )
+
+
+#: Parameters that can't be set with ui_mode elements (or form): path -> the ui_modes.
+_ELEMENTS_FORBIDDEN: tuple[tuple[tuple[str, ...], frozenset[str]], ...] = (
+    (("after_expiration",), frozenset({"elements"})),
+    (("branding_settings",), frozenset({"elements"})),
+    (("custom_fields",), frozenset({"elements"})),
+    (("custom_text",), frozenset({"elements"})),
+    (("optional_items",), frozenset({"elements", "form"})),
+    (("origin_context",), frozenset({"elements"})),
+    (("submit_type",), frozenset({"elements"})),
+    (("payment_method_options", "acss_debit"), frozenset({"elements"})),
+    (("payment_method_options", "card", "restrictions"), frozenset({"elements"})),
+    (("subscription_data", "billing_cycle_anchor"), frozenset({"elements"})),
+    (("tax_id_collection", "required"), frozenset({"elements"})),
+)
+
+
+def _dig(params: dict[Any, Any], path: tuple[str, ...]) -> object:
+    value: object = params
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+def _bracket(path: tuple[str, ...]) -> str:
+    return path[0] + "".join(f"[{key}]" for key in path[1:])
+
+
+def _elements_rules(params: dict[Any, Any], ui_mode: str, out: _Out) -> None:
+    for path, ui_modes in _ELEMENTS_FORBIDDEN:
+        if ui_mode in ui_modes and _present(_dig(params, path)):
+            out.add(
+                _bracket(path),
+                "custom_ui_mode_restrictions",
+                f"{_bracket(path)} can't be set when ui_mode is {ui_mode}.",
+            )
+
+
+def _permissions_rules(params: dict[Any, Any], ui_mode: str | None, out: _Out) -> None:
+    permissions = params.get("permissions")
+    if not _present(permissions):
+        return
+    if ui_mode not in _EMBEDDED:
+        out.add(
+            "permissions",
+            "permissions_embedded_or_custom_only",
+            "permissions can only be set with ui_mode embedded_page or elements.",
+        )
+    elif ui_mode != "elements" and _dict(permissions).get("update_shipping_details") is not None:
+        out.add(
+            "permissions[update_shipping_details]",
+            "permissions_embedded_or_custom_only",
+            "update_shipping_details is only supported with ui_mode elements.",
+        )
+
+
+def _expires_at_rules(value: object, now: float, out: _Out) -> None:
+    expires_at = _int(value)
+    if expires_at is None:
+        return
+    earliest = now + 30 * 60 + EXPIRES_AT_MARGIN
+    if expires_at < earliest:
+        out.add(
+            "expires_at",
+            "expires_at_30min_to_24h",
+            "expires_at must be at least 30 minutes after the session is created "
+            f"(with {EXPIRES_AT_MARGIN} s of margin: at least {math.ceil(earliest)}).",
+        )
+    elif expires_at > now + 24 * 60 * 60:
+        out.add(
+            "expires_at",
+            "expires_at_30min_to_24h",
+            "expires_at must be less than 24 hours from Checkout Session creation.",
+        )
+
+
+def _subscription_data_rules(subscription_data: dict[Any, Any], now: float, out: _Out) -> None:
+    trial_end = _int(subscription_data.get("trial_end"))
+    if trial_end is not None and trial_end < now + 48 * 3600 + EXPIRES_AT_MARGIN:
+        out.add(
+            "subscription_data[trial_end]",
+            "trial_end_min_48h",
+            "trial_end has to be at least 48 hours in the future.",
+        )
+    anchor = _int(subscription_data.get("billing_cycle_anchor"))
+    if anchor is not None and anchor <= now:
+        out.add(
+            "subscription_data[billing_cycle_anchor]",
+            "billing_cycle_anchor_future",
+            "billing_cycle_anchor must be in the future.",
+        )
+    fee_value = subscription_data.get("application_fee_percent")
+    fee = None if isinstance(fee_value, bool) else _as_decimal(fee_value, floats=True)
+    if fee is not None and fee != fee.quantize(Decimal("0.01")):
+        out.add(
+            "subscription_data[application_fee_percent]",
+            "application_fee_percent_range",
+            "application_fee_percent has at most two decimal places.",
+        )
+
+
+def _alphanumeric(text: str) -> bool:
+    return text.isascii() and text.isalnum()
+
+
+def _custom_field_rules(custom_fields: object, out: _Out) -> None:
+    keys: set[str] = set()
+    for index, field in enumerate(_seq(custom_fields)):
+        if not isinstance(field, dict):
+            continue
+        where = f"custom_fields[{index}]"
+        key = _str(field.get("key"))
+        if key is not None:
+            if not _alphanumeric(key):
+                out.add(
+                    f"{where}[key]", "custom_field_key_max_200", "The key must be alphanumeric."
+                )
+            elif key in keys:
+                out.add(
+                    f"{where}[key]",
+                    "custom_field_key_max_200",
+                    f"The key {_describe(key)} is used by two fields.",
+                )
+            keys.add(key)
+        if field.get("type") == "dropdown":
+            _dropdown_rules(field.get("dropdown"), where, out)
+
+
+def _dropdown_rules(dropdown: object, where: str, out: _Out) -> None:
+    if dropdown is None:
+        out.add(
+            f"{where}[dropdown]",
+            "custom_field_dropdown_options_required",
+            "A dropdown field needs dropdown.options.",
+        )
+        return
+    values: set[str] = set()
+    for index, option in enumerate(_seq(_dict(dropdown).get("options"))):
+        value = _str(_dict(option).get("value"))
+        if value is None:
+            continue
+        option_where = f"{where}[dropdown][options][{index}][value]"
+        if not _alphanumeric(value):
+            out.add(
+                option_where,
+                "custom_field_dropdown_options_required",
+                "Option values must be alphanumeric.",
+            )
+        elif value in values:
+            out.add(
+                option_where,
+                "custom_field_dropdown_options_required",
+                f"The value {_describe(value)} is used by two options.",
+            )
+        values.add(value)
+    default = _str(_dict(dropdown).get("default_value"))
+    if default is not None and default not in values:
+        out.add(
+            f"{where}[dropdown][default_value]",
+            "custom_field_dropdown_options_required",
+            "default_value must match the value of one of the options.",
+        )
+
+
+def _shipping_rules(shipping_options: object, out: _Out) -> None:
+    for index, option in enumerate(_seq(shipping_options)):
+        rate = _dict(_dict(option).get("shipping_rate_data"))
+        if not rate:
+            continue
+        where = f"shipping_options[{index}][shipping_rate_data]"
+        fixed = rate.get("fixed_amount")
+        if rate.get("type") in (None, "fixed_amount") and fixed is None:
+            out.add(
+                f"{where}[fixed_amount]",
+                "parameter_missing",
+                "fixed_amount is required for a fixed_amount shipping rate.",
+            )
+        if isinstance(fixed, dict):
+            currency = _check_currency(
+                fixed.get("currency"), f"{where}[fixed_amount][currency]", out
+            )
+            amount = _int(fixed.get("amount"))
+            if currency and amount is not None:
+                _check_amount(amount, currency, f"{where}[fixed_amount]", out)
+
+
+def _liability_rules(params: dict[Any, Any], out: _Out) -> None:
+    for path in (("automatic_tax", "liability"), ("invoice_creation", "invoice_data", "issuer")):
+        value = _dig(params, path)
+        if (
+            isinstance(value, dict)
+            and value.get("type") == "account"
+            and value.get("account") is None
+        ):
+            out.add(
+                f"{_bracket(path)}[account]",
+                "parameter_missing",
+                "account is required when type is account.",
+            )
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def validate_session_params(
+    params: object, *, now: datetime | float | None = None
+) -> tuple[Problem, ...]:
+    """Every problem Stripe would reject ``params`` for, as far as can be known offline.
+
+    ``params`` is a Checkout Session create request in the form the stripe SDK takes
+    (``stripe.params.checkout.SessionCreateParams``). Each :class:`~checkoutkit.Problem` names
+    the parameter in Stripe's bracket form (``line_items[0][quantity]``) and the rule id (see
+    the rules page of the docs). An empty tuple means no problem was found.
+
+    ``now`` (a datetime, naive meaning UTC, or a Unix timestamp; default: the current time) is
+    the clock for ``expires_at`` and ``subscription_data.trial_end``, which must lie far enough
+    ahead of it (see :data:`EXPIRES_AT_MARGIN`).
+
+    Input of any shape yields problems, never an exception; a bad ``now`` raises
+    :class:`~checkoutkit.ConfigurationError`.
+    """
+    timestamp = _to_timestamp(now)
+    out = _Out()
+    if not isinstance(params, dict):
+        out.add(
+            "",
+            "invalid_type",
+            f"Checkout Session parameters must be a dict, not {type(params).__name__}.",
+        )
+        return tuple(out.problems)
+    try:
+        _check_object(session_create_spec(), params, None, out)
+        if len(params) <= MAX_CONTAINER:
+            _rules(params, timestamp, out)
+    except Exception as exc:
+        out.add("", "invalid_type", f"The parameters could not be read ({type(exc).__name__}).")
+    return tuple(out.problems)

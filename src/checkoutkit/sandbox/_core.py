@@ -12,6 +12,8 @@ from typing import Any
 
 import attrs
 
+from checkoutkit._problems import Problem
+from checkoutkit._rules import validate_session_params
 from checkoutkit.sandbox import _methods
 from checkoutkit.sandbox._errors import ApiError, invalid, missing
 from checkoutkit.sandbox._params import reject_unknown
@@ -1325,12 +1327,9 @@ class Core:
         return pi
 
 
-def _validate(params: dict[str, Any], *, now: int) -> tuple[Any, ...]:
-    try:
-        from checkoutkit._rules import validate_session_params
-    except ImportError:  # the shared rules module is not in this tree yet
-        return ()
-    return tuple(validate_session_params(params, now=now))
+def _validate(params: dict[str, Any], *, now: int) -> tuple[Problem, ...]:
+    """The shared offline rules: the sandbox answers what Stripe would for the same params."""
+    return validate_session_params(params, now=now)
 
 
 def _check_shape(params: dict[str, Any]) -> None:

@@ -99,17 +99,37 @@ class Event:
     """A Stripe event: typed envelope fields, ``data.object`` as a dict and, for Checkout, typed.
 
     ``session`` is the typed :class:`CheckoutSession` of a ``checkout.session.*`` event (built on
-    first access), else None. ``raw`` is the whole event as parsed from JSON.
+    first access), else None. ``raw`` is the whole event as parsed from JSON; the envelope
+    fields other than ``id`` and ``type`` are read from it when asked for.
     """
 
     id: str
     type: str
-    created: int | None = None
-    livemode: bool = False
-    api_version: str | None = None
-    account: str | None = None
     data_object: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
     raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
+
+    @property
+    def created(self) -> int | None:
+        """When Stripe created the event (Unix seconds)."""
+        value = self.raw.get("created")
+        return value if type(value) is int else None
+
+    @property
+    def livemode(self) -> bool:
+        """True for live-mode events, False in test mode (and in the sandbox)."""
+        return self.raw.get("livemode") is True
+
+    @property
+    def api_version(self) -> str | None:
+        """The API version the event's ``data.object`` was rendered with."""
+        value = self.raw.get("api_version")
+        return value if type(value) is str else None
+
+    @property
+    def account(self) -> str | None:
+        """The connected account the event belongs to (Connect endpoints), else None."""
+        value = self.raw.get("account")
+        return value if type(value) is str else None
 
     @cached_property
     def request(self) -> EventRequest | None:
@@ -137,17 +157,10 @@ class Event:
             raise TypeError("not a Stripe event: id, type or data.object is missing") from None
         if type(event_id) is not str or type(event_type) is not str or type(obj) is not dict:
             raise TypeError("not a Stripe event: id and type must be strings, data.object a map")
-        get = data.get
-        return cls(
-            event_id,
-            event_type,
-            get("created"),
-            get("livemode") is True,
-            get("api_version"),
-            get("account"),
-            obj,
-            data,
-        )
+        return cls(event_id, event_type, obj, data)
+
+    def __repr__(self) -> str:
+        return f"Event(id={self.id!r}, type={self.type!r}, api_version={self.api_version!r})"
 
 
 @cache

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import fnmatch
+import itertools
+import math
+import os
 import threading
 import time
 from collections.abc import Callable, Sequence
-
-import attrs
 
 from checkoutkit._store import (
     Claim,
@@ -15,17 +16,60 @@ from checkoutkit._store import (
     EventRecord,
     EventStatus,
     check_claim_args,
-    new_token,
 )
 
 __all__ = ["MemoryStore"]
 
+_PROCESSING = EventStatus.PROCESSING
+_DONE_STATUSES = (EventStatus.SUCCEEDED, EventStatus.FAILED)
+_SUCCEEDED = EventStatus.SUCCEEDED
+_CLAIMED = ClaimOutcome.CLAIMED
 
-@attrs.define
+
 class _Entry:
-    record: EventRecord
-    token: str | None
-    seq: int
+    """One key's state, mutated under the store's lock (records are built only when read)."""
+
+    __slots__ = (
+        "attempts",
+        "created_at",
+        "key",
+        "last_error",
+        "lease_expires_at",
+        "payload",
+        "seq",
+        "status",
+        "token",
+        "type",
+        "updated_at",
+    )
+
+    def __init__(  # noqa: PLR0917 (positional: built on every claim)
+        self, key: str, type: str, now: float, lease: float, payload: bytes | None, seq: int
+    ) -> None:
+        self.key = key
+        self.type = type
+        self.status = _PROCESSING
+        self.attempts = 1
+        self.last_error: str | None = None
+        self.created_at = now
+        self.updated_at = now
+        self.lease_expires_at: float | None = now + lease
+        self.payload = payload
+        self.seq = seq
+        self.token: str | None = None
+
+    def record(self) -> EventRecord:
+        return EventRecord(
+            key=self.key,
+            type=self.type,
+            status=self.status,
+            attempts=self.attempts,
+            last_error=self.last_error,
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+            lease_expires_at=self.lease_expires_at,
+            payload=self.payload,
+        )
 
 
 class MemoryStore:
@@ -39,77 +83,77 @@ class MemoryStore:
         self._clock = clock
         self._lock = threading.Lock()
         self._entries: dict[str, _Entry] = {}
-        self._seq = 0
+        self._seq = itertools.count(1)
+        # Tokens only need to be unique and unforgeable within this process's store.
+        self._token_prefix = os.urandom(8).hex()
 
     def claim(
         self, key: str, *, type: str, lease: float = 60.0, payload: bytes | None = None
     ) -> Claim:
         """Atomically take ``key`` for processing for ``lease`` seconds."""
-        check_claim_args(key, type, lease)
+        if (
+            key.__class__ is not str
+            or not key
+            or type.__class__ is not str
+            or lease.__class__ not in (float, int)
+            or not 0 < lease < math.inf
+        ):
+            check_claim_args(key, type, lease)
+        seq = next(self._seq)
+        token = f"{self._token_prefix}{seq:x}"
         with self._lock:
             now = self._clock()
             entry = self._entries.get(key)
             if entry is None:
-                token = new_token()
-                self._seq += 1
-                record = EventRecord(
-                    key=key,
-                    type=type,
-                    status=EventStatus.PROCESSING,
-                    attempts=1,
-                    last_error=None,
-                    created_at=now,
-                    updated_at=now,
-                    lease_expires_at=now + lease,
-                    payload=payload,
-                )
-                self._entries[key] = _Entry(record, token, self._seq)
-                return Claim(ClaimOutcome.CLAIMED, key, token, 1)
-            rec = entry.record
-            if rec.status in (EventStatus.SUCCEEDED, EventStatus.FAILED):
-                return Claim(ClaimOutcome.DONE, key, None, rec.attempts)
-            if (
-                rec.status is EventStatus.PROCESSING
-                and rec.lease_expires_at is not None
-                and rec.lease_expires_at > now
-            ):
-                return Claim(ClaimOutcome.BUSY, key, None, rec.attempts)
-            token = new_token()
+                entry = _Entry(key, type, now, lease, payload, seq)
+                entry.token = token
+                self._entries[key] = entry
+                return Claim(_CLAIMED, key, token, 1)
+            status = entry.status
+            if status in _DONE_STATUSES:
+                return Claim(ClaimOutcome.DONE, key, None, entry.attempts)
+            expires = entry.lease_expires_at
+            if status is _PROCESSING and expires is not None and expires > now:
+                return Claim(ClaimOutcome.BUSY, key, None, entry.attempts)
             entry.token = token
-            entry.record = attrs.evolve(
-                rec,
-                status=EventStatus.PROCESSING,
-                attempts=rec.attempts + 1,
-                updated_at=now,
-                lease_expires_at=now + lease,
-                payload=rec.payload if payload is None else payload,
-            )
-            return Claim(ClaimOutcome.CLAIMED, key, token, rec.attempts + 1)
+            entry.status = _PROCESSING
+            entry.attempts += 1
+            entry.updated_at = now
+            entry.lease_expires_at = now + lease
+            if payload is not None:
+                entry.payload = payload
+            return Claim(_CLAIMED, key, token, entry.attempts)
 
     def _finish(self, claim: Claim, status: EventStatus, error: str | None) -> bool:
-        if claim.outcome is not ClaimOutcome.CLAIMED or claim.token is None:
+        token = claim.token
+        if token is None or claim.outcome is not _CLAIMED:
             return False
         with self._lock:
             entry = self._entries.get(claim.key)
-            if (
-                entry is None
-                or entry.token != claim.token
-                or entry.record.status is not EventStatus.PROCESSING
-            ):
+            if entry is None or entry.token != token or entry.status is not _PROCESSING:
                 return False
             entry.token = None
-            entry.record = attrs.evolve(
-                entry.record,
-                status=status,
-                last_error=error,
-                updated_at=self._clock(),
-                lease_expires_at=None,
-            )
+            entry.status = status
+            entry.last_error = error
+            entry.updated_at = self._clock()
+            entry.lease_expires_at = None
             return True
 
     def complete(self, claim: Claim) -> bool:
         """Mark the key succeeded; False if the claim was lost (lease expired and taken over)."""
-        return self._finish(claim, EventStatus.SUCCEEDED, None)
+        token = claim.token
+        if token is None or claim.outcome is not _CLAIMED:
+            return False
+        with self._lock:
+            entry = self._entries.get(claim.key)
+            if entry is None or entry.token != token or entry.status is not _PROCESSING:
+                return False
+            entry.token = None
+            entry.status = _SUCCEEDED
+            entry.last_error = None
+            entry.updated_at = self._clock()
+            entry.lease_expires_at = None
+            return True
 
     def release(self, claim: Claim, *, error: str, permanent: bool = False) -> bool:
         """Give the key back after a failure: ``pending`` (retried) or ``failed`` if permanent."""
@@ -120,20 +164,21 @@ class MemoryStore:
         """The record of ``key``, or None."""
         with self._lock:
             entry = self._entries.get(key)
-            return None if entry is None else entry.record
+            return None if entry is None else entry.record()
 
     def records(
         self, *, status: EventStatus | None = None, type_pattern: str | None = None
     ) -> Sequence[EventRecord]:
         """Records filtered by status and ``fnmatch`` type pattern, oldest first."""
+        wanted = None if status is None else EventStatus(status)
         with self._lock:
-            entries = sorted(self._entries.values(), key=lambda e: (e.record.created_at, e.seq))
-        return [
-            e.record
-            for e in entries
-            if (status is None or e.record.status is EventStatus(status))
-            and (type_pattern is None or fnmatch.fnmatchcase(e.record.type, type_pattern))
-        ]
+            entries = sorted(self._entries.values(), key=lambda e: (e.created_at, e.seq))
+            return [
+                e.record()
+                for e in entries
+                if (wanted is None or e.status is wanted)
+                and (type_pattern is None or fnmatch.fnmatchcase(e.type, type_pattern))
+            ]
 
     def clear(self) -> None:
         """Forget every record (between tests)."""

@@ -122,6 +122,7 @@ class WebhookRouter:
         json_loads: Callable[[bytes], Any] | None = None,
     ) -> None:
         self._verifier = SignatureVerifier(secrets, tolerance=tolerance, clock=clock)
+        self._verify = self._verifier._match
         if isinstance(max_body_bytes, bool) or not isinstance(max_body_bytes, int):
             raise ConfigurationError("max_body_bytes must be an int")
         if max_body_bytes <= 0:
@@ -142,7 +143,7 @@ class WebhookRouter:
         self._fallback: _Registration | None = None
         self._dispatch: dict[str, tuple[_Registration, ...]] = {}
         self._pinned_api_version = _pinned_api_version()
-        self._api_versions_seen: set[str | None] = {self._pinned_api_version}
+        self._api_versions_seen: set[str | None] = {self._pinned_api_version, None}
 
     @property
     def verifier(self) -> SignatureVerifier:
@@ -214,10 +215,27 @@ class WebhookRouter:
         if self._async_store:
             response: WebhookResponse = _run(self.handle_async(body, headers))
             return response
-        prepared = self._prepare(body, headers)
-        if type(prepared) is WebhookResponse:
-            return prepared
-        event, registrations = prepared  # type: ignore[misc]
+        # The steps of _prepare, inlined: this is the hot path.
+        if type(body) is not bytes:
+            body = _as_body(body)
+        if len(body) > self._max_body:
+            return self._too_large(body)
+        try:
+            self._verify(body, _signature_header(headers), None)
+        except SignatureVerificationError as error:
+            return _bad_signature(error)
+        try:
+            event = Event.from_dict(self._loads(body))
+        except (ValueError, TypeError, RecursionError) as error:
+            return _bad_payload(error)
+        event_type = event.type
+        if event.api_version not in self._api_versions_seen:
+            self._note_api_version(event.api_version)
+        registrations = self._dispatch.get(event_type)
+        if registrations is None:
+            registrations = self._registrations_for(event_type)
+        if not registrations:
+            return IGNORED
         store: EventStore | None = self._store  # type: ignore[assignment]
         if store is None:
             failure = self._run_handlers(event, registrations)
@@ -250,6 +268,8 @@ class WebhookRouter:
 
         Sync handlers and a sync store are called directly (keep them quick).
         """
+        if type(body) is not bytes:
+            body = _as_body(body)
         prepared = self._prepare(body, headers)
         if type(prepared) is WebhookResponse:
             return prepared
@@ -284,31 +304,32 @@ class WebhookRouter:
         self, body: bytes, headers: Mapping[str, str]
     ) -> WebhookResponse | tuple[Event, tuple[_Registration, ...]]:
         """Check size and signature, parse, and find the handlers (or answer right away)."""
-        if type(body) is not bytes:
-            body = _as_body(body)
         if len(body) > self._max_body:
-            logger.warning(
-                "webhook refused: body of %d bytes exceeds max_body_bytes=%d",
-                len(body),
-                self._max_body,
-            )
-            return TOO_LARGE
+            return self._too_large(body)
         try:
-            self._verifier.verify(body, _signature_header(headers))
+            self._verify(body, _signature_header(headers), None)
         except SignatureVerificationError as error:
-            logger.warning("webhook refused (%s): %s", error.reason, error)
-            return BAD_SIGNATURE
+            return _bad_signature(error)
         try:
             event = Event.from_dict(self._loads(body))
         except (ValueError, TypeError, RecursionError) as error:
-            logger.warning("signed webhook refused: the body is not a Stripe event (%s)", error)
-            return BAD_PAYLOAD
+            return _bad_payload(error)
         if event.api_version not in self._api_versions_seen:
             self._note_api_version(event.api_version)
-        registrations = self._registrations_for(event.type)
+        registrations = self._dispatch.get(event.type)
+        if registrations is None:
+            registrations = self._registrations_for(event.type)
         if not registrations:
             return IGNORED
         return event, registrations
+
+    def _too_large(self, body: bytes) -> WebhookResponse:
+        logger.warning(
+            "webhook refused: body of %d bytes exceeds max_body_bytes=%d",
+            len(body),
+            self._max_body,
+        )
+        return TOO_LARGE
 
     def _note_api_version(self, version: str | None) -> None:
         self._api_versions_seen.add(version)
@@ -370,6 +391,16 @@ def _failure(event: Event, error: Exception) -> _Failure:
         exc_info=error,
     )
     return _Failure(HANDLER_FAILED, description, permanent=False)
+
+
+def _bad_signature(error: SignatureVerificationError) -> WebhookResponse:
+    logger.warning("webhook refused (%s): %s", error.reason, error)
+    return BAD_SIGNATURE
+
+
+def _bad_payload(error: Exception) -> WebhookResponse:
+    logger.warning("signed webhook refused: the body is not a Stripe event (%s)", error)
+    return BAD_PAYLOAD
 
 
 def _store_failed(event: Event) -> WebhookResponse:

@@ -92,6 +92,13 @@ class SignatureVerifier:
         ``missing_header``, ``malformed_header``, ``no_v1_signature``,
         ``timestamp_outside_tolerance`` or ``no_match``.
         """
+        name, timestamp = self._match(payload, header, now)
+        return VerifiedSignature(name, timestamp)
+
+    def _match(
+        self, payload: bytes | str, header: str | None, now: float | None
+    ) -> tuple[str, int]:
+        """``verify`` without the result object: the matching secret's name and the timestamp."""
         if not header:
             raise SignatureVerificationError("missing_header", _MISSING)
         if type(payload) is not bytes:
@@ -99,11 +106,18 @@ class SignatureVerifier:
         timestamp, signatures = _parse(header)
         prefix = b"%d." % timestamp
         for name, inner, outer in self._keys:
-            expected = _sign(inner, outer, prefix, payload)
+            h = inner.copy()
+            h.update(prefix)
+            h.update(payload)
+            o = outer.copy()
+            o.update(h.digest())
+            expected = o.hexdigest()
             for candidate in signatures:
                 if compare_digest(expected, candidate):
-                    self._check_age(timestamp, now)
-                    return VerifiedSignature(name, timestamp)
+                    skew = (self._clock() if now is None else now) - timestamp
+                    if not -self.tolerance <= skew <= self.tolerance:
+                        self._refuse_age(timestamp, skew)
+                    return name, timestamp
         raise SignatureVerificationError(
             "no_match",
             f"no v1 signature matches the configured secret(s) {', '.join(self._names)}: check "
@@ -112,11 +126,7 @@ class SignatureVerifier:
             "raw request bytes, not JSON parsed and re-encoded by the framework",
         )
 
-    def _check_age(self, timestamp: int, now: float | None) -> None:
-        current = self._clock() if now is None else now
-        skew = current - timestamp
-        if -self.tolerance <= skew <= self.tolerance:
-            return
+    def _refuse_age(self, timestamp: int, skew: float) -> None:
         when = f"{skew:.0f} s old" if skew > 0 else f"{-skew:.0f} s in the future"
         raise SignatureVerificationError(
             "timestamp_outside_tolerance",
@@ -234,9 +244,22 @@ def _parse(header: str) -> tuple[int, list[str]]:
         raise SignatureVerificationError(
             "malformed_header", f"the Stripe-Signature header must be a str, not {type(header)}"
         )
+    items = header.split(",")
+    if len(items) == 2:  # Stripe's usual "t=…,v1=…": no loop needed
+        first, second = items
+        if first[:2] == "t=" and second[:3] == "v1=":
+            digits = first[2:]
+            signature = second[3:]
+            if (
+                digits.isdigit()
+                and digits.isascii()
+                and signature.isascii()
+                and len(digits) <= _MAX_TIMESTAMP_DIGITS
+            ):
+                return int(digits), [signature]
     stamp: str | None = None
     signatures: list[str] = []
-    for item in header.split(","):
+    for item in items:
         key, _, value = item.strip().partition("=")
         if key == "v1":
             if value.isascii():  # compare_digest refuses non-ASCII str; such a value never matches

@@ -73,10 +73,11 @@ class CheckoutGateway:
     client you configured yourself.
     """
 
-    __slots__ = ("_api_base", "_client", "_key")
+    __slots__ = ("_api_base", "_client", "_http", "_key")
 
     def __init__(self, client: stripe.StripeClient) -> None:
         self._client = client
+        self._http: Any = None  # stripe HTTPClient, set when this gateway built the client
         requestor = getattr(client, "_requestor", None)
         key = getattr(requestor, "api_key", None)
         self._key: str | None = key if isinstance(key, str) and key else None
@@ -112,7 +113,7 @@ class CheckoutGateway:
         base = env.get(ENV_API_BASE, "").strip() or None
         if base is not None and not base.startswith(("http://", "https://")):
             raise ConfigurationError(f"{ENV_API_BASE} must be an http(s) URL, got {base!r}")
-        return cls(_new_client(key, base, max_network_retries))
+        return cls._built(key, base, max_network_retries)
 
     @classmethod
     def for_sandbox(
@@ -122,12 +123,57 @@ class CheckoutGateway:
         url = getattr(sandbox, "url", None)
         if not isinstance(url, str) or not url:
             raise ConfigurationError("for_sandbox() needs a running sandbox (with a .url)")
-        return cls(_new_client(api_key, url, max_network_retries))
+        return cls._built(api_key, url, max_network_retries)
+
+    @classmethod
+    def _built(cls, key: str, api_base: str | None, max_network_retries: int) -> CheckoutGateway:
+        from stripe import StripeClient
+        from stripe._http_client import new_default_http_client, new_http_client_async_fallback
+
+        http = new_default_http_client(async_fallback_client=new_http_client_async_fallback())
+        bases: BaseAddresses = {"api": api_base.rstrip("/")} if api_base else {}
+        client = StripeClient(
+            key, base_addresses=bases, max_network_retries=max_network_retries, http_client=http
+        )
+        gateway = cls(client)
+        gateway._http = http
+        return gateway
 
     @property
     def client(self) -> stripe.StripeClient:
         """The underlying :class:`stripe.StripeClient`, for calls the gateway does not wrap."""
         return self._client
+
+    def close(self) -> None:
+        """Close the HTTP connections of a client this gateway created (else do nothing).
+
+        A gateway built by :meth:`from_env` or :meth:`for_sandbox` owns its client; one given a
+        client leaves closing it to the caller. The gateway is also a context manager.
+        """
+        if self._http is not None:
+            self._http.close()
+
+    async def aclose(self) -> None:
+        """Close the sync and async HTTP connections of a client this gateway created.
+
+        Call it on the event loop the async methods ran on, before that loop closes: the
+        async HTTP client's connections belong to one event loop.
+        """
+        if self._http is not None:
+            self._http.close()
+            await self._http.close_async()
+
+    def __enter__(self) -> CheckoutGateway:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> CheckoutGateway:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
 
     def __repr__(self) -> str:
         mode = "unknown"
@@ -359,10 +405,10 @@ def wrap_stripe_error(exc: Exception, api_key: str | None = None) -> StripeError
     import stripe
 
     message = _redact(getattr(exc, "user_message", None) or str(exc), api_key)
-    code = getattr(exc, "code", None)
-    param = getattr(exc, "param", None)
-    error = getattr(exc, "error", None)
-    decline_code = getattr(error, "decline_code", None) if error is not None else None
+    error = getattr(exc, "error", None)  # the body's "error" object; not every class copies it
+    code = getattr(exc, "code", None) or getattr(error, "code", None)
+    param = getattr(exc, "param", None) or getattr(error, "param", None)
+    decline_code = getattr(error, "decline_code", None)
     kind: type[StripeError] = StripeError
     if isinstance(exc, stripe.CardError):
         kind = StripeCardError
@@ -387,13 +433,6 @@ def wrap_stripe_error(exc: Exception, api_key: str | None = None) -> StripeError
     )
 
 
-def _new_client(key: str, api_base: str | None, max_network_retries: int) -> stripe.StripeClient:
-    import stripe
-
-    bases: BaseAddresses = {"api": api_base.rstrip("/")} if api_base else {}
-    return stripe.StripeClient(key, base_addresses=bases, max_network_retries=max_network_retries)
-
-
 def _validated_params(session: _SessionSource | Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(session, Mapping):
         params = dict(session)
@@ -402,7 +441,7 @@ def _validated_params(session: _SessionSource | Mapping[str, Any]) -> dict[str, 
     else:
         message = f"expected a SessionBuilder or a params mapping, not {type(session).__name__}"
         raise InvalidSessionError([Problem("", "params_type", message)])
-    from checkoutkit import validate_session_params
+    from checkoutkit._rules import validate_session_params
 
     problems = validate_session_params(params)
     if problems:

@@ -125,7 +125,8 @@ class PostgresServer:
 
     def start(self) -> None:
         """initdb (first time) and start the server; returns when it accepts connections."""
-        assert self.initdb and self.pg_ctl
+        assert self.initdb
+        assert self.pg_ctl
         if not self._initialised:
             self._run(
                 [
@@ -216,7 +217,7 @@ class RedisServer:
             "--appendfsync",
             "everysec",
         ]
-        self.proc = subprocess.Popen(  # noqa: S603 - a fixed argv
+        self.proc = subprocess.Popen(
             argv,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -7,7 +7,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from checkoutkit import _endpoints
 from checkoutkit.exceptions import MissingDependencyError
@@ -64,7 +65,7 @@ def router(checkout: Checkout, *, prefix: str = "") -> fastapi.APIRouter:
         body = await request.body()
         return _response(await _endpoints.webhook_async(checkout, body, request.headers))
 
-    routes = [
+    routes: list[tuple[str, Callable[..., Any], str]] = [
         (_endpoints.CREATE_PATH, create_checkout_session, "POST"),
         (_endpoints.SUCCESS_PATH, success, "GET"),
         (_endpoints.CANCEL_PATH, cancel, "GET"),

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from checkoutkit import SessionBuilder
+from checkoutkit import SessionBuilder, validate_session_params
 
 NOW = 1_800_000_000
 SUCCESS = "https://shop.example/success"
@@ -110,6 +110,27 @@ def with_builder_decimal() -> Any:
     )
 
 
+def assembly_only() -> Any:
+    """The builder's own share: the fluent calls and a fresh dict, without validation."""
+    builder = SessionBuilder.payment()
+    for name, minor, quantity in zip(NAMES, MINOR, QUANTITIES, strict=True):
+        builder = builder.add_price_data(
+            name=name, unit_amount=minor, currency="usd", quantity=quantity
+        )
+    builder = (
+        builder.success_url(SUCCESS, with_session_id=True)
+        .cancel_url(CANCEL)
+        .customer_email("ada@example.com")
+    )
+    return builder._params(NOW)[0]
+
+
+def validation_only() -> Callable[[], object]:
+    """``validate_session_params`` on the hand-written dict."""
+    params = by_hand()
+    return lambda: validate_session_params(params, now=NOW)
+
+
 def sdk_form_encoding() -> Callable[[], str]:
     """What the stripe SDK does to params for a POST body (as its ``_APIRequestor`` does)."""
     from urllib.parse import urlencode
@@ -125,12 +146,18 @@ def sdk_form_encoding() -> Callable[[], str]:
     return encode
 
 
-def best_of(func: Callable[[], object], repeat: int = 7) -> float:
-    """Seconds per call: the best of ``repeat`` runs of an auto-sized loop."""
-    timer = timeit.Timer(func)
-    number, _ = timer.autorange()
-    number = max(1, number // 2)
-    return min(timer.repeat(repeat=repeat, number=number)) / number
+def best_of(funcs: dict[str, Callable[[], object]], rounds: int = 15) -> dict[str, float]:
+    """Seconds per call of each function: the best of ``rounds`` interleaved batches.
+
+    Interleaving keeps the ratios fair when the machine's load changes during the run.
+    """
+    timers = {name: timeit.Timer(func) for name, func in funcs.items()}
+    numbers = {name: max(1, timer.autorange()[0] // 4) for name, timer in timers.items()}
+    best = dict.fromkeys(funcs, float("inf"))
+    for _ in range(rounds):
+        for name, timer in timers.items():
+            best[name] = min(best[name], timer.timeit(numbers[name]) / numbers[name])
+    return best
 
 
 def import_time(module: str, runs: int = 7) -> float:
@@ -158,21 +185,34 @@ def run() -> list[tuple[str, str]]:
     """Measure and return rows of (label, figure)."""
     assert with_builder() == by_hand(), "the builder must build exactly the hand-written dict"
     assert with_builder_decimal() == by_hand()
-    hand = best_of(by_hand)
-    built = best_of(with_builder)
-    built_decimal = best_of(with_builder_decimal)
-    encode = best_of(sdk_form_encoding())
+    assert assembly_only() == by_hand()
+    times = best_of(
+        {
+            "hand": by_hand,
+            "built": with_builder,
+            "built_decimal": with_builder_decimal,
+            "assembly": assembly_only,
+            "validation": validation_only(),
+            "encode": sdk_form_encoding(),
+        }
+    )
+    hand, built, built_decimal = times["hand"], times["built"], times["built_decimal"]
+    assembly, validation, encode = times["assembly"], times["validation"], times["encode"]
     checkoutkit_import = import_time("checkoutkit")
     stripe_import = import_time("stripe")
     return [
         ("builder: dict by hand (5 items)", f"{hand * 1e6:.1f} us"),
         ("builder: build + validate (minor units)", f"{built * 1e6:.1f} us"),
         ("builder: build + validate (Decimal major units)", f"{built_decimal * 1e6:.1f} us"),
+        ("builder: of which assembly (no validation)", f"{assembly * 1e6:.1f} us"),
+        ("builder: validate_session_params alone", f"{validation * 1e6:.1f} us"),
         ("builder: stripe SDK form-encoding", f"{encode * 1e6:.1f} us"),
         ("builder: build / by hand (target <= 5x)", f"{built / hand:.2f}x"),
         ("builder: build (Decimal) / by hand", f"{built_decimal / hand:.2f}x"),
         ("builder: build / SDK encoding (target <= 0.1x)", f"{built / encode:.3f}x"),
         ("builder: build (Decimal) / SDK encoding", f"{built_decimal / encode:.3f}x"),
+        ("builder: assembly / by hand", f"{assembly / hand:.2f}x"),
+        ("builder: assembly / SDK encoding", f"{assembly / encode:.3f}x"),
         ("import checkoutkit", f"{checkoutkit_import * 1e3:.1f} ms"),
         ("import stripe", f"{stripe_import * 1e3:.1f} ms"),
         (

@@ -478,6 +478,36 @@ def test_unrepresentable_amounts_are_problems(amount: Any, currency: str, code: 
     assert ("line_items[1][price_data][unit_amount]", code) in codes(problems)
 
 
+def test_an_unconvertible_amount_is_reported_once() -> None:
+    """The conversion problem replaces validation's report of the then missing amount."""
+    builder = (
+        hosted_payment()
+        .add_price_data(name="Tea", amount=Decimal("1.5"), currency="jpy", quantity=1)
+        .add_shipping_rate_data(display_name="Post", amount="1.234", currency="jpy")
+    )
+    assert codes(builder.problems(now=NOW)) == {
+        ("line_items[0][price_data][unit_amount]", "zero_decimal_currency_amounts"),
+        (
+            "shipping_options[0][shipping_rate_data][fixed_amount][amount]",
+            "zero_decimal_currency_amounts",
+        ),
+    }
+
+
+def test_replacing_items_drops_their_amount_problems() -> None:
+    """A bad amount stops mattering once its line item or shipping option is replaced."""
+    builder = (
+        hosted_payment()
+        .add_price_data(name="Tea", amount="1.5", currency="jpy", quantity=1)
+        .add_shipping_rate_data(display_name="Post", amount="1.234", currency="usd")
+    )
+    assert len(builder.problems(now=NOW)) == 2
+    fixed = builder.line_items([{"price": "price_1", "quantity": 1}]).param(
+        "shipping_options", [{"shipping_rate": "shr_1"}]
+    )
+    assert fixed.problems(now=NOW) == ()
+
+
 def test_amount_and_unit_amount_together_is_a_problem() -> None:
     """Giving both major and minor units for one price is reported, not silently resolved."""
     builder = hosted_payment().add_price_data(
@@ -630,6 +660,32 @@ def test_wrong_types_become_problems_not_exceptions() -> None:
     assert "no_such_param" in params
     with pytest.raises(InvalidSessionError):
         builder.build(now=NOW)
+
+
+def test_hostile_values_are_problems_not_exceptions() -> None:
+    """Huge numbers, endless iterators, odd names and broken time zones are all reported."""
+    import itertools
+    from datetime import tzinfo
+
+    class BrokenZone(tzinfo):
+        def utcoffset(self, dt: datetime | None) -> timedelta:
+            raise RuntimeError("no offset")
+
+    builder = (
+        hosted_payment()
+        .add_price_data(name="Tea", amount="1e999999", currency="usd", quantity=1)
+        .add_price_data(name="Tea", amount=10**5000, currency="usd", quantity=1)
+        .shipping_address_collection(itertools.repeat("US"))
+        .expires_at(datetime(2026, 1, 1, tzinfo=BrokenZone()))
+        .param(["not", "a", "name"], 1)  # type: ignore[arg-type]
+    )
+    found = codes(builder.problems(now=NOW))
+    assert ("line_items[0][price_data][unit_amount]", "maximum_amount_8_digits") in found
+    assert ("", "invalid_type") in found
+    assert any(param.startswith("shipping_address_collection") for param, _ in found)
+    assert any(param == "expires_at" for param, _ in found)
+    with pytest.raises(InvalidSessionError):
+        builder.build(now=10**400)
 
 
 def test_bad_now_is_a_problem() -> None:

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from checkoutkit import InvalidSessionError, SessionBuilder, validate_session_params
@@ -108,11 +108,64 @@ def payment_builders(draw: st.DrawFn) -> SessionBuilder:
     return builder
 
 
+@st.composite
+def subscription_builders(draw: st.DrawFn) -> SessionBuilder:
+    """A subscription builder: a recurring inline price, maybe Price IDs, trial and metadata."""
+    currency = draw(st.sampled_from(["usd", "eur", "jpy"]))
+    interval, most = draw(
+        st.sampled_from([("day", 1095), ("week", 156), ("month", 36), ("year", 3)])
+    )
+    count = draw(st.none() | st.integers(1, most))
+    minor = draw(st.integers(100, 10**6))
+    builder = (
+        SessionBuilder.subscription()
+        .add_price_data(
+            name=draw(short_text),
+            unit_amount=minor,
+            currency=currency,
+            recurring=interval,
+            interval_count=count,
+            quantity=draw(st.integers(1, 10)),
+        )
+        .success_url("https://shop.example/ok", with_session_id=True)
+    )
+    for price in draw(st.lists(price_ids, max_size=3)):
+        builder = builder.add_price(price, 1)
+    return builder.subscription_data(
+        trial_period_days=draw(st.none() | st.integers(1, 730)),
+        metadata=draw(st.none() | metadata),
+        description=draw(st.none() | short_text),
+    )
+
+
+@st.composite
+def setup_builders(draw: st.DrawFn) -> SessionBuilder:
+    """A setup builder: a currency, a customer, maybe SetupIntent settings."""
+    builder = SessionBuilder.setup(currency=draw(st.sampled_from(["usd", "EUR", "gbp"])))
+    builder = builder.customer(draw(st.from_regex(r"cus_[A-Za-z0-9]{14}", fullmatch=True)))
+    builder = builder.setup_intent_data(
+        description=draw(st.none() | short_text), metadata=draw(st.none() | metadata)
+    )
+    if draw(st.booleans()):
+        builder = builder.ui_mode("embedded_page").return_url(
+            "https://shop.example/back", with_session_id=True
+        )
+    else:
+        builder = builder.success_url("https://shop.example/ok")
+    return builder
+
+
+session_builders = st.one_of(payment_builders(), subscription_builders(), setup_builders())
+
+
 @SETTINGS
-@given(payment_builders())
+@given(session_builders)
 def test_what_the_fluent_api_builds_is_valid(builder: SessionBuilder) -> None:
     """A successful build returns JSON-like params that validate clean and build the same again."""
     problems = builder.problems(now=NOW)
+    event("invalid" if problems else "valid")
+    for problem in problems:
+        event(f"problem: {problem.code}")
     if problems:
         with pytest.raises(InvalidSessionError) as caught:
             builder.build(now=NOW)
@@ -125,7 +178,7 @@ def test_what_the_fluent_api_builds_is_valid(builder: SessionBuilder) -> None:
 
 
 @SETTINGS
-@given(payment_builders())
+@given(session_builders)
 def test_from_params_round_trips_valid_params(builder: SessionBuilder) -> None:
     """``from_params(p).build() == p`` for every valid ``p`` the builder produces."""
     try:

@@ -19,9 +19,10 @@ def test_readme_has_a_builder_example() -> None:
 
 @pytest.mark.parametrize("block", BUILDER_BLOCKS)
 def test_readme_builder_example_runs(block: str) -> None:
-    """The README's builder example runs and builds params with the T-shirt line item."""
+    """Each README example using the builder runs; the T-shirt one builds 2000 cents."""
     namespace: dict[str, object] = {"__name__": "readme_example"}
     exec(compile(block, str(README), "exec"), namespace)  # noqa: S102 - our own README
-    params = namespace["params"]
-    assert isinstance(params, dict)
-    assert params["line_items"][0]["price_data"]["unit_amount"] == 2000
+    if 'name="T-shirt"' in block:
+        params = namespace["params"]
+        assert isinstance(params, dict)
+        assert params["line_items"][0]["price_data"]["unit_amount"] == 2000

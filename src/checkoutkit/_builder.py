@@ -12,11 +12,12 @@ import math
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from itertools import islice
 from typing import TYPE_CHECKING, Any, Final, cast
 
 from checkoutkit._currencies import to_minor_units
 from checkoutkit._problems import Problem
-from checkoutkit._rules import validate_session_params
+from checkoutkit._rules import MAX_CONTAINER, validate_session_params
 from checkoutkit.exceptions import InvalidSessionError
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ def _copy(value: Any, depth: int = 0) -> Any:
     if isinstance(value, Mapping):
         try:
             return {key: _copy(item, depth + 1) for key, item in value.items()}
-        except Exception:
+        except Exception:  # a broken mapping is handed on for validation to report
             return value
     return value
 
@@ -93,7 +94,7 @@ def _metadata(values: object) -> object:
     if isinstance(values, Mapping):
         try:
             return {key: _metadata_value(value) for key, value in values.items()}
-        except Exception:
+        except Exception:  # a broken mapping is handed on for validation to report
             return values
     return _copy(values)
 
@@ -103,8 +104,9 @@ def _list(values: object) -> object:
     if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, Iterable):
         return values
     try:
-        return [_copy(value) for value in values]
-    except Exception:
+        # One more than the validator looks into, so an endless iterator still ends.
+        return [_copy(value) for value in islice(values, MAX_CONTAINER + 1)]
+    except Exception:  # a broken iterable is handed on for validation to report
         return values
 
 
@@ -113,12 +115,21 @@ def _currency(code: object) -> object:
     return code.lower() if isinstance(code, str) else code
 
 
+def _datetime_timestamp(when: datetime) -> float | None:
+    """Unix time of ``when`` (naive means UTC), or None if its time zone cannot say."""
+    try:
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        return when.timestamp()
+    except Exception:  # a broken tzinfo is reported, not raised
+        return None
+
+
 def _timestamp(when: object) -> object:
     """A datetime as a Unix timestamp (naive datetimes are UTC); other values are kept."""
     if isinstance(when, datetime):
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
-        return int(when.timestamp())
+        timestamp = _datetime_timestamp(when)
+        return when if timestamp is None else int(timestamp)
     return when
 
 
@@ -127,11 +138,13 @@ def _now_timestamp(now: object) -> float | None:
     if now is None:
         return datetime.now(timezone.utc).timestamp()
     if isinstance(now, datetime):
-        if now.tzinfo is None:
-            now = now.replace(tzinfo=timezone.utc)
-        return now.timestamp()
-    if isinstance(now, (int, float)) and not isinstance(now, bool) and math.isfinite(now):
-        return float(now)
+        return _datetime_timestamp(now)
+    if isinstance(now, (int, float)) and not isinstance(now, bool):
+        try:
+            timestamp = float(now)
+        except OverflowError:
+            return None
+        return timestamp if math.isfinite(timestamp) else None
     return None
 
 
@@ -261,16 +274,22 @@ class SessionBuilder:
         current = self._state[0].get(key)
         return self._with(key, [*current, value] if type(current) is list else [value])
 
+    def _pending_without(self, key: str) -> tuple[Problem, ...]:
+        """The pending problems, less those about the list ``key`` (which is being replaced)."""
+        prefix = key + "["
+        return tuple(p for p in self._state[3] if not p.param.startswith(prefix))
+
     def _with_line_items(self, value: object) -> SessionBuilder:
         fields = self._without("line_items")
+        pending = self._pending_without("line_items")
         if value is None:
-            return self._derive(fields, None)
+            return self._derive(fields, None, pending=pending)
         copied = _copy(value)
         if type(copied) is list:
-            return self._derive(fields, tuple((item, _copy) for item in copied))
+            return self._derive(fields, tuple((item, _copy) for item in copied), pending=pending)
         # Not a list: kept as given for validation to report.
         fields["line_items"] = copied
-        return self._derive(fields, None)
+        return self._derive(fields, None, pending=pending)
 
     def _add_item(
         self, item: dict[str, Any], copier: Any = _copy, pending: tuple[Problem, ...] = ()
@@ -482,6 +501,14 @@ class SessionBuilder:
             return to_minor_units(amount, currency, param=param), ()  # type: ignore[arg-type]
         except InvalidSessionError as error:
             return None, error.problems
+        except (ArithmeticError, ValueError):  # e.g. an exponent beyond Decimal's range
+            return None, (
+                Problem(
+                    param,
+                    "maximum_amount_8_digits",
+                    "The amount is far beyond the largest amount Stripe accepts.",
+                ),
+            )
 
     @staticmethod
     def _item_extras(
@@ -969,7 +996,16 @@ class SessionBuilder:
         ``value=None`` removes the parameter. Names Stripe does not know are reported by
         :meth:`build`.
         """
-        return self._with(name, _copy(value))
+        given: object = name  # typed as str, but any value may arrive at run time
+        if not isinstance(given, str):
+            problem = Problem(
+                "", "invalid_type", f"Parameter names are strings, not {type(given).__name__}."
+            )
+            return self._derive(self._state[0], pending=(*self._state[3], problem))
+        builder = self._with(name, _copy(value))
+        if self._state[3]:  # problems about a list that is now replaced no longer apply
+            builder = builder._derive(builder._state[0], pending=self._pending_without(name))
+        return builder
 
     def extra(self, **params: Any) -> SessionBuilder:
         """Set several top-level parameters at once, like :meth:`param`."""
@@ -1020,7 +1056,23 @@ class SessionBuilder:
             found = validate_session_params(params)
         else:
             found = validate_session_params(params, now=timestamp)
-        return params, (*pending, *found) if pending else found
+        if not pending:
+            return params, found
+        # An amount that could not be converted is missing from the params; the problem that
+        # says why replaces validation's report of the missing amount.
+        unconverted = {problem.param for problem in pending}
+        found = tuple(
+            problem
+            for problem in found
+            if not (
+                (problem.code == "parameter_missing" and problem.param in unconverted)
+                or (
+                    problem.code == "unit_amount_xor_unit_amount_decimal"
+                    and problem.param + "[unit_amount]" in unconverted
+                )
+            )
+        )
+        return params, (*pending, *found)
 
     def build(self, now: datetime | float | None = None) -> SessionCreateParams:
         """The session params, exactly as ``StripeClient.v1.checkout.sessions.create`` takes them.

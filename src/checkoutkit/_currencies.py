@@ -20,6 +20,7 @@ Currency codes are case-insensitive here and normalized to lowercase, the form S
 
 from __future__ import annotations
 
+import contextlib
 from decimal import Decimal, InvalidOperation
 
 from checkoutkit._problems import Problem
@@ -124,6 +125,9 @@ MAXIMUM_AMOUNT: dict[str, int] = {
 #: The largest amount in minor units in every other currency (8 digits: 999,999.99).
 DEFAULT_MAXIMUM_AMOUNT = 10**8 - 1
 
+# Major amounts of 10**20 and more are refused outright (no currency allows more than 12 digits).
+_MAX_ADJUSTED = 20
+
 
 def _normalize(currency: object, param: str) -> str:
     """Return ``currency`` lowercased, or raise if it is not an ISO 4217 code."""
@@ -216,28 +220,27 @@ def to_minor_units(amount: Decimal | int | str, currency: str, *, param: str = "
         raise InvalidSessionError(
             [Problem(param, "invalid_type", f"An amount must be a Decimal, int or str.{hint}")]
         )
-    if isinstance(amount, int):
-        value = Decimal(amount)
-    else:
-        try:
-            value = Decimal(amount.strip() if isinstance(amount, str) else amount)
-        except InvalidOperation:
-            value = Decimal("NaN")
-    if not value.is_finite():
-        raise InvalidSessionError(
-            [Problem(param, "invalid_type", f"{amount!r} is not a finite decimal amount.")]
-        )
+    value = _parse(amount, param)
     exponent = currency_exponent(code)
-    minor = value.scaleb(exponent)
-    if minor != minor.to_integral_value():
-        if code in ZERO_DECIMAL:
-            message = f"{code} is a zero-decimal currency: {amount} has a fractional part."
-            rule = "zero_decimal_currency_amounts"
-        else:
-            message = f"{code} has {exponent} decimals; {amount} has more."
-            rule = "amount_too_precise"
-        raise InvalidSessionError([Problem(param, rule, message)])
-    result = int(minor)
+    _sign, digits, exp = value.as_tuple()
+    coefficient = int("".join(map(str, digits)))
+    shift = int(exp) + exponent  # a power of ten: minor = coefficient * 10**shift
+    minor: int
+    if shift >= 0:
+        minor = coefficient * 10**shift
+    else:
+        # Exact integer arithmetic: Decimal operations would round to the context's precision.
+        scale: int = 10**-shift
+        minor, remainder = divmod(coefficient, scale) if -shift <= len(digits) else (0, 1)
+        if remainder and coefficient:
+            if code in ZERO_DECIMAL:
+                message = f"{code} is a zero-decimal currency: {amount} has a fractional part."
+                rule = "zero_decimal_currency_amounts"
+            else:
+                message = f"{code} has {exponent} decimals; {amount} has more."
+                rule = "amount_too_precise"
+            raise InvalidSessionError([Problem(param, rule, message)])
+    result = -minor if value < 0 else minor
     if code in WHOLE_UNITS_ONLY and result % 100:
         raise InvalidSessionError(
             [
@@ -249,6 +252,33 @@ def to_minor_units(amount: Decimal | int | str, currency: str, *, param: str = "
             ]
         )
     return result
+
+
+def _parse(amount: Decimal | int | str, param: str) -> Decimal:
+    """A finite Decimal of sane size from ``amount``, or raise InvalidSessionError."""
+    value = Decimal("NaN")
+    if isinstance(amount, int):
+        value = Decimal(amount)
+    elif isinstance(amount, Decimal):
+        value = amount
+    elif len(amount) <= 100:
+        with contextlib.suppress(InvalidOperation):
+            value = Decimal(amount.strip())
+    if not value.is_finite():
+        raise InvalidSessionError(
+            [Problem(param, "invalid_type", f"{amount!r} is not a finite decimal amount.")]
+        )
+    if not value.is_zero() and not -40 <= value.adjusted() < _MAX_ADJUSTED:
+        raise InvalidSessionError(
+            [
+                Problem(
+                    param,
+                    "maximum_amount_8_digits",
+                    f"{amount!r} is far larger or smaller than any amount Stripe accepts.",
+                )
+            ]
+        )
+    return value
 
 
 def from_minor_units(minor: int, currency: str) -> Decimal:

@@ -92,8 +92,18 @@ def _param(loc: Loc) -> str:
 
 
 def _describe(value: object) -> str:
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError:  # an int too long to print (sys.set_int_max_str_digits)
+        return "a very large number"
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _num(value: object) -> str:
+    """A number from the input for a message; very large ones are not printed in full."""
+    if isinstance(value, (int, Decimal)) and not -(10**30) < value < 10**30:
+        return "a number of more than 30 digits"
+    return str(value)
 
 
 class _Out:
@@ -191,9 +201,9 @@ def _check(spec: Spec, value: object, loc: Loc, out: _Out) -> None:
 
 def _check_bounds(spec: Spec, value: int | Decimal, loc: Loc, out: _Out) -> None:
     if spec.minimum is not None and value < spec.minimum:
-        out.add(loc, spec.limit_code, f"Must be at least {spec.minimum}; got {value}.")
+        out.add(loc, spec.limit_code, f"Must be at least {spec.minimum}; got {_num(value)}.")
     elif spec.maximum is not None and value > spec.maximum:
-        out.add(loc, spec.limit_code, f"Must be at most {spec.maximum}; got {value}.")
+        out.add(loc, spec.limit_code, f"Must be at most {spec.maximum}; got {_num(value)}.")
 
 
 def _too_big(container: dict[Any, Any] | list[Any] | tuple[Any, ...], loc: Loc, out: _Out) -> None:
@@ -225,29 +235,31 @@ def _check_object(spec: Spec, value: dict[Any, Any], loc: Loc, out: _Out) -> Non
         # Fast paths for the common well-typed cases; everything else goes through _check.
         kind = type(item)
         if kind is str:
-            if field.kind == _STR:
+            if field.kind is _STR:
                 if len(item) <= field.str_max:
                     continue
             elif item in field.enum:
                 continue
         elif kind is int:
-            if field.kind == _INT and field.lo <= item <= field.hi:
+            if field.kind is _INT and field.lo <= item <= field.hi:
                 continue
         elif kind is dict:
-            if field.kind == _OBJECT:
+            if field.kind is _OBJECT:
                 _check_object(field, item, (loc, key), out)
                 continue
         elif kind is list:
-            if field.kind == _LIST:
+            if field.kind is _LIST:
                 _check_list(field, item, (loc, key), out)
                 continue
-        elif item is None or (kind is bool and field.kind == _BOOL):
+        elif item is None or (kind is bool and field.kind is _BOOL):
             continue
         _check(field, item, (loc, key), out)
-    for key in spec.required:
-        if value.get(key) is None:
-            code = spec.required_codes.get(key, "parameter_missing")
-            out.add((loc, key), code, f"Missing required parameter {_param((loc, key))}.")
+    required = spec.required_set
+    if required and not (required <= value.keys() and None not in map(value.get, required)):
+        for key in spec.required:
+            if value.get(key) is None:
+                code = spec.required_codes.get(key, "parameter_missing")
+                out.add((loc, key), code, f"Missing required parameter {_param((loc, key))}.")
 
 
 def _unknown(spec: Spec, key: object, loc: Loc, out: _Out) -> None:
@@ -342,7 +354,9 @@ def _as_decimal(value: object, *, floats: bool = False) -> Decimal | None:
     if isinstance(value, Decimal):
         result = value
     elif isinstance(value, int):
-        return Decimal(value)
+        if not -(10**30) < value < 10**30:
+            return None
+        result = Decimal(value)
     elif isinstance(value, str):
         if len(value) > 100:
             return None
@@ -353,10 +367,13 @@ def _as_decimal(value: object, *, floats: bool = False) -> Decimal | None:
     elif floats and isinstance(value, float):
         if not math.isfinite(value):
             return None
-        return Decimal(value)
+        result = Decimal(value)
     else:
         return None
-    return result if result.is_finite() else None
+    # Far beyond any Stripe amount; refusing it keeps Decimal arithmetic exact below.
+    if not result.is_finite() or not (result.is_zero() or -40 <= result.adjusted() < 26):
+        return None
+    return result
 
 
 def _present(value: object) -> bool:
@@ -411,18 +428,18 @@ def _check_amount(amount: int | Decimal, currency: str, where: str, out: _Out) -
         out.add(
             param,
             "zero_decimal_currency_amounts",
-            f"{currency} is charged in whole units: {amount} is not divisible by 100.",
+            f"{currency} is charged in whole units: {_num(amount)} is not divisible by 100.",
         )
     limit = _MAX_AMOUNT.get(currency, _DEFAULT_MAX_AMOUNT)
     if amount > limit:
         out.add(
             param,
             "maximum_amount_8_digits",
-            f"The largest amount Stripe accepts in {currency} is {limit}; got {amount}.",
+            f"The largest amount Stripe accepts in {currency} is {limit}; got {_num(amount)}.",
         )
 
 
-def _to_timestamp(now: datetime | float | None) -> float:
+def _to_timestamp(now: datetime | float | int | None) -> float:
     if now is None:
         return time.time()
     if isinstance(now, datetime):
@@ -449,24 +466,54 @@ def _rules(params: dict[Any, Any], now: float, out: _Out) -> None:
     if isinstance(raw_ui_mode, str) and raw_ui_mode in _UI_MODES:
         ui_mode = raw_ui_mode
 
-    if "currency" in params:
-        _check_currency(get("currency"), "currency", out)
     if mode == "setup":
         if _present(get("line_items")):
             out.add(
                 "line_items", "setup_no_line_items", "You can not pass line_items in setup mode."
             )
-    elif "line_items" in params or mode is not None:
+    elif mode is not None or "line_items" in params:
         _line_item_rules(params, mode, out)
+    if ui_mode == "hosted_page":
+        if get("success_url") is None:
+            out.add(
+                "success_url",
+                "hosted_requires_success_url",
+                "success_url is required for hosted sessions.",
+            )
+        if get("return_url") is not None:
+            out.add(
+                "return_url",
+                "hosted_no_return_url",
+                "Hosted sessions can't use return_url; use success_url.",
+            )
+    elif ui_mode is not None:
+        _ui_mode_rules(params, ui_mode, out)
+    if mode == "setup":
+        _setup_rules(params, out)
+
+    # Rules that only concern less common parameters run only when one of them is present.
+    present = params.keys() & _TRIGGERS
+    if not present:
+        return
     if mode is not None:
-        _mode_rules(params, mode, out)
-    if ui_mode is not None:
-        _url_rules(params, ui_mode, out)
-        if ui_mode in _ELEMENTS_LIKE:
-            _elements_rules(params, ui_mode, out)
-    if "permissions" in params:
+        for key in present & _MODE_SCOPED.keys():
+            modes, code = _MODE_SCOPED[key]
+            if mode not in modes and _present(get(key)):
+                allowed = " and ".join(sorted(modes))
+                out.add(key, code, f"You can not pass {key} in {mode} mode (only in {allowed}).")
+        if mode != "payment" and "invoice_creation" in present:
+            invoice_creation = get("invoice_creation")
+            if isinstance(invoice_creation, dict) and invoice_creation.get("enabled") is True:
+                out.add(
+                    "invoice_creation",
+                    "invoice_creation_payment_mode_only",
+                    "You can only enable invoice creation when mode is payment.",
+                )
+    if "currency" in present:
+        _check_currency(get("currency"), "currency", out)
+    if "permissions" in present:
         _permissions_rules(params, ui_mode, out)
-    if "customer" in params or "customer_update" in params:
+    if "customer" in present or "customer_update" in present:
         _customer_rules(params, out)
     if get("allow_promotion_codes") is True and _present(get("discounts")):
         out.add(
@@ -474,16 +521,17 @@ def _rules(params: dict[Any, Any], now: float, out: _Out) -> None:
             "allow_promotion_codes_xor_discounts",
             "You may only specify one of these parameters: allow_promotion_codes, discounts.",
         )
-    if "expires_at" in params:
+    if "expires_at" in present:
         _expires_at_rules(get("expires_at"), now, out)
-    subscription_data = get("subscription_data")
-    if isinstance(subscription_data, dict) and subscription_data:
-        _subscription_data_rules(subscription_data, now, out)
-    if "custom_fields" in params:
+    if "subscription_data" in present:
+        subscription_data = get("subscription_data")
+        if isinstance(subscription_data, dict) and subscription_data:
+            _subscription_data_rules(subscription_data, now, out)
+    if "custom_fields" in present:
         _custom_field_rules(get("custom_fields"), out)
-    if "shipping_options" in params:
+    if "shipping_options" in present:
         _shipping_rules(get("shipping_options"), out)
-    if "automatic_tax" in params or "invoice_creation" in params:
+    if "automatic_tax" in present or "invoice_creation" in present:
         _liability_rules(params, out)
 
 
@@ -615,7 +663,7 @@ def _unit_amount(price_data: dict[Any, Any], index: int, out: _Out) -> int | Dec
         out.add(
             f"{where}[unit_amount_decimal]",
             "unit_amount_non_negative",
-            f"unit_amount_decimal must not be negative; got {amount}.",
+            f"unit_amount_decimal must not be negative; got {_num(amount)}.",
         )
         return None
     if isinstance(exponent, int) and exponent < -12:
@@ -657,7 +705,7 @@ def _total_rules(
         out.add(
             "line_items",
             "maximum_amount_8_digits",
-            f"The session total {total} exceeds the largest amount Stripe accepts in "
+            f"The session total {_num(total)} exceeds the largest amount Stripe accepts in "
             f"{currency} ({limit}).",
         )
     minimum = cur.MINIMUM_CHARGE.get(currency)
@@ -674,7 +722,7 @@ def _total_rules(
             "line_items",
             "minimum_charge_amount",
             f"The Checkout Session's total amount due must add up to at least {minimum} "
-            f"(minor units of {currency}); it is {total}.",
+            f"(minor units of {currency}); it is {_num(total)}.",
         )
 
 
@@ -689,7 +737,7 @@ def _adjustable_quantity_rules(item: dict[Any, Any], index: int, out: _Out) -> N
         out.add(
             where,
             "adjustable_quantity_bounds",
-            f"minimum ({minimum}) is greater than maximum ({maximum}).",
+            f"minimum ({_num(minimum)}) is greater than maximum ({_num(maximum)}).",
         )
         return
     quantity = _int(item.get("quantity"))
@@ -701,14 +749,14 @@ def _adjustable_quantity_rules(item: dict[Any, Any], index: int, out: _Out) -> N
         out.add(
             f"{where}[maximum]",
             "adjustable_quantity_max_ge_quantity",
-            f"The quantity {quantity} is above the adjustable maximum {upper}; set "
+            f"The quantity {_num(quantity)} is above the adjustable maximum {_num(upper)}; set "
             "adjustable_quantity.maximum to at least the quantity.",
         )
     elif quantity < lower:
         out.add(
             f"{where}[minimum]",
             "adjustable_quantity_max_ge_quantity",
-            f"The quantity {quantity} is below the adjustable minimum {lower}.",
+            f"The quantity {_num(quantity)} is below the adjustable minimum {_num(lower)}.",
         )
 
 
@@ -738,25 +786,8 @@ _MODE_SCOPED: dict[str, tuple[frozenset[str], str]] = {
 }
 
 
-def _mode_rules(params: dict[Any, Any], mode: str, out: _Out) -> None:
-    for key, value in params.items():
-        scoped = _MODE_SCOPED.get(key) if isinstance(key, str) else None
-        if scoped is not None and mode not in scoped[0] and _present(value):
-            allowed = " and ".join(sorted(scoped[0]))
-            out.add(key, scoped[1], f"You can not pass {key} in {mode} mode (only in {allowed}).")
-    if mode != "payment":
-        invoice_creation = params.get("invoice_creation")
-        if isinstance(invoice_creation, dict) and invoice_creation.get("enabled") is True:
-            out.add(
-                "invoice_creation",
-                "invoice_creation_payment_mode_only",
-                "You can only enable invoice creation when mode is payment.",
-            )
-    if (
-        mode == "setup"
-        and params.get("currency") is None
-        and not _present(params.get("allowed_payment_method_types"))
-    ):
+def _setup_rules(params: dict[Any, Any], out: _Out) -> None:
+    if params.get("currency") is None and not _present(params.get("allowed_payment_method_types")):
         out.add(
             "currency",
             "setup_currency_or_payment_method_types",
@@ -764,24 +795,13 @@ def _mode_rules(params: dict[Any, Any], mode: str, out: _Out) -> None:
         )
 
 
-def _url_rules(params: dict[Any, Any], ui_mode: str, out: _Out) -> None:
-    get = params.get
-    if ui_mode == "hosted_page":
-        if get("success_url") is None:
-            out.add(
-                "success_url",
-                "hosted_requires_success_url",
-                "success_url is required for hosted sessions.",
-            )
-        if get("return_url") is not None:
-            out.add(
-                "return_url",
-                "hosted_no_return_url",
-                "Hosted sessions can't use return_url; use success_url.",
-            )
-        return
+def _ui_mode_rules(params: dict[Any, Any], ui_mode: str, out: _Out) -> None:
+    """URL rules for the ui_modes other than hosted_page, and what elements forbids."""
+    if ui_mode in _ELEMENTS_LIKE:
+        _elements_rules(params, ui_mode, out)
     if ui_mode not in _EMBEDDED:
         return
+    get = params.get
     if get("success_url") is not None:
         out.add(
             "success_url",
@@ -843,6 +863,25 @@ _ELEMENTS_FORBIDDEN: tuple[tuple[tuple[str, ...], frozenset[str]], ...] = (
     (("payment_method_options", "card", "restrictions"), frozenset({"elements"})),
     (("subscription_data", "billing_cycle_anchor"), frozenset({"elements"})),
     (("tax_id_collection", "required"), frozenset({"elements"})),
+)
+
+
+#: Top-level keys whose presence triggers a rule in the second half of ``_rules``.
+_TRIGGERS = frozenset(
+    {
+        *_MODE_SCOPED,
+        "allow_promotion_codes",
+        "automatic_tax",
+        "currency",
+        "custom_fields",
+        "customer",
+        "customer_update",
+        "expires_at",
+        "invoice_creation",
+        "permissions",
+        "shipping_options",
+        "subscription_data",
+    }
 )
 
 
@@ -922,7 +961,7 @@ def _subscription_data_rules(subscription_data: dict[Any, Any], now: float, out:
         )
     fee_value = subscription_data.get("application_fee_percent")
     fee = None if isinstance(fee_value, bool) else _as_decimal(fee_value, floats=True)
-    if fee is not None and fee != fee.quantize(Decimal("0.01")):
+    if fee is not None and 0 <= fee <= 100 and fee != fee.quantize(Decimal("0.01")):
         out.add(
             "subscription_data[application_fee_percent]",
             "application_fee_percent_range",
@@ -1032,9 +1071,17 @@ def _liability_rules(params: dict[Any, Any], out: _Out) -> None:
 
 # ---------------------------------------------------------------------------------------------
 
+_SPEC: Spec | None = None
+
+
+def _load_spec() -> Spec:
+    global _SPEC  # noqa: PLW0603 - the compiled spec is built once, on first use
+    _SPEC = session_create_spec()
+    return _SPEC
+
 
 def validate_session_params(
-    params: object, *, now: datetime | float | None = None
+    params: object, *, now: datetime | float | int | None = None
 ) -> tuple[Problem, ...]:
     """Every problem Stripe would reject ``params`` for, as far as can be known offline.
 
@@ -1060,7 +1107,7 @@ def validate_session_params(
         )
         return tuple(out.problems)
     try:
-        _check_object(session_create_spec(), params, None, out)
+        _check_object(_SPEC or _load_spec(), params, None, out)
         if len(params) <= MAX_CONTAINER:
             _rules(params, timestamp, out)
     except Exception as exc:

@@ -66,6 +66,7 @@ class Spec:
         "path",
         "required",
         "required_codes",
+        "required_set",
         "str_max",
         "unknown_codes",
     )
@@ -81,6 +82,7 @@ class Spec:
         #: OBJECT: known keys, required keys and the rule id for a missing or unknown key.
         self.fields: dict[str, Spec] = {}
         self.required: tuple[str, ...] = ()
+        self.required_set: frozenset[str] = frozenset()
         self.required_codes: dict[str, str] = {}
         self.unknown_codes: dict[str, str] = {}
         #: LIST and MAP: the spec of each item or value.
@@ -264,7 +266,6 @@ _INT_BOUNDS: dict[Path, tuple[int | None, int | None, str]] = {
         "value_out_of_range",
     ),
     ("payment_intent_data", "application_fee_amount"): (0, None, "value_out_of_range"),
-    ("expires_at",): (0, None, "expires_at_30min_to_24h"),
 }
 
 # Numbers (floats in the SDK): path -> (minimum, maximum, rule id).
@@ -331,6 +332,7 @@ class _Compiler:
             for key, tp in hints.items():
                 spec.fields[key] = self.compile(tp, (*path, key))
             spec.required = tuple(sorted(k for k in required if k in spec.fields))
+            spec.required_set = frozenset(spec.required)
         finally:
             self._stack.discard(cls)
         for key in spec.required:

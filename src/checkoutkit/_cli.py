@@ -11,6 +11,7 @@ from types import FrameType
 
 
 def _sandbox(args: argparse.Namespace) -> int:
+    from checkoutkit.exceptions import ConfigurationError
     from checkoutkit.sandbox import Sandbox
 
     try:
@@ -24,10 +25,8 @@ def _sandbox(args: argparse.Namespace) -> int:
             async_delay=args.async_delay,
             log_requests=args.verbose,
         )
-    except OSError as exc:
-        print(
-            f"checkoutkit sandbox: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr
-        )
+    except ConfigurationError as exc:
+        print(f"checkoutkit sandbox: {exc}", file=sys.stderr)
         return 2
     stop = threading.Event()
 
@@ -52,7 +51,7 @@ def _sandbox(args: argparse.Namespace) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="checkoutkit", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", required=True)
     sandbox = commands.add_parser(
         "sandbox",
         help="run the local Stripe-compatible Checkout sandbox",

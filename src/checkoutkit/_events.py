@@ -157,6 +157,8 @@ class Event:
             raise TypeError("not a Stripe event: id, type or data.object is missing") from None
         if type(event_id) is not str or type(event_type) is not str or type(obj) is not dict:
             raise TypeError("not a Stripe event: id and type must be strings, data.object a map")
+        if not event_id or not event_type:
+            raise TypeError("not a Stripe event: id and type must not be empty")
         return cls(event_id, event_type, obj, data)
 
     def __repr__(self) -> str:

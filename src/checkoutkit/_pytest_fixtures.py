@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from checkoutkit import MemoryStore, WebhookRouter
 from checkoutkit.testing import TEST_SECRET, sign_payload
 
 
@@ -24,6 +25,18 @@ def sign_webhook(webhook_secret: str) -> Callable[..., str]:
         return sign_payload(payload, webhook_secret, timestamp)
 
     return sign
+
+
+@pytest.fixture
+def webhook_store() -> MemoryStore:
+    """An empty in-memory event store."""
+    return MemoryStore()
+
+
+@pytest.fixture
+def webhook_router(webhook_secret: str, webhook_store: MemoryStore) -> WebhookRouter:
+    """A ``WebhookRouter`` for ``webhook_secret`` backed by ``webhook_store``; add handlers."""
+    return WebhookRouter(secrets=webhook_secret, store=webhook_store)
 
 
 if TYPE_CHECKING:

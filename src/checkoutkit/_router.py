@@ -142,7 +142,7 @@ class WebhookRouter:
         self._registrations: list[_Registration] = []
         self._fallback: _Registration | None = None
         self._dispatch: dict[str, tuple[_Registration, ...]] = {}
-        self._pinned_api_version = _pinned_api_version()
+        self._pinned_api_version = pinned_api_version()
         self._api_versions_seen: set[str | None] = {self._pinned_api_version, None}
 
     @property
@@ -507,7 +507,8 @@ def _stripe_version() -> str:
     return str(getattr(stripe, "VERSION", "?"))
 
 
-def _pinned_api_version() -> str:
+def pinned_api_version() -> str:
+    """The API version the installed stripe SDK is pinned to."""
     from stripe._api_version import _ApiVersion
 
     return str(_ApiVersion.CURRENT)

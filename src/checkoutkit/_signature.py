@@ -262,8 +262,8 @@ def _parse(header: str) -> tuple[int, list[str]]:
     for item in items:
         key, _, value = item.strip().partition("=")
         if key == "v1":
-            if value.isascii():  # compare_digest refuses non-ASCII str; such a value never matches
-                signatures.append(value)
+            # compare_digest refuses non-ASCII str; such a value can never match anyway.
+            signatures.append(value if value.isascii() else "")
         elif key == "t":
             if stamp is not None:
                 raise SignatureVerificationError(

@@ -10,16 +10,28 @@ This module never imports pytest itself; the fixtures live in a module the plugi
 
 from __future__ import annotations
 
+import json
+import os
 import time
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from checkoutkit._signature import compute_signature
 
 if TYPE_CHECKING:
     import pytest
 
-__all__ = ["TEST_SECRET", "sign_payload"]
+__all__ = [
+    "TEST_SECRET",
+    "async_payment_failed",
+    "async_payment_succeeded",
+    "checkout_event",
+    "checkout_session",
+    "completed",
+    "expired",
+    "sign_payload",
+    "signed_request",
+]
 
 TEST_SECRET = "whsec_checkoutkit_test_secret_0123456789"  # noqa: S105 (a test value)
 """A well-formed signing secret for tests (never a real one)."""
@@ -38,6 +50,161 @@ def sign_payload(
     secrets = [secret] if isinstance(secret, str) else list(secret)
     signatures = ",".join(f"v1={compute_signature(body, s, stamp)}" for s in secrets)
     return f"t={stamp},{signatures}"
+
+
+def signed_request(
+    body: bytes | str,
+    secret: str | Sequence[str] = TEST_SECRET,
+    timestamp: int | None = None,
+) -> tuple[bytes, dict[str, str]]:
+    """Return ``(body, headers)`` ready for :meth:`~checkoutkit.WebhookRouter.handle`."""
+    raw = body.encode("utf-8") if isinstance(body, str) else bytes(body)
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "Stripe-Signature": sign_payload(raw, secret, timestamp),
+    }
+    return raw, headers
+
+
+def checkout_session(**fields: Any) -> dict[str, Any]:
+    """A completed, paid Checkout Session in payment mode, as Stripe serialises it.
+
+    Keyword arguments replace fields (``payment_status="unpaid"``, ``metadata={...}``, …).
+    """
+    now = int(time.time())
+    session: dict[str, Any] = {
+        "id": "cs_test_" + _token(58),
+        "object": "checkout.session",
+        "after_expiration": None,
+        "allow_promotion_codes": False,
+        "amount_subtotal": 4500,
+        "amount_total": 4950,
+        "automatic_tax": {"enabled": False, "liability": None, "status": None},
+        "billing_address_collection": None,
+        "cancel_url": "https://example.com/checkout/cancel",
+        "client_reference_id": "order_8842",
+        "client_secret": None,
+        "consent": None,
+        "created": now - 60,
+        "currency": "usd",
+        "custom_fields": [],
+        "customer": "cus_" + _token(14),
+        "customer_creation": "always",
+        "customer_details": {
+            "address": {
+                "city": "Berlin",
+                "country": "DE",
+                "line1": "Musterstrasse 12",
+                "line2": None,
+                "postal_code": "10115",
+                "state": None,
+            },
+            "email": "jenny.rosen@example.com",
+            "name": "Jenny Rosen",
+            "phone": None,
+            "tax_exempt": "none",
+            "tax_ids": [],
+        },
+        "customer_email": None,
+        "discounts": [],
+        "expires_at": now + 86340,
+        "invoice": None,
+        "livemode": False,
+        "locale": "auto",
+        "metadata": {"order_id": "8842"},
+        "mode": "payment",
+        "payment_intent": "pi_" + _token(24),
+        "payment_link": None,
+        "payment_method_types": ["card"],
+        "payment_status": "paid",
+        "setup_intent": None,
+        "shipping_cost": None,
+        "status": "complete",
+        "submit_type": None,
+        "subscription": None,
+        "success_url": "https://example.com/checkout/success?session_id={CHECKOUT_SESSION_ID}",
+        "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 450},
+        "ui_mode": "hosted",
+        "url": None,
+    }
+    session.update(fields)
+    return session
+
+
+def checkout_event(
+    event_type: str,
+    session: Mapping[str, Any] | None = None,
+    *,
+    event_id: str | None = None,
+    created: int | None = None,
+    api_version: str | None = None,
+    account: str | None = None,
+) -> bytes:
+    """A ``checkout.session.*`` event wrapping ``session`` as Stripe-shaped JSON bytes.
+
+    ``api_version`` defaults to the version the installed stripe SDK is pinned to.
+    """
+    obj = dict(session) if session is not None else checkout_session()
+    event: dict[str, Any] = {
+        "id": event_id or "evt_" + _token(24),
+        "object": "event",
+        "api_version": api_version or _pinned_api_version(),
+        "created": int(time.time()) if created is None else created,
+        "data": {"object": obj},
+        "livemode": bool(obj.get("livemode", False)),
+        "pending_webhooks": 1,
+        "request": {"id": None, "idempotency_key": None},
+        "type": event_type,
+    }
+    if account is not None:
+        event["account"] = account
+    return json.dumps(event, indent=2).encode("utf-8")
+
+
+def completed(**fields: Any) -> bytes:
+    """``checkout.session.completed`` for a paid session (``payment_status="unpaid"`` for a
+    delayed payment method, whose outcome arrives later as an async_payment_* event)."""
+    return checkout_event("checkout.session.completed", checkout_session(**fields))
+
+
+def async_payment_succeeded(**fields: Any) -> bytes:
+    """``checkout.session.async_payment_succeeded``: a delayed payment went through."""
+    return checkout_event(
+        "checkout.session.async_payment_succeeded",
+        checkout_session(**{"payment_status": "paid", **fields}),
+    )
+
+
+def async_payment_failed(**fields: Any) -> bytes:
+    """``checkout.session.async_payment_failed``: a delayed payment failed; do not fulfil."""
+    return checkout_event(
+        "checkout.session.async_payment_failed",
+        checkout_session(**{"payment_status": "unpaid", **fields}),
+    )
+
+
+def expired(**fields: Any) -> bytes:
+    """``checkout.session.expired``: the customer never paid; release what was reserved."""
+    defaults: dict[str, Any] = {
+        "status": "expired",
+        "payment_status": "unpaid",
+        "customer": None,
+        "customer_details": None,
+        "payment_intent": None,
+        "url": None,
+    }
+    return checkout_event("checkout.session.expired", checkout_session(**{**defaults, **fields}))
+
+
+def _token(length: int) -> str:
+    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+    return "".join(alphabet[b % len(alphabet)] for b in os.urandom(length))
+
+
+def _pinned_api_version() -> str:
+    from checkoutkit._router import pinned_api_version
+
+    return pinned_api_version()
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -139,7 +139,10 @@ def test_mixed_currencies_are_rejected(client: stripe.StripeClient, price: strip
             params={
                 "mode": "payment",
                 "success_url": "https://shop.example/ok",
-                "line_items": [{"price": price.id}, {"price": eur.id}],
+                "line_items": [
+                    {"price": price.id, "quantity": 1},
+                    {"price": eur.id, "quantity": 1},
+                ],
             }
         )
     assert info.value.param == "line_items[1][price]"
@@ -345,3 +348,33 @@ def test_the_plugin_fixture_serves(sandbox: Sandbox) -> None:
     client = sandbox.client()
     assert client.v1.customers.create(params={"email": "f@example.com"}).email == "f@example.com"
     assert sandbox.webhook_secret.startswith("whsec_")
+
+
+def test_rule_violations_answer_the_first_problem(
+    client: stripe.StripeClient, session_params: dict[str, Any], box: Sandbox
+) -> None:
+    """Params the shared rules reject raise InvalidRequestError with the problem's param."""
+    from checkoutkit import validate_session_params
+
+    bad = {
+        **session_params,
+        "line_items": [{"price": session_params["line_items"][0]["price"], "quantity": 0}],
+    }
+    expected = validate_session_params(bad)[0]
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.v1.checkout.sessions.create(params=bad)
+    assert (info.value.param, info.value.code) == (expected.param, expected.code)
+    assert info.value.http_status == 400
+    assert client.v1.checkout.sessions.list().data == []
+
+
+def test_missing_mode_is_rejected(client: stripe.StripeClient, price: stripe.Price) -> None:
+    """A session without mode is refused with param ``mode``."""
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.v1.checkout.sessions.create(
+            params={  # type: ignore[typeddict-item]
+                "success_url": "https://shop.example/ok",
+                "line_items": [{"price": price.id, "quantity": 1}],
+            }
+        )
+    assert info.value.param == "mode"

@@ -37,7 +37,7 @@ def test_succeeding_cards_complete_the_session(
 
 
 @pytest.mark.parametrize(
-    ("card", "code", "decline_code"),
+    "case",
     [
         ("4000000000009995", "card_declined", "insufficient_funds"),
         ("4000000000000002", "card_declined", "generic_decline"),
@@ -49,11 +49,10 @@ def test_declines_leave_the_session_open(
     box: Sandbox,
     client: stripe.StripeClient,
     session_params: dict[str, Any],
-    card: str,
-    code: str,
-    decline_code: str | None,
+    case: tuple[str, str, str | None],
 ) -> None:
     """Each decline test card reports its code and leaves the session open and payable."""
+    card, code, decline_code = case
     session = client.v1.checkout.sessions.create(params=session_params)
     result = _pay(box, session.id, card=card)
     assert result["status"] == "failed"
@@ -111,7 +110,10 @@ def test_paying_a_completed_or_expired_session_is_refused(
     _pay(box, done.id, card="4242424242424242")
     gone = client.v1.checkout.sessions.create(params=session_params)
     client.v1.checkout.sessions.expire(gone.id)
-    for session_id, code in ((done.id, "checkout_session_complete"), (gone.id, "checkout_session_expired")):
+    for session_id, code in (
+        (done.id, "checkout_session_complete"),
+        (gone.id, "checkout_session_expired"),
+    ):
         response = httpx.post(
             f"{box.url}/_sandbox/sessions/{session_id}/pay", data={"card": "4242424242424242"}
         )
@@ -119,9 +121,7 @@ def test_paying_a_completed_or_expired_session_is_refused(
         assert response.json()["error"]["code"] == code
 
 
-def test_sepa_success_settles_later(
-    box: Sandbox, client: stripe.StripeClient
-) -> None:
+def test_sepa_success_settles_later(box: Sandbox, client: stripe.StripeClient) -> None:
     """DE89… completes the session unpaid, then it becomes paid after the delay."""
     session = client.v1.checkout.sessions.create(params=_eur_params(client))
     result = _pay(box, session.id, iban="DE89 3704 0044 0532 0130 00")
@@ -141,8 +141,7 @@ def test_sepa_failure_stays_unpaid(box: Sandbox, client: stripe.StripeClient) ->
     assert _pay(box, session.id, iban="DE62370400440532013001")["status"] == "processing"
     _wait(
         lambda: any(
-            e.type == "checkout.session.async_payment_failed"
-            for e in client.v1.events.list().data
+            e.type == "checkout.session.async_payment_failed" for e in client.v1.events.list().data
         )
     )
     done = client.v1.checkout.sessions.retrieve(session.id)
@@ -174,7 +173,9 @@ def test_invalid_iban_and_non_eur_sepa(
     assert wrong["error"]["code"] == "payment_method_currency_mismatch"
 
 
-def test_manual_capture_then_capture(box: Sandbox, client: stripe.StripeClient, price: stripe.Price) -> None:
+def test_manual_capture_then_capture(
+    box: Sandbox, client: stripe.StripeClient, price: stripe.Price
+) -> None:
     """capture_method=manual leaves the intent requires_capture until captured."""
     session = client.v1.checkout.sessions.create(
         params={
@@ -219,7 +220,9 @@ def test_cancel_an_uncaptured_intent(
         client.v1.payment_intents.capture(intent_id)
 
 
-def test_setup_mode_creates_a_succeeded_setup_intent(box: Sandbox, client: stripe.StripeClient) -> None:
+def test_setup_mode_creates_a_succeeded_setup_intent(
+    box: Sandbox, client: stripe.StripeClient
+) -> None:
     """A setup session completes with a succeeded SetupIntent and no payment."""
     session = client.v1.checkout.sessions.create(
         params={

@@ -49,6 +49,7 @@ class Delivery:
         self._log: list[dict[str, Any]] = []
         self._cond = threading.Condition()
         self._stopping = False
+        self._in_flight = 0
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sandbox-webhook")
         self._thread = threading.Thread(target=self._run, name="sandbox-delivery", daemon=True)
         self._thread.start()
@@ -86,9 +87,9 @@ class Delivery:
             return [dict(e) for e in self._log if event_id is None or e["event"] == event_id]
 
     def pending(self) -> int:
-        """Attempts waiting in the queue."""
+        """Attempts queued or in flight."""
         with self._cond:
-            return len(self._queue)
+            return len(self._queue) + self._in_flight
 
     def _run(self) -> None:
         while True:
@@ -101,6 +102,7 @@ class Delivery:
                 if self._stopping:
                     return
                 _, _, event, url, attempt = heapq.heappop(self._queue)
+                self._in_flight += 1
             try:
                 self._pool.submit(self._attempt, event, url, attempt)
             except RuntimeError:  # the pool shut down while stopping
@@ -153,13 +155,14 @@ class Delivery:
                 )
                 self._cond.notify_all()
             self._log.append(entry)
+            self._in_flight -= 1
             self._cond.notify_all()
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
-        """Wait until no attempt is queued or due to be queued soon; True when idle."""
+        """Wait until no attempt is queued or in flight; True when that happened in time."""
         deadline = time.monotonic() + timeout
         with self._cond:
-            while self._queue:
+            while self._queue or self._in_flight:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from checkoutkit.exceptions import ConfigurationError
 from checkoutkit.sandbox._api import App
 from checkoutkit.sandbox._controls import outcome
 from checkoutkit.sandbox._core import Core
@@ -79,9 +80,16 @@ class Sandbox:
             self._state, clock, async_delay=async_delay, on_event=self._delivery.submit
         )
         handler = type("Handler", (_QuietHandler,), {"verbose": log_requests})
-        self._server: BaseWSGIServer = make_server(
-            host, port, App(self._core, self._delivery), threaded=True, request_handler=handler
-        )
+        try:
+            self._server: BaseWSGIServer = make_server(
+                host, port, App(self._core, self._delivery), threaded=True, request_handler=handler
+            )
+        except (OSError, SystemExit) as exc:  # werkzeug exits when the port is taken
+            self._delivery.stop()
+            self._state.close()
+            raise ConfigurationError(
+                f"the sandbox cannot listen on {host}:{port} (is the port in use?)"
+            ) from exc
         self.host = host
         self.port: int = self._server.server_port
         """The port the sandbox listens on."""

@@ -1,0 +1,191 @@
+"""The hosted payment page, driven with plain HTTP form posts (no browser, no JavaScript)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+import stripe
+
+from checkoutkit.sandbox import Sandbox
+
+_FUTURE = "12 / 40"
+
+
+@pytest.fixture
+def web() -> httpx.Client:
+    """A browser-like HTTP client that does not follow redirects by itself."""
+    return httpx.Client(follow_redirects=False)
+
+
+def _card(number: str, **extra: str) -> dict[str, str]:
+    return {
+        "email": "buyer@example.com",
+        "method": "card",
+        "cardnumber": number,
+        "expiry": _FUTURE,
+        "cvc": "123",
+        "postal_code": "10115",
+        **extra,
+    }
+
+
+def test_page_shows_items_total_email_and_cancel_link(
+    web: httpx.Client, client: stripe.StripeClient, session_params: dict[str, Any]
+) -> None:
+    """The page lists the items and total, prefills the email and links to cancel_url."""
+    session = client.v1.checkout.sessions.create(
+        params={**session_params, "customer_email": "jenny@example.com"}
+    )
+    page = web.get(session.url)
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    html = page.text
+    assert "T-shirt x 2" in html
+    assert "30.00 USD" in html
+    assert 'value="jenny@example.com"' in html
+    assert 'href="https://shop.example/cart"' in html
+    assert "<script" not in html
+    assert "name=save" not in html
+
+
+def test_page_escapes_product_names(web: httpx.Client, client: stripe.StripeClient) -> None:
+    """Product names and URLs are HTML-escaped."""
+    session = client.v1.checkout.sessions.create(
+        params={
+            "mode": "payment",
+            "success_url": "https://shop.example/ok",
+            "cancel_url": 'https://shop.example/"><script>x</script>',
+            "line_items": [
+                {
+                    "price_data": {
+                        "currency": "usd",
+                        "unit_amount": 100,
+                        "product_data": {"name": "<b>bold</b> & <script>alert(1)</script>"},
+                    },
+                    "quantity": 1,
+                }
+            ],
+        }
+    )
+    html = web.get(session.url).text
+    assert "<script>" not in html
+    assert "&lt;b&gt;bold&lt;/b&gt; &amp; &lt;script&gt;" in html
+
+
+def test_4242_redirects_to_success_url_with_session_id(
+    web: httpx.Client, client: stripe.StripeClient, session_params: dict[str, Any]
+) -> None:
+    """Paying with 4242 answers 303 to success_url with {CHECKOUT_SESSION_ID} replaced."""
+    session = client.v1.checkout.sessions.create(params=session_params)
+    response = web.post(session.url, data=_card("4242 4242 4242 4242"))
+    assert response.status_code == 303
+    assert response.headers["location"] == f"https://shop.example/ok?session_id={session.id}"
+    paid = client.v1.checkout.sessions.retrieve(session.id)
+    assert (paid.status, paid.payment_status) == ("complete", "paid")
+    assert paid.customer_details.email == "buyer@example.com"
+    assert web.get(session.url).status_code == 410
+
+
+def test_3155_goes_through_the_authentication_page(
+    web: httpx.Client, box: Sandbox, client: stripe.StripeClient, session_params: dict[str, Any]
+) -> None:
+    """3155 redirects to an authentication page; Fail shows an error, Complete pays."""
+    session = client.v1.checkout.sessions.create(params=session_params)
+    response = web.post(session.url, data=_card("4000002500003155"))
+    assert response.status_code == 303
+    auth_url = box.url + response.headers["location"]
+    page = web.get(auth_url)
+    assert "Complete" in page.text
+    assert "Fail" in page.text
+    failed = web.post(auth_url, data={"result": "fail"})
+    assert "unable to authenticate" in failed.text
+    assert client.v1.checkout.sessions.retrieve(session.id).status == "open"
+    web.post(session.url, data=_card("4000002500003155"))
+    done = web.post(auth_url, data={"result": "complete"})
+    assert done.status_code == 303
+    assert done.headers["location"].startswith("https://shop.example/ok")
+    assert client.v1.checkout.sessions.retrieve(session.id).payment_status == "paid"
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        ("4000000000009995", {}, "insufficient funds"),
+        ("4000000000000002", {}, "Your card was declined."),
+        ("4000000000000069", {}, "Your card has expired."),
+        ("4000000000000127", {}, "security code is incorrect"),
+        ("4242424242424241", {}, "card number is incorrect"),
+        ("4242424242424242", {"expiry": "01 / 20"}, "in the past"),
+        ("4242424242424242", {"expiry": "soon"}, "expiration date is incomplete"),
+    ],
+)
+def test_errors_are_shown_and_the_session_stays_open(
+    web: httpx.Client,
+    client: stripe.StripeClient,
+    session_params: dict[str, Any],
+    case: tuple[str, dict[str, str], str],
+) -> None:
+    """Declines and bad details show the error on the page; the session stays open."""
+    number, extra, message = case
+    session = client.v1.checkout.sessions.create(params=session_params)
+    response = web.post(session.url, data=_card(number, **extra))
+    assert response.status_code == 402
+    assert message in response.text
+    assert "id=error role=alert" in response.text
+    assert client.v1.checkout.sessions.retrieve(session.id).status == "open"
+
+
+def test_sepa_option_on_the_page(web: httpx.Client, client: stripe.StripeClient) -> None:
+    """EUR sessions offer SEPA; paying with DE89… redirects and leaves the session unpaid."""
+    price = client.v1.prices.create(
+        params={"currency": "eur", "unit_amount": 900, "product_data": {"name": "Book"}}
+    )
+    session = client.v1.checkout.sessions.create(
+        params={
+            "mode": "payment",
+            "success_url": "https://shop.example/ok",
+            "line_items": [{"price": price.id, "quantity": 1}],
+        }
+    )
+    assert "IBAN" in web.get(session.url).text
+    response = web.post(
+        session.url,
+        data={"email": "e@example.com", "method": "sepa_debit", "iban": "DE89370400440532013000"},
+    )
+    assert response.status_code == 303
+    done = client.v1.checkout.sessions.retrieve(session.id)
+    assert (done.status, done.payment_status) == ("complete", "unpaid")
+
+
+def test_save_checkbox_when_enabled(
+    web: httpx.Client, client: stripe.StripeClient, session_params: dict[str, Any]
+) -> None:
+    """payment_method_save=enabled shows the 'save for next time' checkbox."""
+    session = client.v1.checkout.sessions.create(
+        params={
+            **session_params,
+            "customer_creation": "always",
+            "saved_payment_method_options": {"payment_method_save": "enabled"},
+        }
+    )
+    assert "name=save" in web.get(session.url).text
+    response = web.post(session.url, data=_card("4242424242424242", save="true"))
+    assert response.status_code == 303
+    intent = client.v1.payment_intents.retrieve(
+        client.v1.checkout.sessions.retrieve(session.id).payment_intent
+    )
+    assert intent.setup_future_usage == "off_session"
+
+
+def test_expired_and_unknown_pages(
+    web: httpx.Client, box: Sandbox, client: stripe.StripeClient, session_params: dict[str, Any]
+) -> None:
+    """An expired session's page is 410 and refuses payment; an unknown one is 404."""
+    session = client.v1.checkout.sessions.create(params=session_params)
+    client.v1.checkout.sessions.expire(session.id)
+    url = f"{box.url}/c/pay/{session.id}"
+    assert web.get(url).status_code == 410
+    assert web.post(url, data=_card("4242424242424242")).status_code == 410
+    assert web.get(f"{box.url}/c/pay/cs_test_nope").status_code == 404

@@ -21,16 +21,13 @@ the event store failed                                  503   retries later
 
 from __future__ import annotations
 
-import asyncio
-import difflib
 import fnmatch
 import inspect
-import json
-import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from functools import cache
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
@@ -44,9 +41,12 @@ from checkoutkit.exceptions import (
     UnknownEventTypeError,
 )
 
+if TYPE_CHECKING:
+    import logging
+
 __all__ = ["Handler", "WebhookResponse", "WebhookRouter"]
 
-logger = logging.getLogger("checkoutkit.webhooks")
+LOGGER_NAME = "checkoutkit.webhooks"
 
 Handler = Callable[[Event], Any]
 """A webhook handler: ``def handler(event: Event) -> None`` or ``async def``."""
@@ -55,6 +55,7 @@ H = TypeVar("H", bound=Handler)
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_LEASE = 60.0
 _SIGNATURE_HEADER = "stripe-signature"
+_CLAIMED = ClaimOutcome.CLAIMED
 _MAX_ERROR_CHARS = 2000
 _JSON_HEADERS: Mapping[str, str] = MappingProxyType({"content-type": "application/json"})
 
@@ -90,11 +91,13 @@ HANDLER_FAILED = _response(500, '{"error":"handler failed"}')
 STORE_FAILED = _response(503, '{"error":"event store unavailable"}', **{"retry-after": "30"})
 
 
-@attrs.frozen
 class _Registration:
-    pattern: str
-    handler: Handler
-    is_async: bool
+    __slots__ = ("handler", "is_async", "pattern")
+
+    def __init__(self, pattern: str, handler: Handler, is_async: bool) -> None:
+        self.pattern = pattern
+        self.handler = handler
+        self.is_async = is_async
 
 
 class WebhookRouter:
@@ -127,7 +130,11 @@ class WebhookRouter:
             raise ConfigurationError("max_body_bytes must be an int")
         if max_body_bytes <= 0:
             raise ConfigurationError(f"max_body_bytes must be positive, not {max_body_bytes}")
-        if isinstance(lease, bool) or not isinstance(lease, (int, float)) or not lease > 0:
+        if (
+            isinstance(lease, bool)
+            or not isinstance(lease, (int, float))
+            or not 0 < lease < float("inf")
+        ):
             raise ConfigurationError(f"lease must be a positive number of seconds, not {lease!r}")
         if store is not None and not callable(getattr(store, "claim", None)):
             raise ConfigurationError(
@@ -135,6 +142,10 @@ class WebhookRouter:
             )
         self._store = store
         self._async_store = store is not None and inspect.iscoroutinefunction(store.claim)
+        # Bound once: the sync hot path calls them on every request.
+        self._claim: Callable[..., Claim] = getattr(store, "claim", _no_store)
+        self._complete: Callable[[Claim], bool] = getattr(store, "complete", _no_store)
+        self._release: Callable[..., bool] = getattr(store, "release", _no_store)
         self._max_body = max_body_bytes
         self._lease = float(lease)
         self._store_payload = bool(store_payload)
@@ -143,7 +154,7 @@ class WebhookRouter:
         self._fallback: _Registration | None = None
         self._dispatch: dict[str, tuple[_Registration, ...]] = {}
         self._pinned_api_version = pinned_api_version()
-        self._api_versions_seen: set[str | None] = {self._pinned_api_version, None}
+        self._api_versions_seen: set[str] = {self._pinned_api_version}
 
     @property
     def verifier(self) -> SignatureVerifier:
@@ -193,11 +204,11 @@ class WebhookRouter:
     def _registrations_for(self, event_type: str) -> tuple[_Registration, ...]:
         found = self._dispatch.get(event_type)
         if found is None:
-            found = tuple(
-                r
-                for r in self._registrations
-                if r.pattern == event_type or fnmatch.fnmatchcase(event_type, r.pattern)
-            )
+            matching: dict[int, _Registration] = {}  # a handler runs once, however many match
+            for r in self._registrations:
+                if r.pattern == event_type or fnmatch.fnmatchcase(event_type, r.pattern):
+                    matching.setdefault(id(r.handler), r)
+            found = tuple(matching.values())
             if not found and self._fallback is not None:
                 found = (self._fallback,)
             self._dispatch[event_type] = found
@@ -215,13 +226,14 @@ class WebhookRouter:
         if self._async_store:
             response: WebhookResponse = _run(self.handle_async(body, headers))
             return response
-        # The steps of _prepare, inlined: this is the hot path.
+        # The steps of _prepare and the handler loop, inlined: this is the hot path.
         if type(body) is not bytes:
             body = _as_body(body)
         if len(body) > self._max_body:
             return self._too_large(body)
+        header = headers.get("Stripe-Signature")
         try:
-            self._verify(body, _signature_header(headers), None)
+            self._verify(body, header if header is not None else _signature_header(headers), None)
         except SignatureVerificationError as error:
             return _bad_signature(error)
         try:
@@ -229,39 +241,49 @@ class WebhookRouter:
         except (ValueError, TypeError, RecursionError) as error:
             return _bad_payload(error)
         event_type = event.type
-        if event.api_version not in self._api_versions_seen:
-            self._note_api_version(event.api_version)
+        version = event.raw.get("api_version")
+        if version.__class__ is str and version not in self._api_versions_seen:
+            self._note_api_version(version)
         registrations = self._dispatch.get(event_type)
         if registrations is None:
             registrations = self._registrations_for(event_type)
         if not registrations:
             return IGNORED
-        store: EventStore | None = self._store  # type: ignore[assignment]
-        if store is None:
-            failure = self._run_handlers(event, registrations)
-            return HANDLED if failure is None else failure.response
+        claim = None
+        if self._store is not None:
+            try:
+                claim = self._claim(
+                    event.id,
+                    type=event_type,
+                    lease=self._lease,
+                    payload=body if self._store_payload else None,
+                )
+            except Exception:
+                return _store_failed(event)
+            outcome = claim.outcome
+            if outcome is not _CLAIMED:
+                return DUPLICATE if outcome is ClaimOutcome.DONE else BUSY
         try:
-            claim = store.claim(
-                event.id,
-                type=event.type,
-                lease=self._lease,
-                payload=body if self._store_payload else None,
-            )
-        except Exception:
-            return _store_failed(event)
-        outcome = claim.outcome
-        if outcome is not ClaimOutcome.CLAIMED:
-            return DUPLICATE if outcome is ClaimOutcome.DONE else BUSY
-        failure = self._run_handlers(event, registrations)
-        try:
-            if failure is None:
-                if not store.complete(claim):
+            for registration in registrations:
+                if registration.is_async:
+                    _run(registration.handler(event))
+                else:
+                    registration.handler(event)
+        except Exception as error:
+            failure = _failure(event, error)
+            if claim is not None:
+                try:
+                    self._release(claim, error=failure.error, permanent=failure.permanent)
+                except Exception:
+                    _store_failed(event)
+            return failure.response
+        if claim is not None:
+            try:
+                if not self._complete(claim):
                     _log_lost_claim(event)
-                return HANDLED
-            store.release(claim, error=failure.error, permanent=failure.permanent)
-        except Exception:
-            return _store_failed(event) if failure is None else failure.response
-        return failure.response
+            except Exception:
+                return _store_failed(event)
+        return HANDLED
 
     async def handle_async(self, body: bytes, headers: Mapping[str, str]) -> WebhookResponse:
         """The ``async`` twin of :meth:`handle`: awaits async handlers and an async store.
@@ -314,8 +336,9 @@ class WebhookRouter:
             event = Event.from_dict(self._loads(body))
         except (ValueError, TypeError, RecursionError) as error:
             return _bad_payload(error)
-        if event.api_version not in self._api_versions_seen:
-            self._note_api_version(event.api_version)
+        version = event.api_version
+        if version is not None and version not in self._api_versions_seen:
+            self._note_api_version(version)
         registrations = self._dispatch.get(event.type)
         if registrations is None:
             registrations = self._registrations_for(event.type)
@@ -324,35 +347,22 @@ class WebhookRouter:
         return event, registrations
 
     def _too_large(self, body: bytes) -> WebhookResponse:
-        logger.warning(
+        _logger().warning(
             "webhook refused: body of %d bytes exceeds max_body_bytes=%d",
             len(body),
             self._max_body,
         )
         return TOO_LARGE
 
-    def _note_api_version(self, version: str | None) -> None:
+    def _note_api_version(self, version: str) -> None:
         self._api_versions_seen.add(version)
-        logger.warning(
+        _logger().warning(
             "webhook events arrive with API version %s but the stripe SDK is pinned to %s: "
             "fields may differ from the SDK's types; set the endpoint's API version to match "
             "(logged once per version)",
             version,
             self._pinned_api_version,
         )
-
-    def _run_handlers(
-        self, event: Event, registrations: tuple[_Registration, ...]
-    ) -> _Failure | None:
-        try:
-            for registration in registrations:
-                if registration.is_async:
-                    _run(registration.handler(event))
-                else:
-                    registration.handler(event)
-        except Exception as error:
-            return _failure(event, error)
-        return None
 
     async def _run_handlers_async(
         self, event: Event, registrations: tuple[_Registration, ...]
@@ -367,24 +377,28 @@ class WebhookRouter:
         return None
 
 
-@attrs.frozen
 class _Failure:
-    response: WebhookResponse
-    error: str
-    permanent: bool
+    """How the handlers failed: the answer, the error recorded in the store, whether permanent."""
+
+    __slots__ = ("error", "permanent", "response")
+
+    def __init__(self, response: WebhookResponse, error: str, *, permanent: bool) -> None:
+        self.response = response
+        self.error = error
+        self.permanent = permanent
 
 
 def _failure(event: Event, error: Exception) -> _Failure:
     description = f"{type(error).__name__}: {error}"[:_MAX_ERROR_CHARS]
     if isinstance(error, PermanentFailure):
-        logger.warning(
+        _logger().warning(
             "event %s (%s) failed permanently and will not be retried: %s",
             event.id,
             event.type,
             error,
         )
         return _Failure(FAILED_PERMANENTLY, description, permanent=True)
-    logger.error(
+    _logger().error(
         "event %s (%s): a handler raised; answering 500 so that Stripe redelivers it",
         event.id,
         event.type,
@@ -393,18 +407,26 @@ def _failure(event: Event, error: Exception) -> _Failure:
     return _Failure(HANDLER_FAILED, description, permanent=False)
 
 
+@cache
+def _logger() -> logging.Logger:
+    """The router's logger (logging is imported on the first failure, not at import time)."""
+    import logging
+
+    return logging.getLogger(LOGGER_NAME)
+
+
 def _bad_signature(error: SignatureVerificationError) -> WebhookResponse:
-    logger.warning("webhook refused (%s): %s", error.reason, error)
+    _logger().warning("webhook refused (%s): %s", error.reason, error)
     return BAD_SIGNATURE
 
 
 def _bad_payload(error: Exception) -> WebhookResponse:
-    logger.warning("signed webhook refused: the body is not a Stripe event (%s)", error)
+    _logger().warning("signed webhook refused: the body is not a Stripe event (%s)", error)
     return BAD_PAYLOAD
 
 
 def _store_failed(event: Event) -> WebhookResponse:
-    logger.exception(
+    _logger().exception(
         "event %s (%s): the event store failed; answering 503 so that Stripe redelivers it",
         event.id,
         event.type,
@@ -413,12 +435,16 @@ def _store_failed(event: Event) -> WebhookResponse:
 
 
 def _log_lost_claim(event: Event) -> None:
-    logger.warning(
+    _logger().warning(
         "event %s (%s): handled, but the claim's lease had expired and another worker took it "
         "over; raise the router's lease above the handlers' longest run",
         event.id,
         event.type,
     )
+
+
+def _no_store(*args: object, **kwargs: object) -> Any:
+    raise AssertionError("unreachable: the router has no store")
 
 
 def _as_body(body: object) -> bytes:
@@ -431,9 +457,9 @@ def _as_body(body: object) -> bytes:
 
 def _signature_header(headers: Mapping[str, str]) -> str | None:
     """The ``Stripe-Signature`` header, whatever its case (werkzeug, ASGI, plain dicts)."""
-    value = headers.get(_SIGNATURE_HEADER)
+    value = headers.get("Stripe-Signature")
     if value is None:
-        value = headers.get("Stripe-Signature")
+        value = headers.get(_SIGNATURE_HEADER)
         if value is None:
             for key, candidate in headers.items():
                 if isinstance(key, str) and key.lower() == _SIGNATURE_HEADER:
@@ -450,6 +476,20 @@ def _is_async(handler: Callable[..., Any]) -> bool:
 
 def _run(awaitable: Awaitable[Any]) -> Any:
     """Run an async handler (or store call) to completion from sync code."""
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:
+        close = getattr(awaitable, "close", None)
+        if close is not None:
+            close()
+        raise ConfigurationError(
+            "an async handler or store cannot run from the sync handle() inside a running "
+            "event loop; use 'await router.handle_async(body, headers)'"
+        )
 
     async def wait() -> Any:
         return await awaitable
@@ -477,6 +517,8 @@ def _checked_pattern(event_type: object) -> str:
         raise UnknownEventTypeError(
             f"the pattern {event_type!r} matches none of the event types Stripe sends"
         )
+    import difflib
+
     close = difflib.get_close_matches(event_type, sorted(known), n=3, cutoff=0.6)
     hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
     raise UnknownEventTypeError(
@@ -518,6 +560,8 @@ def _default_loads() -> Callable[[bytes], Any]:
     try:
         import orjson
     except ImportError:
+        import json
+
         return json.loads
     loads: Callable[[bytes], Any] = orjson.loads
     return loads

@@ -8,11 +8,9 @@ switched off.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from hmac import compare_digest
 from typing import Any, TypeAlias
 
 import attrs
@@ -60,7 +58,7 @@ class SignatureVerifier:
     fails the deployment rather than every webhook. ``clock`` returns the current Unix time.
     """
 
-    __slots__ = ("_clock", "_keys", "_names", "tolerance")
+    __slots__ = ("_clock", "_compare", "_keys", "_names", "tolerance")
 
     def __init__(
         self,
@@ -72,6 +70,9 @@ class SignatureVerifier:
         named = _named_secrets(secrets)
         self.tolerance = _checked_tolerance(tolerance)
         self._clock = clock
+        from hmac import compare_digest  # hashlib loads OpenSSL: not at import time
+
+        self._compare = compare_digest
         self._names: tuple[str, ...] = tuple(named)
         self._keys = tuple((name, *_pads(secret)) for name, secret in named.items())
 
@@ -105,6 +106,7 @@ class SignatureVerifier:
             payload = _as_bytes(payload)
         timestamp, signatures = _parse(header)
         prefix = b"%d." % timestamp
+        compare = self._compare
         for name, inner, outer in self._keys:
             h = inner.copy()
             h.update(prefix)
@@ -113,7 +115,7 @@ class SignatureVerifier:
             o.update(h.digest())
             expected = o.hexdigest()
             for candidate in signatures:
-                if compare_digest(expected, candidate):
+                if compare(expected, candidate):
                     skew = (self._clock() if now is None else now) - timestamp
                     if not -self.tolerance <= skew <= self.tolerance:
                         self._refuse_age(timestamp, skew)
@@ -211,6 +213,8 @@ def _checked_tolerance(tolerance: object) -> float:
 
 def _pads(secret: str) -> tuple[Any, Any]:
     """The HMAC-SHA256 inner and outer hash states for ``secret``, ready to be copied."""
+    import hashlib
+
     key = secret.encode("utf-8")
     if len(key) > _BLOCK:
         key = hashlib.sha256(key).digest()
@@ -238,28 +242,26 @@ def _as_bytes(payload: object) -> bytes:
     raise TypeError(f"payload must be the raw request body as bytes, not {type(payload).__name__}")
 
 
-def _parse(header: str) -> tuple[int, list[str]]:
+def _parse(header: str) -> tuple[int, Sequence[str]]:
     """Split the header into its timestamp and ``v1`` signatures (other schemes are ignored)."""
     if not isinstance(header, str):
         raise SignatureVerificationError(
             "malformed_header", f"the Stripe-Signature header must be a str, not {type(header)}"
         )
-    items = header.split(",")
-    if len(items) == 2:  # Stripe's usual "t=…,v1=…": no loop needed
-        first, second = items
-        if first[:2] == "t=" and second[:3] == "v1=":
-            digits = first[2:]
-            signature = second[3:]
-            if (
-                digits.isdigit()
-                and digits.isascii()
-                and signature.isascii()
-                and len(digits) <= _MAX_TIMESTAMP_DIGITS
-            ):
-                return int(digits), [signature]
+    # Stripe's usual "t=<digits>,v1=<hex>" needs no loop.
+    first, v1, signature = header.partition(",v1=")
+    if v1 and first[:2] == "t=" and "," not in signature:
+        digits = first[2:]
+        if (
+            digits.isdigit()
+            and digits.isascii()
+            and signature.isascii()
+            and len(digits) <= _MAX_TIMESTAMP_DIGITS
+        ):
+            return int(digits), (signature,)
     stamp: str | None = None
     signatures: list[str] = []
-    for item in items:
+    for item in header.split(","):
         key, _, value = item.strip().partition("=")
         if key == "v1":
             # compare_digest refuses non-ASCII str; such a value can never match anyway.

@@ -398,6 +398,20 @@ def test_dispatch_by_exact_type_several_types_wildcard_and_star() -> None:
     assert len(router.handlers_for("checkout.session.async_payment_succeeded")) == 2
 
 
+def test_a_handler_matched_by_several_patterns_runs_once() -> None:
+    """A function registered for a type and a wildcard covering it runs once per event."""
+    router = _router(MemoryStore())
+    calls: list[str] = []
+
+    @router.on(COMPLETED, "checkout.session.*")
+    @router.on("*")
+    def handler(event: Event) -> None:
+        calls.append(event.type)
+
+    router.handle(*signed_request(ck_testing.completed()))
+    assert calls == [COMPLETED]
+
+
 def test_fallback_runs_only_for_types_nobody_handles() -> None:
     """The fallback handler receives events with no other handler, and only those."""
     router = _router(MemoryStore())
@@ -467,6 +481,8 @@ def test_known_types_come_from_the_stripe_sdk() -> None:
         {"max_body_bytes": 1.5},
         {"lease": 0},
         {"lease": True},
+        {"lease": float("inf")},
+        {"lease": float("nan")},
         {"store": object()},
     ],
 )
@@ -599,3 +615,38 @@ def test_response_is_a_frozen_value() -> None:
     assert response == WebhookResponse(200, b"{}")
     with pytest.raises(AttributeError):
         response.status = 500  # type: ignore[misc]
+
+
+def test_sync_handle_inside_an_event_loop_refuses_async_handlers_with_500(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Calling ``handle`` from async code with an async handler → 500 and a log naming the fix."""
+    router = _router(MemoryStore())
+
+    @router.on(COMPLETED)
+    async def handler(event: Event) -> None:
+        raise AssertionError("must not run")
+
+    async def main() -> WebhookResponse:
+        return router.handle(*signed_request(_body()))
+
+    with caplog.at_level(logging.ERROR, logger="checkoutkit.webhooks"):
+        assert asyncio.run(main()).status == 500
+    assert "handle_async" in caplog.text
+
+
+def test_claim_lost_during_a_slow_handler_is_logged(caplog: pytest.LogCaptureFixture) -> None:
+    """A handler outliving its lease, taken over meanwhile, still answers 200 and logs a warning."""
+    clock = [1_800_000_000.0]
+    store = MemoryStore(clock=lambda: clock[0])
+    router = _router(store, lease=5)
+
+    @router.on(COMPLETED)
+    def slow(event: Event) -> None:
+        clock[0] += 10
+        taken = store.claim(event.id, type=event.type, lease=5)
+        assert taken.outcome is ClaimOutcome.CLAIMED
+
+    with caplog.at_level(logging.WARNING, logger="checkoutkit.webhooks"):
+        assert router.handle(*signed_request(_body())).status == 200
+    assert "lease" in caplog.text

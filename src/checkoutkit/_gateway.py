@@ -14,7 +14,7 @@ import os
 import re
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast
 
 from checkoutkit._events import CheckoutSession
 from checkoutkit._problems import Problem
@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from stripe._base_address import BaseAddresses
     from stripe.params.checkout import SessionCreateParams
 
+    from checkoutkit._builder import SessionBuilder
+
 __all__ = ["CheckoutGateway"]
 
 _log = logging.getLogger("checkoutkit.gateway")
@@ -52,12 +54,6 @@ SANDBOX_API_KEY = "sk_test_checkoutkit_sandbox"
 
 _KEY_PATTERN = re.compile(r"\b((?:sk|rk|pk)_(?:test|live))_[0-9A-Za-z_]+")
 _KEY_VERSION = b"checkoutkit:checkout.session:v1"
-
-
-class _SessionSource(Protocol):
-    """What ``create`` accepts besides a mapping: a builder with ``build()``."""
-
-    def build(self) -> Mapping[str, Any]: ...
 
 
 class CheckoutGateway:
@@ -185,7 +181,7 @@ class CheckoutGateway:
 
     def create(
         self,
-        session: _SessionSource | Mapping[str, Any],
+        session: SessionBuilder | Mapping[str, Any],
         *,
         idempotency_key: str | None = None,
         idempotency_scope: str | None = None,
@@ -209,7 +205,7 @@ class CheckoutGateway:
 
     async def create_async(
         self,
-        session: _SessionSource | Mapping[str, Any],
+        session: SessionBuilder | Mapping[str, Any],
         *,
         idempotency_key: str | None = None,
         idempotency_scope: str | None = None,
@@ -304,7 +300,7 @@ class CheckoutGateway:
         with self._errors():
             obj = self._client.v1.payment_intents.capture(intent, params=params, options=options)
         _log.info("captured payment %s of checkout session %s", intent, view.id)
-        return obj.to_dict()
+        return _plain(obj)
 
     async def capture_async(
         self,
@@ -323,13 +319,13 @@ class CheckoutGateway:
             )
         )
         _log.info("captured payment %s of checkout session %s", intent, view.id)
-        return obj.to_dict()
+        return _plain(obj)
 
     # -- internals ---------------------------------------------------------------------------
 
     def _prepare(
         self,
-        session: _SessionSource | Mapping[str, Any],
+        session: SessionBuilder | Mapping[str, Any],
         idempotency_key: str | None,
         idempotency_scope: str | None,
     ) -> tuple[dict[str, Any], str]:
@@ -433,16 +429,18 @@ def wrap_stripe_error(exc: Exception, api_key: str | None = None) -> StripeError
     )
 
 
-def _validated_params(session: _SessionSource | Mapping[str, Any]) -> dict[str, Any]:
-    if isinstance(session, Mapping):
-        params = dict(session)
-    elif callable(getattr(session, "build", None)):
-        params = dict(session.build())
-    else:
-        message = f"expected a SessionBuilder or a params mapping, not {type(session).__name__}"
-        raise InvalidSessionError([Problem("", "params_type", message)])
+def _validated_params(session: SessionBuilder | Mapping[str, Any]) -> dict[str, Any]:
+    from checkoutkit._builder import SessionBuilder
+
+    given: object = session  # typed callers pass one of the two; others get a clear error
+    if isinstance(given, SessionBuilder):
+        return dict(given.build())  # build() validates and raises InvalidSessionError
+    if not isinstance(given, Mapping):
+        message = f"expected a SessionBuilder or a params mapping, not {type(given).__name__}"
+        raise InvalidSessionError([Problem("", "invalid_type", message)])
     from checkoutkit._rules import validate_session_params
 
+    params = dict(given)
     problems = validate_session_params(params)
     if problems:
         raise InvalidSessionError(problems)
@@ -459,8 +457,16 @@ def _session_id(session: str | CheckoutSession) -> str:
 
 
 def _view(obj: Any) -> CheckoutSession:
-    data = obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
-    return CheckoutSession.from_dict(data)
+    return CheckoutSession.from_dict(_plain(obj))
+
+
+def _plain(obj: Any) -> dict[str, Any]:
+    """The object as the JSON Stripe answered (already parsed by the SDK), else ``to_dict()``."""
+    data = getattr(getattr(obj, "last_response", None), "data", None)
+    if isinstance(data, dict) and data.get("id") == getattr(obj, "id", None):
+        return data
+    plain: dict[str, Any] = obj.to_dict()
+    return plain
 
 
 def _intent_to_capture(view: CheckoutSession) -> str:

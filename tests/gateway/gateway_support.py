@@ -26,7 +26,7 @@ class Delivery:
 
 
 class WebhookReceiver:
-    """A webhook endpoint on a free loopback port.
+    """A webhook endpoint on a free loopback port (and a shop's "thank you" page for GETs).
 
     It answers 500 to the first ``fail_first`` deliveries of each event, then 200.
     """
@@ -34,6 +34,7 @@ class WebhookReceiver:
     def __init__(self, fail_first: int = 0) -> None:
         self.fail_first = fail_first
         self.deliveries: list[Delivery] = []
+        self.pages: list[str] = []
         self._cond = threading.Condition()
         receiver = self
 
@@ -58,6 +59,17 @@ class WebhookReceiver:
                 self.end_headers()
                 self.wfile.write(reply)
 
+            def do_GET(self) -> None:
+                with receiver._cond:
+                    receiver.pages.append(self.path)
+                    receiver._cond.notify_all()
+                reply = b"<!doctype html><title>Thanks</title><h1 id=thanks>Thank you</h1>"
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
             def log_message(self, format: str, *args: Any) -> None:
                 return
 
@@ -69,7 +81,12 @@ class WebhookReceiver:
     @property
     def url(self) -> str:
         """The URL to give the sandbox as a webhook endpoint."""
-        return f"http://127.0.0.1:{self._server.server_port}/webhooks"
+        return f"{self.base}/webhooks"
+
+    @property
+    def base(self) -> str:
+        """The server's base URL; a GET of any other path answers a small "thank you" page."""
+        return f"http://127.0.0.1:{self._server.server_port}"
 
     def wait_for(
         self, predicate: Callable[[list[Delivery]], bool], timeout: float = 10.0

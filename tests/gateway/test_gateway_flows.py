@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
+import traceback
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -15,7 +17,7 @@ import stripe
 from gateway_support import Api, Controls, Delivery, WebhookReceiver
 
 import checkoutkit
-from checkoutkit import CheckoutGateway
+from checkoutkit import CheckoutGateway, SessionBuilder
 from checkoutkit.exceptions import (
     StripeIdempotencyError,
     StripeInvalidRequestError,
@@ -86,6 +88,35 @@ def test_payment_by_price_data(
 
     (item,) = api.list_line_items(session)
     assert (item["quantity"], item["amount_total"], item["description"]) == (2, 4000, "T-shirt")
+
+
+def test_create_takes_a_builder(api: Api, controls: Controls) -> None:
+    """A SessionBuilder is built, validated and sent; the session matches what it described."""
+    builder = (
+        SessionBuilder.payment()
+        .add_price_data(name="Poster", amount=Decimal("12.50"), currency="eur", quantity=2)
+        .success_url("https://shop.example/thanks", with_session_id=True)
+        .cancel_url(CANCEL_URL)
+        .client_reference_id("order-9")
+        .metadata({"order": "9"})
+    )
+    session = api.create(builder)
+    assert (session.amount_total, session.currency) == (2500, "eur")
+    assert (session.client_reference_id, session.metadata) == ("order-9", {"order": "9"})
+    assert api.create(builder).id == session.id
+    assert controls.pay(session.id, card="4242424242424242")["status"] == "succeeded"
+
+
+def test_invalid_builder_raises_before_sending(api: Api) -> None:
+    """A builder describing an invalid session raises InvalidSessionError listing the problem."""
+    builder = (
+        SessionBuilder.subscription()
+        .success_url(SUCCESS_URL)
+        .payment_intent_data(capture_method="manual")
+    )
+    with pytest.raises(checkoutkit.InvalidSessionError) as info:
+        api.create(builder)
+    assert any(p.param.startswith("payment_intent_data") for p in info.value.problems)
 
 
 def test_payment_by_price_id(api: Api, controls: Controls, stripe_client: Any) -> None:
@@ -322,17 +353,43 @@ def test_explicit_key_reused_with_other_params_is_refused(api: Api) -> None:
         api.create(payment_params(client_reference_id="x"), idempotency_key="order-42-attempt-1")
 
 
-def test_live_key_is_refused(sandbox: Sandbox) -> None:
+def test_live_key_is_refused(sandbox: Sandbox, api_mode: str) -> None:
     """A sk_live_ key is refused by the sandbox, and the error never shows the key."""
     key = "sk_live_51LiveKey0123456789abcdefghij"
-    gateway = CheckoutGateway.for_sandbox(sandbox, api_key=key, max_network_retries=0)
-    with gateway, pytest.raises(checkoutkit.exceptions.StripeAuthenticationError) as info:
-        gateway.create(payment_params())
+    api = Api(CheckoutGateway.for_sandbox(sandbox, api_key=key, max_network_retries=0), api_mode)
+    try:
+        with pytest.raises(checkoutkit.exceptions.StripeAuthenticationError) as info:
+            api.create(payment_params())
+    finally:
+        api.close()
     assert info.value.http_status == 401
     assert info.value.code == "livemode_key_refused"
-    assert key not in str(info.value)
+    assert key not in "".join(traceback.format_exception(info.value))
     assert key not in repr(info.value)
-    assert key not in repr(gateway)
+    assert key not in repr(api.gateway)
+
+
+def test_api_key_never_reaches_a_log_line(
+    sandbox: Sandbox, controls: Controls, api_mode: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Through a whole flow with errors, no log record of any logger contains the API key."""
+    key = "sk_test_51VerySecretKeyNeverLogged0123"
+    caplog.set_level(logging.DEBUG)
+    api = Api(CheckoutGateway.for_sandbox(sandbox, api_key=key, max_network_retries=0), api_mode)
+    try:
+        session = api.create(payment_params(payment_intent_data={"capture_method": "manual"}))
+        controls.pay(session.id, card="4242424242424242")
+        api.capture(session)
+        api.list_line_items(session)
+        with pytest.raises(StripeInvalidRequestError):
+            api.expire(session)
+        with pytest.raises(StripeNotFoundError):
+            api.retrieve("cs_test_missing")
+    finally:
+        api.close()
+    assert any(r.name == "checkoutkit.gateway" for r in caplog.records)
+    assert all(key not in r.getMessage() for r in caplog.records)
+    assert key not in caplog.text
 
 
 @pytest.mark.parametrize(

@@ -372,3 +372,90 @@ class StoreContract:
             t.join()
         assert errors == []
         assert sorted(wins) == sorted(keys)
+
+
+def check_against_model(make_store: Callable[[FakeClock], EventStore]) -> None:
+    """Random sequences of claims, completions, releases and clock moves give the same answers
+    as a few-line reference model (for stores with an injectable clock)."""
+    from hypothesis import settings
+    from hypothesis import strategies as st
+    from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+    keys = st.sampled_from(["evt_a", "evt_b", "fulfil:cs_c"])
+
+    class Model(RuleBasedStateMachine):
+        def __init__(self) -> None:
+            super().__init__()
+            self.clock = FakeClock()
+            self.store = make_store(self.clock)
+            # key -> [status, attempts, token, lease_expires_at, last_error]
+            self.model: dict[str, list[Any]] = {}
+            self.claims: list[Claim] = []
+
+        @rule(key=keys, lease=st.sampled_from([0.5, 2.0, 30.0]))
+        def claim(self, key: str, lease: float) -> None:
+            got = self.store.claim(key, type=COMPLETED, lease=lease)
+            now = self.clock()
+            state = self.model.get(key)
+            if state is None:
+                expected, attempts = ClaimOutcome.CLAIMED, 1
+            elif state[0] in (EventStatus.SUCCEEDED, EventStatus.FAILED):
+                expected, attempts = ClaimOutcome.DONE, state[1]
+            elif state[0] is EventStatus.PROCESSING and state[3] > now:
+                expected, attempts = ClaimOutcome.BUSY, state[1]
+            else:
+                expected, attempts = ClaimOutcome.CLAIMED, state[1] + 1
+            assert (got.outcome, got.attempts) == (expected, attempts)
+            if expected is ClaimOutcome.CLAIMED:
+                assert got.token
+                error = None if state is None else state[4]
+                self.model[key] = [EventStatus.PROCESSING, attempts, got.token, now + lease, error]
+                self.claims.append(got)
+            else:
+                assert got.token is None
+
+        def _finish(self, index: int, status: EventStatus, error: str | None) -> None:
+            claim = self.claims[index % len(self.claims)]
+            state = self.model[claim.key]
+            holds = state[0] is EventStatus.PROCESSING and state[2] == claim.token
+            if status is EventStatus.SUCCEEDED:
+                got = self.store.complete(claim)
+            else:
+                permanent = status is EventStatus.FAILED
+                got = self.store.release(claim, error=error or "", permanent=permanent)
+            assert got is holds
+            if holds:
+                self.model[claim.key] = [status, state[1], None, None, error]
+
+        @precondition(lambda self: self.claims)
+        @rule(index=st.integers(0, 50))
+        def complete(self, index: int) -> None:
+            self._finish(index, EventStatus.SUCCEEDED, None)
+
+        @precondition(lambda self: self.claims)
+        @rule(index=st.integers(0, 50), permanent=st.booleans(), error=st.text(max_size=20))
+        def release(self, index: int, permanent: bool, error: str) -> None:
+            status = EventStatus.FAILED if permanent else EventStatus.PENDING
+            self._finish(index, status, error)
+
+        @rule(seconds=st.sampled_from([0.5, 2.0, 40.0]))
+        def advance(self, seconds: float) -> None:
+            self.clock.advance(seconds)
+
+        @invariant()
+        def records_match(self) -> None:
+            records = {r.key: r for r in self.store.records()}
+            assert set(records) == set(self.model)
+            for key, (status, attempts, _, expires, error) in self.model.items():
+                record = records[key]
+                assert (record.status, record.attempts) == (status, attempts)
+                assert record.lease_expires_at == expires
+                assert record.last_error == error
+
+        def teardown(self) -> None:
+            close = getattr(self.store, "close", None)
+            if close is not None:
+                close()
+
+    Model.TestCase.settings = settings(max_examples=40, stateful_step_count=25, deadline=None)
+    Model.TestCase().runTest()

@@ -6,7 +6,7 @@ import pytest
 
 from checkoutkit import ClaimOutcome, MemoryStore
 
-from .contract import FakeClock, Harness, StoreContract
+from .contract import FakeClock, Harness, StoreContract, check_against_model
 
 
 class TestMemoryStore(StoreContract):
@@ -28,3 +28,8 @@ def test_clear_forgets_everything() -> None:
     store.clear()
     assert store.records() == []
     assert store.claim("evt_1", type="checkout.session.completed").outcome is ClaimOutcome.CLAIMED
+
+
+def test_random_operations_match_the_model() -> None:
+    """Random claim/complete/release/clock sequences agree with the reference model."""
+    check_against_model(lambda clock: MemoryStore(clock=clock))

@@ -276,3 +276,14 @@ except MissingDependencyError as exc:
     ).stdout
     assert "checkoutkit[postgres]" in out
     assert issubclass(MissingDependencyError, ImportError)
+
+
+@pytest.mark.parametrize("kwargs", [{"pool_size": 0}, {"timeout": 0}, {"timeout": -1}])
+def test_bad_limits_are_refused(postgres: PostgresServer, kwargs: dict[str, float]) -> None:
+    """A pool size below 1 or a non-positive timeout raises ConfigurationError at creation."""
+    from checkoutkit.stores.postgres import AsyncPostgresStore, PostgresStore
+
+    with pytest.raises(ConfigurationError):
+        PostgresStore(postgres.dsn, **kwargs)  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError):
+        AsyncPostgresStore(postgres.dsn, **kwargs)  # type: ignore[arg-type]

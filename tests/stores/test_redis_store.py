@@ -232,3 +232,14 @@ except MissingDependencyError as exc:
     ).stdout
     assert "checkoutkit[redis]" in out
     assert issubclass(MissingDependencyError, ImportError)
+
+
+@pytest.mark.parametrize("kwargs", [{"pool_size": 0}, {"timeout": 0}, {"timeout": -1}])
+def test_bad_limits_are_refused(redis_server: RedisServer, kwargs: dict[str, float]) -> None:
+    """A pool size below 1 or a non-positive timeout raises ConfigurationError at creation."""
+    from checkoutkit.stores.redis import AsyncRedisStore, RedisStore
+
+    with pytest.raises(ConfigurationError):
+        RedisStore(redis_server.url, **kwargs)  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError):
+        AsyncRedisStore(redis_server.url, **kwargs)  # type: ignore[arg-type]

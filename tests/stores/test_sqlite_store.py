@@ -17,7 +17,7 @@ from checkoutkit import (
     StoreUnavailableError,
 )
 
-from .contract import FakeClock, Harness, StoreContract
+from .contract import FakeClock, Harness, StoreContract, check_against_model
 
 
 class TestSqliteStore(StoreContract):
@@ -162,3 +162,11 @@ def test_memory_database_works_in_one_process() -> None:
     with SqliteStore(":memory:") as store:
         assert store.complete(store.claim("evt_1", type="invoice.paid"))
         assert store.get("evt_1").status is EventStatus.SUCCEEDED  # type: ignore[union-attr]
+
+
+def test_random_operations_match_the_model(tmp_path: Path) -> None:
+    """Random claim/complete/release/clock sequences agree with the reference model."""
+    counter = iter(range(10**9))
+    check_against_model(
+        lambda clock: SqliteStore(tmp_path / f"model-{next(counter)}.db", clock=clock)
+    )

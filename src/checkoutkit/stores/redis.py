@@ -183,6 +183,11 @@ def _select(
     return records
 
 
+def _check_limits(timeout: float, pool_size: int) -> None:
+    if not timeout > 0 or not isinstance(pool_size, int) or pool_size < 1:
+        raise ConfigurationError("timeout must be positive and pool_size at least 1")
+
+
 def _check_client(client: Any) -> None:
     kwargs = getattr(getattr(client, "connection_pool", None), "connection_kwargs", {})
     if kwargs.get("decode_responses"):
@@ -195,8 +200,9 @@ class RedisStore:
     """An :class:`~checkoutkit.EventStore` in Redis, shared by every instance of an application.
 
     ``client`` is a ``redis://`` URL or a :class:`redis.Redis` client created with
-    ``decode_responses=False`` (the default). ``timeout`` (seconds) bounds connecting and each
-    call for a store made from a URL. A server that cannot be reached raises
+    ``decode_responses=False`` (the default). From a URL the store keeps a blocking pool of up to
+    ``pool_size`` connections; ``timeout`` (seconds) bounds connecting, each call, and the wait
+    for a free connection. A server that cannot be reached raises
     :class:`~checkoutkit.StoreUnavailableError`. Nothing needs creating: keys appear on first use.
     """
 
@@ -206,16 +212,23 @@ class RedisStore:
         *,
         prefix: str = DEFAULT_PREFIX,
         timeout: float = 5.0,
+        pool_size: int = 16,
     ) -> None:
         _require()
         import redis
 
+        _check_limits(timeout, pool_size)
         self._keys = _Keys(prefix)
-        self._owns_client = isinstance(client, str)
+        self._pool: redis.BlockingConnectionPool | None = None
         if isinstance(client, str):
-            client = redis.Redis.from_url(
-                client, socket_connect_timeout=timeout, socket_timeout=timeout
+            self._pool = redis.BlockingConnectionPool.from_url(
+                client,
+                max_connections=pool_size,
+                timeout=timeout,
+                socket_connect_timeout=timeout,
+                socket_timeout=timeout,
             )
+            client = redis.Redis(connection_pool=self._pool)
         elif not isinstance(client, redis.Redis):
             raise ConfigurationError("RedisStore needs a redis:// URL or a redis.Redis client")
         _check_client(client)
@@ -227,9 +240,10 @@ class RedisStore:
         return f"RedisStore(prefix={self._keys.prefix!r})"
 
     def close(self) -> None:
-        """Close the client the store created from a URL (a client passed in stays open)."""
-        if self._owns_client:
+        """Close the connections the store opened from a URL (a client passed in stays open)."""
+        if self._pool is not None:
             self._client.close()
+            self._pool.disconnect()
 
     def __enter__(self) -> RedisStore:
         return self
@@ -291,8 +305,9 @@ class RedisStore:
 class AsyncRedisStore:
     """The asyncio twin of :class:`RedisStore` (an :class:`~checkoutkit.AsyncEventStore`).
 
-    ``client`` is a ``redis://`` URL or a :class:`redis.asyncio.Redis` client with
-    ``decode_responses=False``. Same keys and guarantees: sync and async instances may share them.
+    ``client`` is a ``redis://`` URL (the store keeps a blocking pool of up to ``pool_size``
+    connections) or a :class:`redis.asyncio.Redis` client with ``decode_responses=False``. Same
+    keys and guarantees: sync and async instances may share them.
     """
 
     def __init__(
@@ -301,16 +316,23 @@ class AsyncRedisStore:
         *,
         prefix: str = DEFAULT_PREFIX,
         timeout: float = 5.0,
+        pool_size: int = 16,
     ) -> None:
         _require()
         import redis.asyncio
 
+        _check_limits(timeout, pool_size)
         self._keys = _Keys(prefix)
-        self._owns_client = isinstance(client, str)
+        self._pool: redis.asyncio.BlockingConnectionPool | None = None
         if isinstance(client, str):
-            client = redis.asyncio.Redis.from_url(
-                client, socket_connect_timeout=timeout, socket_timeout=timeout
+            self._pool = redis.asyncio.BlockingConnectionPool.from_url(
+                client,
+                max_connections=pool_size,
+                timeout=timeout,
+                socket_connect_timeout=timeout,
+                socket_timeout=timeout,
             )
+            client = redis.asyncio.Redis(connection_pool=self._pool)
         elif not isinstance(client, redis.asyncio.Redis):
             raise ConfigurationError(
                 "AsyncRedisStore needs a redis:// URL or a redis.asyncio.Redis client"
@@ -324,9 +346,10 @@ class AsyncRedisStore:
         return f"AsyncRedisStore(prefix={self._keys.prefix!r})"
 
     async def close(self) -> None:
-        """Close the client the store created from a URL (a client passed in stays open)."""
-        if self._owns_client:
+        """Close the connections the store opened from a URL (a client passed in stays open)."""
+        if self._pool is not None:
             await self._client.aclose()
+            await self._pool.disconnect()
 
     async def __aenter__(self) -> AsyncRedisStore:
         return self

@@ -23,8 +23,8 @@ def box() -> Iterator[Sandbox]:
 
 @pytest.fixture
 def client(box: Sandbox) -> stripe.StripeClient:
-    """The real stripe SDK, talking HTTP to the sandbox."""
-    return stripe.StripeClient("sk_test_123", base_addresses={"api": box.url})
+    """The real stripe SDK (a ``StripeClient`` with ``base_addresses``) talking to the sandbox."""
+    return box.client("sk_test_123")
 
 
 @pytest.fixture

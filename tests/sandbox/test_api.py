@@ -265,7 +265,7 @@ def test_missing_api_key_is_401(box: Sandbox) -> None:
 
 def test_live_key_is_refused_clearly(box: Sandbox) -> None:
     """A ``sk_live_`` key raises AuthenticationError saying only test keys are accepted."""
-    live = stripe.StripeClient("sk_live_abc", base_addresses={"api": box.url})
+    live = box.client("sk_live_abc")
     with pytest.raises(stripe.AuthenticationError) as info:
         live.v1.checkout.sessions.list()
     assert "test mode keys" in str(info.value)
@@ -274,7 +274,7 @@ def test_live_key_is_refused_clearly(box: Sandbox) -> None:
 
 def test_malformed_key_is_refused_without_echoing_it(box: Sandbox) -> None:
     """A key that is not a test key is refused, and the message masks it."""
-    bad = stripe.StripeClient("pk_test_0123456789abcdef", base_addresses={"api": box.url})
+    bad = box.client("pk_test_0123456789abcdef")
     with pytest.raises(stripe.AuthenticationError) as info:
         bad.v1.customers.list()
     assert "0123456789abcdef" not in str(info.value)
@@ -378,3 +378,25 @@ def test_missing_mode_is_rejected(client: stripe.StripeClient, price: stripe.Pri
             }
         )
     assert info.value.param == "mode"
+
+
+def test_session_list_filters_by_customer_email(
+    box: Sandbox, client: stripe.StripeClient, session_params: dict[str, Any]
+) -> None:
+    """``customer_details[email]`` lists the sessions paid with that email."""
+    paid = client.v1.checkout.sessions.create(params=session_params)
+    client.v1.checkout.sessions.create(params=session_params)
+    box.pay(paid.id, card="4242424242424242", email="find@example.com")
+    found = client.v1.checkout.sessions.list(
+        params={"customer_details": {"email": "find@example.com"}}
+    )
+    assert [s.id for s in found.data] == [paid.id]
+
+
+def test_unknown_currency_is_rejected(client: stripe.StripeClient) -> None:
+    """A price in a currency Stripe does not support names ``currency``."""
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.v1.prices.create(
+            params={"currency": "xyz", "unit_amount": 100, "product_data": {"name": "x"}}
+        )
+    assert info.value.param == "currency"

@@ -49,6 +49,14 @@ def _stop(proc: subprocess.Popen[str]) -> int:
 
 
 @pytest.fixture
+def http() -> Iterator[stripe.HTTPClient]:
+    """An HTTP client for StripeClients made by hand, closed after the test."""
+    client = stripe.new_default_http_client()
+    yield client
+    client.close()
+
+
+@pytest.fixture
 def cli_procs() -> Iterator[list[subprocess.Popen[str]]]:
     """Processes started by a test; any still running are killed afterwards."""
     procs: list[subprocess.Popen[str]] = []
@@ -59,24 +67,26 @@ def cli_procs() -> Iterator[list[subprocess.Popen[str]]]:
         proc.communicate()
 
 
-def test_cli_prints_url_and_secret_and_serves(cli_procs: list[subprocess.Popen[str]]) -> None:
+def test_cli_prints_url_and_secret_and_serves(
+    cli_procs: list[subprocess.Popen[str]], http: stripe.HTTPClient
+) -> None:
     """The command prints the API base URL and the whsec_ secret, serves the SDK, and stops."""
     proc, url, secret = _start("--forward-to", "http://127.0.0.1:9/hooks")
     cli_procs.append(proc)
     assert secret.startswith("whsec_")
-    client = stripe.StripeClient("sk_test_cli", base_addresses={"api": url})
+    client = stripe.StripeClient("sk_test_cli", base_addresses={"api": url}, http_client=http)
     assert client.v1.customers.create(params={"email": "x@example.com"}).id.startswith("cus_")
     assert _stop(proc) == 0
 
 
 def test_cli_db_keeps_state_across_restarts(
-    tmp_path: Path, cli_procs: list[subprocess.Popen[str]]
+    tmp_path: Path, cli_procs: list[subprocess.Popen[str]], http: stripe.HTTPClient
 ) -> None:
     """With --db, a restarted sandbox finds the same session and keeps the same secret."""
     db = str(tmp_path / "sandbox.db")
     proc, url, secret = _start("--db", db)
     cli_procs.append(proc)
-    client = stripe.StripeClient("sk_test_cli", base_addresses={"api": url})
+    client = stripe.StripeClient("sk_test_cli", base_addresses={"api": url}, http_client=http)
     price = client.v1.prices.create(
         params={"currency": "usd", "unit_amount": 700, "product_data": {"name": "Kept"}}
     )
@@ -90,7 +100,7 @@ def test_cli_db_keeps_state_across_restarts(
     assert _stop(proc) == 0
     proc2, url2, secret2 = _start("--db", db)
     cli_procs.append(proc2)
-    client2 = stripe.StripeClient("sk_test_cli", base_addresses={"api": url2})
+    client2 = stripe.StripeClient("sk_test_cli", base_addresses={"api": url2}, http_client=http)
     again = client2.v1.checkout.sessions.retrieve(session.id)
     assert (again.id, again.amount_total, again.status) == (session.id, 700, "open")
     assert secret2 == secret

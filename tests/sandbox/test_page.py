@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -14,9 +15,10 @@ _FUTURE = "12 / 40"
 
 
 @pytest.fixture
-def web() -> httpx.Client:
+def web() -> Iterator[httpx.Client]:
     """A browser-like HTTP client that does not follow redirects by itself."""
-    return httpx.Client(follow_redirects=False)
+    with httpx.Client(follow_redirects=False) as client:
+        yield client
 
 
 def _card(number: str, **extra: str) -> dict[str, str]:
@@ -189,3 +191,27 @@ def test_expired_and_unknown_pages(
     assert web.get(url).status_code == 410
     assert web.post(url, data=_card("4242424242424242")).status_code == 410
     assert web.get(f"{box.url}/c/pay/cs_test_nope").status_code == 404
+
+
+def test_pay_what_you_want_on_the_page(web: httpx.Client, client: stripe.StripeClient) -> None:
+    """The page asks for the amount of a custom_unit_amount price and charges what is entered."""
+    price = client.v1.prices.create(
+        params={
+            "currency": "eur",
+            "custom_unit_amount": {"enabled": True, "minimum": 100, "preset": 500},
+            "product_data": {"name": "Tip jar"},
+        }
+    )
+    session = client.v1.checkout.sessions.create(
+        params={
+            "mode": "payment",
+            "success_url": "https://shop.example/ok",
+            "line_items": [{"price": price.id, "quantity": 1}],
+        }
+    )
+    assert 'name=amount inputmode=decimal value="5.00"' in web.get(session.url).text
+    too_low = web.post(session.url, data=_card("4242424242424242", amount="0.50"))
+    assert too_low.status_code == 402
+    paid = web.post(session.url, data=_card("4242424242424242", amount="12,34"))
+    assert paid.status_code == 303
+    assert client.v1.checkout.sessions.retrieve(session.id).amount_total == 1234

@@ -1,8 +1,9 @@
 """The sandbox's HTTP surface: Stripe's ``/v1`` API, the hosted page and ``/_sandbox`` controls.
 
-A WSGI application on werkzeug: werkzeug is small, typed, well kept, parses forms and routes
-without pulling in an async stack, and its threaded server keeps HTTP/1.1 connections alive,
-which the stripe SDK's ``requests`` session reuses.
+A WSGI application on werkzeug: werkzeug is small, typed and well kept, and parses forms and
+routes without pulling in an async stack (the sandbox is driven from synchronous tests, and the
+stripe SDK's default client is synchronous too). It is served by :mod:`._http`, a threaded
+HTTP/1.1 server that keeps connections alive for the SDK's ``requests`` session.
 """
 
 from __future__ import annotations
@@ -90,7 +91,10 @@ class Call:
     def expand(self) -> list[str]:
         """The ``expand[]`` parameter as a list of paths."""
         value = self.params.get("expand", [])
-        return [value] if isinstance(value, str) else list(value)
+        paths = [value] if isinstance(value, str) else value
+        if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+            raise invalid("Invalid array", param="expand", code="parameter_invalid")
+        return paths
 
 
 class App:
@@ -132,7 +136,8 @@ class App:
             if request.method == "POST":
                 pairs = [*pairs, *request.form.items(multi=True)]
             pairs = list(pairs)
-            params = coerce(parse_pairs(pairs))
+            # The page reads its own form fields; everything else takes Stripe's encoding.
+            params = {} if page else coerce(parse_pairs(pairs))
             call = Call(request, args, params)
             handler: Handler = getattr(self, str(endpoint))
             if api and request.method == "POST" and call.idempotency_key:
@@ -254,7 +259,11 @@ class App:
             ],
         )
 
+        email = (p.get("customer_details") or {}).get("email")
+
         def keep(o: dict[str, Any]) -> bool:
+            if email is not None and (o.get("customer_details") or {}).get("email") != email:
+                return False
             return all(
                 o.get(k) == p[k]
                 for k in ("status", "customer", "payment_intent", "subscription")

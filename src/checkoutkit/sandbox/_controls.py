@@ -44,7 +44,7 @@ def pay(core: Core, session_id: str, params: dict[str, Any]) -> dict[str, Any]:
         session_id,
         method,
         email=params.get("email"),
-        save=bool(params.get("save", False)),
+        save=params.get("save") in {True, "True", "1", "on", "yes"},
         amount=amount,
     )
     three_ds = params.get("three_d_secure")

@@ -12,6 +12,7 @@ from typing import Any
 
 import attrs
 
+from checkoutkit._currencies import is_supported_currency
 from checkoutkit._problems import Problem
 from checkoutkit._rules import validate_session_params
 from checkoutkit.sandbox import _methods
@@ -302,7 +303,11 @@ class Core:
         if kind == "checkout.session":
             for o in page:
                 self.refresh(o)
-        expand = [e.removeprefix("data.") for e in params.get("expand", [])]
+        raw = params.get("expand", [])
+        raw = [raw] if isinstance(raw, str) else raw
+        if not isinstance(raw, list) or not all(isinstance(e, str) for e in raw):
+            raise invalid("Invalid array", param="expand", code="parameter_invalid")
+        expand = [e.removeprefix("data.") for e in raw]
         return {
             "object": "list",
             "data": [self.render(o, expand) for o in page],
@@ -407,6 +412,13 @@ class Core:
                 "Missing required param: currency.",
                 param=name("currency"),
                 code="parameter_missing",
+            )
+        if not is_supported_currency(currency):
+            raise invalid(
+                f"Invalid currency: {currency.lower()}. Stripe currently supports these "
+                "currencies: see https://stripe.com/docs/currencies",
+                param=name("currency"),
+                code="parameter_invalid",
             )
         product_id = params.get("product")
         product_data = params.get("product_data")

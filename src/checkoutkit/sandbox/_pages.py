@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from html import escape
 from typing import Any
 
 from werkzeug.wrappers import Response
 
+from checkoutkit._currencies import currency_exponent, from_minor_units
 from checkoutkit.sandbox import _methods
 from checkoutkit.sandbox._core import Core, PayResult
 from checkoutkit.sandbox._errors import ApiError
@@ -41,13 +43,7 @@ def message_page(message: str, *, status: int = 200, title: str = "Checkout") ->
 def _money(amount: int | None, currency: str | None) -> str:
     if amount is None or currency is None:
         return ""
-    zero_decimal = currency in {
-        "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd",
-        "vuv", "xaf", "xof", "xpf",
-    }  # fmt: skip
-    if zero_decimal:
-        return f"{amount} {currency.upper()}"
-    return f"{amount / 100:.2f} {currency.upper()}"
+    return f"{from_minor_units(amount, currency)} {currency.upper()}"
 
 
 def _session(core: Core, session_id: str) -> dict[str, Any] | Response:
@@ -98,7 +94,7 @@ def show(core: Core, session_id: str, *, error: str | None = None, form: Any = N
     ]
     if custom is not None:
         preset = form.get("amount") or (
-            f"{custom['preset'] / 100:.2f}" if custom.get("preset") else ""
+            str(from_minor_units(custom["preset"], currency)) if custom.get("preset") else ""
         )
         fields.append(
             "<label>Amount to pay "
@@ -150,12 +146,14 @@ def _parse_expiry(raw: str) -> tuple[int, int] | None:
     return int(month), int(year)
 
 
-def _parse_amount(raw: str) -> int | None:
+def _parse_amount(raw: str, currency: str) -> int | None:
     try:
-        value = float(raw.replace(",", "."))
-    except ValueError:
+        value = Decimal(raw.strip().replace(",", "."))
+    except ArithmeticError:
         return None
-    return round(value * 100)
+    if not value.is_finite():
+        return None
+    return int((value * 10 ** currency_exponent(currency)).to_integral_value())
 
 
 def submit(core: Core, session_id: str, form: Mapping[str, str]) -> Response:
@@ -166,7 +164,7 @@ def submit(core: Core, session_id: str, form: Mapping[str, str]) -> Response:
     values = dict(form.items())
     amount = None
     if values.get("amount"):
-        amount = _parse_amount(values["amount"])
+        amount = _parse_amount(values["amount"], found["currency"] or "usd")
         if amount is None:
             return show(core, session_id, error="Enter a valid amount.", form=values)
     if values.get("method") == "sepa_debit":

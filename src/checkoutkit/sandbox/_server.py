@@ -8,13 +8,12 @@ from collections.abc import Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
-
 from checkoutkit.exceptions import ConfigurationError
 from checkoutkit.sandbox._api import App
 from checkoutkit.sandbox._controls import outcome
 from checkoutkit.sandbox._core import Core
 from checkoutkit.sandbox._delivery import Delivery
+from checkoutkit.sandbox._http import SandboxHTTPServer
 from checkoutkit.sandbox._state import Clock, State
 
 if TYPE_CHECKING:
@@ -22,16 +21,6 @@ if TYPE_CHECKING:
 
 #: The API key the sandbox's own :meth:`Sandbox.client` uses (any ``sk_test_`` key works).
 DEFAULT_API_KEY = "sk_test_checkoutkit_sandbox"
-
-
-class _QuietHandler(WSGIRequestHandler):
-    """Request handler that logs only when asked (tests run thousands of requests)."""
-
-    verbose = False
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        if self.verbose:
-            super().log_request(code, size)
 
 
 class Sandbox:
@@ -79,24 +68,24 @@ class Sandbox:
         self._core = Core(
             self._state, clock, async_delay=async_delay, on_event=self._delivery.submit
         )
-        handler = type("Handler", (_QuietHandler,), {"verbose": log_requests})
         try:
-            self._server: BaseWSGIServer = make_server(
-                host, port, App(self._core, self._delivery), threaded=True, request_handler=handler
+            self._server = SandboxHTTPServer(
+                (host, port), App(self._core, self._delivery), verbose=log_requests
             )
-        except (OSError, SystemExit) as exc:  # werkzeug exits when the port is taken
+        except OSError as exc:
             self._delivery.stop()
             self._state.close()
             raise ConfigurationError(
-                f"the sandbox cannot listen on {host}:{port} (is the port in use?)"
+                f"the sandbox cannot listen on {host}:{port} ({exc.strerror or exc})"
             ) from exc
         self.host = host
-        self.port: int = self._server.server_port
+        self.port: int = self._server.server_address[1]
         """The port the sandbox listens on."""
         shown = "127.0.0.1" if host in {"0.0.0.0", "", "::"} else host  # noqa: S104
         self.url: str = f"http://{shown}:{self.port}"
         """The API base URL (pass it as ``base_addresses={"api": url}``)."""
         self._stopping = threading.Event()
+        self._http_clients: list[Any] = []
         self._serve_thread = threading.Thread(
             target=self._server.serve_forever, args=(0.05,), name="sandbox-http", daemon=True
         )
@@ -138,6 +127,9 @@ class Sandbox:
             self._core.wakeup.notify_all()
         self._server.shutdown()
         self._server.server_close()
+        self._server.close_connections()
+        for http in self._http_clients:
+            http.close()
         self._serve_thread.join()
         self._timer_thread.join()
         self._delivery.stop()
@@ -146,9 +138,17 @@ class Sandbox:
     # conveniences for tests ----------------------------------------------------------------
 
     def client(self, api_key: str = DEFAULT_API_KEY, **kwargs: Any) -> stripe.StripeClient:
-        """A :class:`stripe.StripeClient` pointed at this sandbox."""
+        """A :class:`stripe.StripeClient` pointed at this sandbox.
+
+        The sandbox keeps HTTP connections alive; the connections of clients made here are
+        closed by :meth:`stop` (a client made by hand should have its ``http_client`` closed).
+        """
         import stripe
 
+        if "http_client" not in kwargs:
+            http = stripe.new_default_http_client()
+            self._http_clients.append(http)
+            kwargs["http_client"] = http
         return stripe.StripeClient(api_key, base_addresses={"api": self.url}, **kwargs)
 
     def pay(self, session_id: str, **details: Any) -> dict[str, Any]:

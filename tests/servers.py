@@ -112,6 +112,7 @@ class PostgresServer:
     def _run(self, argv: list[str], timeout: float = 60) -> None:
         result = subprocess.run(
             _as_user(self.user, argv),
+            cwd=self.root,  # the server's user may not enter the caller's directory
             capture_output=True,
             text=True,
             check=False,

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import attrs
 
+from checkoutkit.exceptions import WebhookPayloadError
+
 if TYPE_CHECKING:
     import cattrs
 
@@ -81,9 +83,12 @@ class CheckoutSession:
     def from_dict(cls, data: Mapping[str, Any]) -> CheckoutSession:
         """Build the view from a Checkout Session as Stripe serialises it.
 
-        Raises ``TypeError``/``ValueError`` (cattrs' errors derive from them) on a wrong shape.
+        Raises :class:`~checkoutkit.WebhookPayloadError` when ``data`` is not shaped like one.
         """
-        return _session_structurer()(data)
+        try:
+            return _session_structurer()(data)
+        except (KeyError, AttributeError, TypeError, ValueError) as error:
+            raise WebhookPayloadError(f"not a Checkout Session: {error!r}") from error
 
 
 @attrs.frozen
@@ -148,21 +153,44 @@ class Event:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Event:
-        """Build the view from a parsed event; ``TypeError`` when it is not shaped like one."""
+        """Build the view from a parsed event.
+
+        Raises :class:`~checkoutkit.WebhookPayloadError` when ``data`` is not shaped like one.
+        """
         try:
             event_id = data["id"]
             event_type = data["type"]
             obj = data["data"]["object"]
         except (KeyError, TypeError, IndexError):
-            raise TypeError("not a Stripe event: id, type or data.object is missing") from None
+            raise WebhookPayloadError(
+                "not a Stripe event: id, type or data.object is missing"
+            ) from None
         if type(event_id) is not str or type(event_type) is not str or type(obj) is not dict:
-            raise TypeError("not a Stripe event: id and type must be strings, data.object a map")
+            raise WebhookPayloadError(
+                "not a Stripe event: id and type must be strings, data.object a map"
+            )
         if not event_id or not event_type:
-            raise TypeError("not a Stripe event: id and type must not be empty")
-        return cls(event_id, event_type, obj, data)
+            raise WebhookPayloadError("not a Stripe event: id and type must not be empty")
+        if cls is not Event:
+            return cls(event_id, event_type, obj, data)
+        # What attrs' __init__ does (there are no validators or converters), minus the overhead
+        # of its frozen setattr: this runs once per webhook request.
+        event = _new(Event)
+        _set_id(event, event_id)
+        _set_type(event, event_type)
+        _set_data_object(event, obj)
+        _set_raw(event, data)
+        return event
 
     def __repr__(self) -> str:
         return f"Event(id={self.id!r}, type={self.type!r}, api_version={self.api_version!r})"
+
+
+_new = object.__new__
+_set_id = Event.__dict__["id"].__set__
+_set_type = Event.__dict__["type"].__set__
+_set_data_object = Event.__dict__["data_object"].__set__
+_set_raw = Event.__dict__["raw"].__set__
 
 
 @cache

@@ -58,7 +58,7 @@ class SignatureVerifier:
     fails the deployment rather than every webhook. ``clock`` returns the current Unix time.
     """
 
-    __slots__ = ("_clock", "_compare", "_keys", "_names", "tolerance")
+    __slots__ = ("_clock", "_compare", "_keys", "_names", "_tolerance")
 
     def __init__(
         self,
@@ -68,13 +68,18 @@ class SignatureVerifier:
         clock: Callable[[], float] = time.time,
     ) -> None:
         named = _named_secrets(secrets)
-        self.tolerance = _checked_tolerance(tolerance)
+        self._tolerance = _checked_tolerance(tolerance)
         self._clock = clock
         from hmac import compare_digest  # hashlib loads OpenSSL: not at import time
 
         self._compare = compare_digest
         self._names: tuple[str, ...] = tuple(named)
         self._keys = tuple((name, *_pads(secret)) for name, secret in named.items())
+
+    @property
+    def tolerance(self) -> float:
+        """Seconds a signature's timestamp may differ from the clock, either way."""
+        return self._tolerance
 
     @property
     def secret_names(self) -> tuple[str, ...]:
@@ -117,7 +122,7 @@ class SignatureVerifier:
             for candidate in signatures:
                 if compare(expected, candidate):
                     skew = (self._clock() if now is None else now) - timestamp
-                    if not -self.tolerance <= skew <= self.tolerance:
+                    if not -self._tolerance <= skew <= self._tolerance:
                         self._refuse_age(timestamp, skew)
                     return name, timestamp
         raise SignatureVerificationError(

@@ -33,8 +33,12 @@ def postgres() -> Iterator[PostgresServer]:
     _need_driver("psycopg", "postgres")
     try:
         server = PostgresServer()
+    except (ServerUnavailable, OSError) as exc:
+        _unavailable("PostgreSQL", exc)
+    try:
         server.start()
     except (ServerUnavailable, OSError) as exc:
+        server.destroy()
         _unavailable("PostgreSQL", exc)
     yield server
     server.destroy()
@@ -46,8 +50,12 @@ def redis_server() -> Iterator[RedisServer]:
     _need_driver("redis", "redis")
     try:
         server = RedisServer()
+    except (ServerUnavailable, OSError) as exc:
+        _unavailable("Redis", exc)
+    try:
         server.start()
     except (ServerUnavailable, OSError) as exc:
+        server.destroy()
         _unavailable("Redis", exc)
     yield server
     server.destroy()

@@ -170,3 +170,28 @@ def test_random_operations_match_the_model(tmp_path: Path) -> None:
     check_against_model(
         lambda clock: SqliteStore(tmp_path / f"model-{next(counter)}.db", clock=clock)
     )
+
+
+def test_forked_child_opens_its_own_connection(tmp_path: Path) -> None:
+    """A store used before ``fork`` (gunicorn ``--preload``) works in the child and the parent."""
+    import os
+    import warnings
+
+    store = SqliteStore(tmp_path / "events.db")
+    assert store.complete(store.claim("evt_parent", type="invoice.paid"))
+    with warnings.catch_warnings():
+        # Python 3.12+ warns about fork() in a process with threads; none of them touch the store.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through its exit status
+        code = 1
+        try:
+            ok = store.claim("evt_parent", type="invoice.paid").outcome is ClaimOutcome.DONE
+            child = store.claim("evt_child", type="invoice.paid")
+            code = 0 if ok and store.complete(child) else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert store.claim("evt_child", type="invoice.paid").outcome is ClaimOutcome.DONE
+    store.close()

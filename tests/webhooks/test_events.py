@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 
-from checkoutkit import CheckoutSession, Event
+from checkoutkit import CheckoutSession, Event, WebhookPayloadError
 from checkoutkit import testing as ck_testing
 
 from . import strategies
@@ -105,20 +105,30 @@ def test_non_checkout_events_have_no_session() -> None:
         "evt_1",
     ],
 )
-def test_wrong_shapes_raise_type_error(data: Any) -> None:
-    """Anything not shaped like an event raises TypeError (the router answers 400)."""
-    with pytest.raises(TypeError):
+def test_wrong_event_shapes_raise_payload_error(data: Any) -> None:
+    """Anything not shaped like an event raises WebhookPayloadError (the router answers 400)."""
+    with pytest.raises(WebhookPayloadError):
         Event.from_dict(data)
 
 
 @settings(max_examples=100)
 @given(value=strategies.json_values)
-def test_from_dict_raises_only_type_error(value: Any) -> None:
-    """Arbitrary parsed JSON either builds an Event or raises TypeError, nothing else."""
+def test_from_dict_raises_only_payload_error(value: Any) -> None:
+    """Arbitrary parsed JSON either builds an Event or raises WebhookPayloadError, nothing else."""
     try:
         Event.from_dict(value)
-    except TypeError:
+    except WebhookPayloadError:
         return
+
+
+@pytest.mark.parametrize(
+    "data",
+    [{}, {"id": "cs_1", "amount_total": "abc"}, {"id": "cs_1", "metadata": [1]}, []],
+)
+def test_wrong_session_shapes_raise_payload_error(data: Any) -> None:
+    """A session view of malformed data raises WebhookPayloadError, not a cattrs internal."""
+    with pytest.raises(WebhookPayloadError):
+        CheckoutSession.from_dict(data)
 
 
 @pytest.mark.parametrize(
@@ -166,3 +176,14 @@ def test_factory_fields_override_the_defaults() -> None:
     )
     assert event.session is not None
     assert (event.session.payment_status, event.session.mode) == ("unpaid", "subscription")
+
+
+def test_from_dict_builds_the_same_frozen_value_as_the_constructor() -> None:
+    """``from_dict`` equals ``Event(...)`` field for field, and the result is immutable."""
+    data = _sample()
+    event = Event.from_dict(data)
+    built = Event(data["id"], data["type"], data["data"]["object"], data)
+    assert event == built
+    assert (event.data_object, event.raw) == (built.data_object, built.raw)
+    with pytest.raises(AttributeError):
+        event.id = "evt_other"  # type: ignore[misc]

@@ -276,3 +276,11 @@ def test_non_bytes_payload_is_a_type_error() -> None:
     """A payload that is neither bytes nor str raises TypeError (a programming error)."""
     with pytest.raises(TypeError):
         verify_signature(123, sign_payload(BODY, TEST_SECRET), TEST_SECRET)  # type: ignore[arg-type]
+
+
+def test_tolerance_cannot_be_changed_after_creation() -> None:
+    """A verifier's tolerance is read-only, so replay protection cannot be widened later."""
+    verifier = SignatureVerifier(TEST_SECRET, tolerance=60)
+    assert verifier.tolerance == 60
+    with pytest.raises(AttributeError):
+        verifier.tolerance = math.inf  # type: ignore[misc]

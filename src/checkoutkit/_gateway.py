@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from stripe.params.checkout import SessionCreateParams
 
     from checkoutkit._builder import SessionBuilder
+    from checkoutkit.sandbox import Sandbox
 
 __all__ = ["CheckoutGateway"]
 
@@ -113,10 +114,13 @@ class CheckoutGateway:
 
     @classmethod
     def for_sandbox(
-        cls, sandbox: Any, *, api_key: str = SANDBOX_API_KEY, max_network_retries: int = 2
+        cls, sandbox: Sandbox, *, api_key: str = SANDBOX_API_KEY, max_network_retries: int = 2
     ) -> CheckoutGateway:
-        """Build a gateway talking to a running :class:`checkoutkit.sandbox.Sandbox`."""
-        url = getattr(sandbox, "url", None)
+        """Build a gateway talking to a running :class:`checkoutkit.sandbox.Sandbox`.
+
+        ``api_key`` may be any ``sk_test_`` key (the sandbox refuses live keys).
+        """
+        url: object = getattr(sandbox, "url", None)
         if not isinstance(url, str) or not url:
             raise ConfigurationError("for_sandbox() needs a running sandbox (with a .url)")
         return cls._built(api_key, url, max_network_retries)

@@ -102,6 +102,8 @@ class SqliteStore:
     ) -> None:
         if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
             raise ConfigurationError("SqliteStore needs the path of a database file")
+        if isinstance(busy_timeout, bool) or not isinstance(busy_timeout, (int, float)):
+            raise ConfigurationError("busy_timeout must be a number of seconds")
         if not busy_timeout > 0:
             raise ConfigurationError("busy_timeout must be a positive number of seconds")
         self.path = os.fspath(path)
@@ -110,6 +112,7 @@ class SqliteStore:
         self._clock = clock
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
+        self._inherited: list[sqlite3.Connection] = []
         self._pid = 0
 
     def __repr__(self) -> str:
@@ -148,7 +151,10 @@ class SqliteStore:
         with self._lock:
             pid = os.getpid()
             if self._conn is None or self._pid != pid:
-                # A forked child must not share its parent's connection: open its own.
+                if self._conn is not None:
+                    # A forked child must neither use nor close its parent's connection (closing
+                    # it could checkpoint the parent's WAL): keep it untouched, open our own.
+                    self._inherited.append(self._conn)
                 self._conn = self._open()
                 self._pid = pid
             try:
@@ -165,8 +171,11 @@ class SqliteStore:
     def close(self) -> None:
         """Close the connection (the next call opens a new one)."""
         with self._lock:
-            if self._conn is not None and self._pid == os.getpid():
-                self._conn.close()
+            if self._conn is not None:
+                if self._pid == os.getpid():
+                    self._conn.close()
+                else:
+                    self._inherited.append(self._conn)  # the parent's: leave it alone
             self._conn = None
 
     def __enter__(self) -> SqliteStore:

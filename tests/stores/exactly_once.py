@@ -163,6 +163,7 @@ def build_router(
     fail_first: Iterable[str] = (),
     kill_first_run: bool = False,
     handler_delay: float = 0.0,
+    on_kill: Callable[[], None] | None = None,
 ) -> WebhookRouter:
     """A router whose handler applies the effect. The first attempt (across all processes) of
     a ``fail_first`` event raises; with ``kill_first_run`` the process dies in the middle of the
@@ -178,6 +179,8 @@ def build_router(
 
         def before_commit() -> None:
             if kill_first_run:
+                if on_kill is not None:
+                    on_kill()
                 os._exit(KILLED)  # a worker dying mid-handler: no cleanup, claim left held
             if attempt == 1 and event.id in failing:
                 raise RuntimeError(f"first attempt of {event.id} fails")
@@ -224,15 +227,17 @@ def redeliver_until_ok(
         time.sleep(pause)
 
 
-def worker(job: dict[str, Any], barrier: Any, results: Any) -> None:
+def worker(job: dict[str, Any], barrier: Any, results: Any, killing: Any) -> None:
     """One application process: its own store client and router; a burst of concurrent
     deliveries, then redeliveries of whatever was not answered 2xx, as Stripe would.
 
     ``job`` holds ``spec`` (the store), ``effects_path``, ``event_ids``, ``copies`` (per event),
-    ``threads``, ``lease``, ``fail_first``, ``kill_first_run`` and ``start_delay``.
+    ``threads``, ``lease``, ``fail_first`` and ``kill_first_run``. ``killing`` (an event) is set
+    by the worker that is about to die, holding a claim; the others start only then, so that the
+    kill surely happens while the event is claimed.
     """
     spec, event_ids, lease = job["spec"], job["event_ids"], job["lease"]
-    copies, threads, start_delay = job["copies"], job["threads"], job["start_delay"]
+    copies, threads, kill = job["copies"], job["threads"], job["kill_first_run"]
     version = api_version()
     bodies = {event_id: event_body(event_id, version) for event_id in event_ids}
     store = open_store(spec)
@@ -242,11 +247,13 @@ def worker(job: dict[str, Any], barrier: Any, results: Any) -> None:
         effects,
         lease=lease,
         fail_first=job["fail_first"],
-        kill_first_run=job["kill_first_run"],
+        kill_first_run=kill,
         handler_delay=0.02,
+        on_kill=killing.set,
     )
     barrier.wait(timeout=120)
-    time.sleep(start_delay)
+    if job["wait_for_kill"] and not killing.wait(timeout=120):
+        raise RuntimeError("the worker to be killed never ran a handler")
     answers = burst(router, bodies, copies, threads)
     retried = []
     deadline = time.monotonic() + 60

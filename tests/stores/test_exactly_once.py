@@ -128,6 +128,7 @@ def _run_processes(
     """Start one application process per entry of ``copies`` and collect their answers."""
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(len(copies))
+    killing = ctx.Event()
     results = ctx.Queue()
     procs = [
         ctx.Process(
@@ -142,11 +143,11 @@ def _run_processes(
                     "lease": lease,
                     "fail_first": fail_first,
                     "kill_first_run": i == kill_worker,
-                    # the worker to be killed starts first, so that it surely claims an event
-                    "start_delay": 0.0 if i == kill_worker or kill_worker is None else 0.3,
+                    "wait_for_kill": kill_worker is not None and i != kill_worker,
                 },
                 barrier,
                 results,
+                killing,
             ),
         )
         for i, n in enumerate(copies)

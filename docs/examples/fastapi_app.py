@@ -4,8 +4,10 @@ Run it with ``uvicorn fastapi_app:app --port 4242`` after setting STRIPE_SECRET_
 STRIPE_WEBHOOK_SECRET (and STRIPE_API_BASE to use the checkoutkit sandbox instead of Stripe).
 """
 
+import contextlib
 import os
 import sqlite3
+from collections.abc import AsyncIterator
 
 import fastapi
 from fastapi.responses import HTMLResponse
@@ -35,8 +37,9 @@ def fulfil(session: checkoutkit.CheckoutSession) -> None:
 
 
 store = checkoutkit.SqliteStore(DATABASE)
+gateway = checkoutkit.CheckoutGateway.from_env()
 checkout = checkoutkit.Checkout(
-    gateway=checkoutkit.CheckoutGateway.from_env(),
+    gateway=gateway,
     router=checkoutkit.WebhookRouter(secrets=os.environ["STRIPE_WEBHOOK_SECRET"], store=store),
     store=store,
     build_session=build_session,
@@ -44,7 +47,14 @@ checkout = checkoutkit.Checkout(
     base_url=os.environ.get("SHOP_URL", "http://127.0.0.1:4242"),
 )
 
-app = fastapi.FastAPI()
+
+@contextlib.asynccontextmanager
+async def lifespan(app: fastapi.FastAPI) -> AsyncIterator[None]:
+    yield
+    await gateway.aclose()  # the async HTTP connections belong to the server's event loop
+
+
+app = fastapi.FastAPI(lifespan=lifespan)
 app.include_router(router(checkout))
 
 

@@ -34,8 +34,9 @@ def fulfil(session: checkoutkit.CheckoutSession) -> None:
 
 
 store = checkoutkit.SqliteStore(DATABASE)
+gateway = checkoutkit.CheckoutGateway.from_env()
 checkout = checkoutkit.Checkout(
-    gateway=checkoutkit.CheckoutGateway.from_env(),
+    gateway=gateway,
     router=checkoutkit.WebhookRouter(secrets=os.environ["STRIPE_WEBHOOK_SECRET"], store=store),
     store=store,
     build_session=build_session,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import urllib.parse
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 import attrs
@@ -153,11 +153,17 @@ def flask_request(checkout: Checkout) -> Request:
     return flask_test_client(app)
 
 
-def fastapi_test_client(app: Any) -> Request:
-    """Requests through Starlette's TestClient (httpx), never following redirects."""
+def fastapi_test_client(app: Any, cleanup: Callable[[Callable[[], object]], None]) -> Request:
+    """Requests through Starlette's TestClient (httpx), never following redirects.
+
+    The client runs the app's lifespan on one event loop for the whole test, as a server does
+    (the async HTTP client's connections belong to that loop); ``cleanup`` registers its exit.
+    """
     from fastapi.testclient import TestClient
 
     client = TestClient(app, base_url="http://testserver")
+    client.__enter__()
+    cleanup(lambda: client.__exit__(None, None, None))
 
     def request(method: str, path: str, body: bytes, headers: Mapping[str, str]) -> Answer:
         response = client.request(
@@ -169,14 +175,23 @@ def fastapi_test_client(app: Any) -> Request:
     return request
 
 
-def fastapi_request(checkout: Checkout) -> Request:
+def fastapi_request(
+    checkout: Checkout, gateway: CheckoutGateway, cleanup: Callable[[Callable[[], object]], None]
+) -> Request:
+    import contextlib
+
     import fastapi
 
     from checkoutkit.adapters.fastapi import router
 
-    app = fastapi.FastAPI()
+    @contextlib.asynccontextmanager
+    async def lifespan(app: fastapi.FastAPI) -> AsyncIterator[None]:
+        yield
+        await gateway.aclose()
+
+    app = fastapi.FastAPI(lifespan=lifespan)
     app.include_router(router(checkout), prefix=PREFIX)
-    return fastapi_test_client(app)
+    return fastapi_test_client(app, cleanup)
 
 
 def configure_django() -> None:
@@ -265,10 +280,11 @@ def make_shop(
         orders.append(session.id)
 
     store = MemoryStore() if store is None else store
+    gateway = CheckoutGateway.for_sandbox(sandbox)
     router = WebhookRouter(secrets=TEST_SECRET, store=store)
     checkout_options.setdefault("base_url", BASE_URL)
     checkout = Checkout(
-        gateway=CheckoutGateway.for_sandbox(sandbox),
+        gateway=gateway,
         router=router,
         store=store,
         build_session=session_params,
@@ -279,10 +295,12 @@ def make_shop(
     )
     if framework == "flask":
         send = flask_request(checkout)
+        request.addfinalizer(gateway.close)
     elif framework == "fastapi":
-        send = fastapi_request(checkout)
+        send = fastapi_request(checkout, gateway, request.addfinalizer)
     else:
         send = django_request(checkout, request.getfixturevalue("django_urlconf"))
+        request.addfinalizer(gateway.close)
     return Shop(framework, sandbox, checkout, send, orders, failures_left, failed, expired)
 
 

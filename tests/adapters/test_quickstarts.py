@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import itertools
 import json
@@ -60,7 +61,8 @@ def example(framework: str, example_env: Path) -> Iterator[tuple[ModuleType, Req
         if framework == "flask":
             yield module, flask_test_client(module.app)
         elif framework == "fastapi":
-            yield module, fastapi_test_client(module.app)
+            with contextlib.ExitStack() as stack:
+                yield module, fastapi_test_client(module.app, stack.callback)
         else:
             from django.conf import settings
             from django.test import override_settings
@@ -70,6 +72,7 @@ def example(framework: str, example_env: Path) -> Iterator[tuple[ModuleType, Req
             with override_settings(ROOT_URLCONF=module.__name__, MIDDLEWARE=middleware):
                 yield module, django_test_client()
     finally:
+        module.gateway.close()
         module.store.close()
         sys.modules.pop(module.__name__, None)
 

@@ -53,8 +53,12 @@ class Served:
         return session_id
 
     def event_id(self, session_id: str, type_: str = "checkout.session.completed") -> str:
-        events = self.sandbox.client().v1.events.list(params={"type": type_, "limit": 100})
-        return next(str(e.id) for e in events.data if e.data.object["id"] == session_id)
+        events = httpx.get(
+            self.sandbox.url + "/v1/events",
+            params={"type": type_, "limit": 100},
+            headers={"Authorization": f"Bearer {SANDBOX_KEY}"},
+        ).json()["data"]
+        return next(str(e["id"]) for e in events if e["data"]["object"]["id"] == session_id)
 
     def delivered(self, event_id: str, attempts: int = 1) -> list[dict[str, Any]]:
         """The delivery log of ``event_id`` once it holds a 2xx (and ``attempts`` entries)."""
@@ -225,7 +229,7 @@ def test_failing_fulfilment_is_500_then_retried_once(served: Served) -> None:
 def test_gateway_sees_the_flow_urls(served: Served) -> None:
     """Sessions created through the server carry the configured success and cancel URLs."""
     session_id = served.create_session()
-    gateway = CheckoutGateway.for_sandbox(served.sandbox, api_key=SANDBOX_KEY)
-    session = gateway.retrieve(session_id)
+    with CheckoutGateway.for_sandbox(served.sandbox, api_key=SANDBOX_KEY) as gateway:
+        session = gateway.retrieve(session_id)
     assert session.success_url == served.url + "/success?session_id={CHECKOUT_SESSION_ID}"
     assert session.cancel_url == served.url + "/cancel"

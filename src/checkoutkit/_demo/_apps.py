@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import sys
 import types
+from collections.abc import AsyncIterator
 from typing import Any
 
 from checkoutkit._demo._shop import Shop, orders_page, product_page
@@ -30,7 +32,12 @@ def fastapi_app(shop: Shop) -> Any:
 
     from checkoutkit.adapters.fastapi import router
 
-    app = fastapi.FastAPI(title="checkoutkit demo")
+    @contextlib.asynccontextmanager
+    async def lifespan(app: fastapi.FastAPI) -> AsyncIterator[None]:
+        yield
+        await shop.gateway.aclose()
+
+    app = fastapi.FastAPI(title="checkoutkit demo", lifespan=lifespan)
     app.include_router(router(shop.checkout))
 
     async def index() -> HTMLResponse:

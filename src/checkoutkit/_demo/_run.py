@@ -105,6 +105,7 @@ def _run(args: argparse.Namespace) -> int:
             gateway, secret = stack.enter_context(_stripe(args, shop_url))
             shop = make_shop(gateway, secret, shop_url, data)
             stack.callback(shop.store.close)
+            stack.callback(gateway.close)
             app = _app(args.framework, shop, shown)
         except (CheckoutKitError, ImportError) as exc:
             print(f"checkoutkit demo: {exc}", file=sys.stderr)

@@ -141,6 +141,7 @@ class Shop:
     checkout: Checkout
     orders: Orders
     store: SqliteStore
+    gateway: CheckoutGateway
 
 
 def make_shop(
@@ -166,4 +167,4 @@ def make_shop(
         cancel_page=cancel_page,
         base_url=base_url,
     )
-    return Shop(checkout, orders, store)
+    return Shop(checkout, orders, store, gateway)

@@ -335,10 +335,11 @@ class Checkout:
     # -- internals -------------------------------------------------------------------------
 
     async def _store_call(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        method = getattr(self.store, name)
+        # A sync store is called directly, as the router does: its calls are short.
+        result = getattr(self.store, name)(*args, **kwargs)
         if self._async_store:
-            return await method(*args, **kwargs)
-        return await asyncio.to_thread(method, *args, **kwargs)
+            return await result
+        return result
 
     @staticmethod
     def _completed(claim: Claim, completed: bool) -> None:

@@ -50,16 +50,19 @@ Request = Callable[[str, str, bytes, Mapping[str, str]], Answer]
 
 
 def session_params(request: CheckoutRequest) -> dict[str, Any]:
-    """The seed's T-shirt: one 20.00 USD item, quantity from the form (default 1)."""
+    """The seed's T-shirt at 20.00: ``currency`` (default usd) and ``quantity`` from the form.
+
+    ``ui_mode=embedded_page`` in the form asks for an embedded session.
+    """
     quantity = request.form.get("quantity", "1")
     if not quantity.isdigit():
         raise InvalidSessionError([])
-    return {
+    params: dict[str, Any] = {
         "mode": "payment",
         "line_items": [
             {
                 "price_data": {
-                    "currency": "usd",
+                    "currency": request.form.get("currency", "usd"),
                     "product_data": {"name": "T-shirt"},
                     "unit_amount": 2000,
                 },
@@ -67,6 +70,9 @@ def session_params(request: CheckoutRequest) -> dict[str, Any]:
             }
         ],
     }
+    if request.form.get("ui_mode") == "embedded_page":
+        params["ui_mode"] = "embedded_page"
+    return params
 
 
 @attrs.define
@@ -90,10 +96,10 @@ class Shop:
     def get(self, path: str, headers: Mapping[str, str] | None = None) -> Answer:
         return self.request("GET", PREFIX + path, b"", headers or {})
 
-    def create_session(self) -> str:
+    def create_session(self, form: bytes = b"") -> str:
         answer = self.post(
             "/create-checkout-session",
-            b"",
+            form,
             {"Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded"},
         )
         assert answer.status == 200, answer.text

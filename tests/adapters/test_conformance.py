@@ -279,3 +279,52 @@ def test_django_with_and_without_append_slash(
             assert answer.status == 400
         answer = shop.post("/create-checkout-session", b"", {**FORM, "Accept": "*/*"})
         assert answer.status == 303
+
+
+def test_embedded_sessions_answer_json_with_the_client_secret(shop: Shop) -> None:
+    """An embedded_page session has no page to redirect to: JSON with its client_secret."""
+    answer = shop.post(
+        "/create-checkout-session", b"ui_mode=embedded_page", {**FORM, "Accept": "*/*"}
+    )
+    assert answer.status == 200
+    data = json.loads(answer.body)
+    assert data["url"] is None
+    assert data["client_secret"]
+    raw = shop.checkout.gateway.retrieve(data["id"]).raw
+    assert raw["return_url"] == BASE_URL + "/success?session_id={CHECKOUT_SESSION_ID}"
+
+
+def _advance_sandbox_clock(shop: Shop, seconds: int) -> None:
+    import httpx
+
+    answer = httpx.post(f"{shop.sandbox.url}/_sandbox/clock/advance", data={"seconds": seconds})
+    assert answer.status_code == 200
+
+
+def test_delayed_payment_fulfils_only_when_it_succeeds(shop: Shop) -> None:
+    """SEPA: completed-but-unpaid waits; async_payment_succeeded fulfils, once."""
+    session_id = shop.create_session(b"currency=eur")
+    shop.pay(session_id, iban="DE89370400440532013000")
+    completed = shop.event_body(session_id, "checkout.session.completed")
+    assert shop.deliver(completed).status == 200
+    page = shop.get(f"/success?session_id={session_id}")
+    assert "Payment processing" in page.text
+    assert shop.orders == []
+    _advance_sandbox_clock(shop, 10)
+    succeeded = shop.event_body(session_id, "checkout.session.async_payment_succeeded")
+    assert shop.deliver(succeeded).status == 200
+    assert shop.deliver(succeeded).status == 200
+    assert shop.get(f"/success?session_id={session_id}").status == 200
+    assert shop.orders == [session_id]
+    assert shop.failed == []
+
+
+def test_delayed_payment_failure_calls_the_failure_callback_only(shop: Shop) -> None:
+    """SEPA that fails: async_payment_failed calls on_payment_failed and never fulfils."""
+    session_id = shop.create_session(b"currency=eur")
+    shop.pay(session_id, iban="DE62370400440532013001")
+    assert shop.deliver(shop.event_body(session_id, "checkout.session.completed")).status == 200
+    _advance_sandbox_clock(shop, 10)
+    failed = shop.event_body(session_id, "checkout.session.async_payment_failed")
+    assert shop.deliver(failed).status == 200
+    assert (shop.orders, shop.failed, shop.expired) == ([], [session_id], [])

@@ -224,7 +224,7 @@ def valid_payment_sessions(draw: st.DrawFn) -> dict[str, Any]:
 def valid_subscription_sessions(draw: st.DrawFn) -> dict[str, Any]:
     """Hosted subscription sessions that Stripe accepts."""
     interval = draw(st.sampled_from(["day", "week", "month", "year"]))
-    limits = {"day": 1095, "week": 156, "month": 36, "year": 3}
+    limits = {"day": 5000, "week": 156, "month": 36, "year": 3}
     line = recurring_item(interval=interval, amount=draw(st.integers(0, 10**6)))
     line["price_data"]["recurring"]["interval_count"] = draw(
         st.integers(min_value=1, max_value=limits[interval])

@@ -258,7 +258,7 @@ def test_expires_at_keeps_a_safety_margin() -> None:
     assert _problems(payment(expires_at=NOW + 31 * 60)) == []
 
 
-@pytest.mark.parametrize("now", ["now", True, float("nan"), [1]])
+@pytest.mark.parametrize("now", ["now", True, float("nan"), [1], 10**400])
 def test_bad_clock_is_a_configuration_error(now: object) -> None:
     """A now that is not a time is a programming error: ConfigurationError."""
     with pytest.raises(checkoutkit.ConfigurationError):
@@ -318,3 +318,79 @@ def test_corrupting_a_valid_session_never_raises(
     node[key] = data.draw(json_values)
     problems = validate_session_params(params, now=NOW)
     assert all(UNREADABLE not in p.message for p in problems)
+
+
+_MUTATIONS: list[tuple[str, ...]] = [
+    ("quantity",),
+    ("price_data", "currency"),
+    ("price_data", "unit_amount"),
+    ("price_data", "product_data"),
+    ("price_data", "product_data", "name"),
+]
+_ODD_VALUES = [0, -1, 1, 49, 550, 10**9, 10**40, True, 1.5, "5", "USD", "zzz", "isk", None, {}, []]
+
+
+@st.composite
+def _near_plain_items(draw: st.DrawFn) -> dict[str, Any]:
+    """A plain line item (valid, or one to three values changed, or a key added or removed)."""
+    line = item(
+        amount=draw(st.sampled_from([0, 50, 2000])),
+        currency=draw(st.sampled_from(["usd", "USD", "jpy", "isk"])),
+        quantity=draw(st.sampled_from([1, 3])),
+    )
+    for _ in range(draw(st.integers(min_value=0, max_value=3))):
+        *parents, key = draw(st.sampled_from(_MUTATIONS))
+        node: Any = line
+        for parent in parents:
+            node = node.get(parent) if isinstance(node, dict) else None
+        if not isinstance(node, dict):
+            continue
+        action = draw(st.sampled_from(["change", "change", "delete", "add"]))
+        if action == "change":
+            node[key] = draw(st.sampled_from(_ODD_VALUES))
+        elif action == "delete":
+            node.pop(key, None)
+        else:
+            node[draw(st.sampled_from(["price", "product", "tax_behavior", "colour"]))] = "x"
+    return line
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_near_plain_items(), min_size=1, max_size=4), st.sampled_from(["payment", None]))
+def test_the_line_item_fast_path_agrees_with_the_full_walk(
+    items: list[dict[str, Any]], mode: str | None
+) -> None:
+    """Line items near the common shape get the same problems with and without the fast path."""
+    from checkoutkit._schema import session_create_spec
+
+    params = payment(line_items=items, mode=mode)
+    line_items = session_create_spec().fields["line_items"]
+    fast = sorted(validate_session_params(params, now=NOW), key=repr)
+    line_items.plain_items = False
+    try:
+        slow = sorted(validate_session_params(params, now=NOW), key=repr)
+    finally:
+        line_items.plain_items = True
+    assert fast == slow
+
+
+def test_amount_problems_name_the_amount_parameter() -> None:
+    """Amount problems name unit_amount_decimal or a shipping rate's amount when those hold it."""
+    line = item()
+    del line["price_data"]["unit_amount"]
+    line["price_data"]["unit_amount_decimal"] = "100000000"
+    rate = {
+        "shipping_rate_data": {
+            "display_name": "Post",
+            "fixed_amount": {"amount": 550, "currency": "ISK"},
+        }
+    }
+    problems = _problems(payment(line_items=[line], shipping_options=[rate]))
+    assert set(problems) == {
+        ("line_items[0][price_data][unit_amount_decimal]", "maximum_amount_8_digits"),
+        ("line_items", "maximum_amount_8_digits"),
+        (
+            "shipping_options[0][shipping_rate_data][fixed_amount][amount]",
+            "zero_decimal_currency_amounts",
+        ),
+    }

@@ -25,7 +25,13 @@ from typing import Any
 
 from checkoutkit import _currencies as cur
 from checkoutkit._problems import Problem
-from checkoutkit._schema import REQUEST_OPTION_KEYS, Kind, Spec, session_create_spec
+from checkoutkit._schema import (
+    PLAIN_LINE_ITEM_KEYS,
+    REQUEST_OPTION_KEYS,
+    Kind,
+    Spec,
+    session_create_spec,
+)
 from checkoutkit.exceptions import ConfigurationError
 
 __all__ = ["EXPIRES_AT_MARGIN", "MAX_CONTAINER", "validate_session_params"]
@@ -50,11 +56,12 @@ _REDIRECT_PMS = frozenset(
     affirm afterpay_clearpay alipay alma amazon_pay bancontact billie eps fpx giropay grabpay
     ideal kakao_pay klarna kr_card mobilepay naver_pay p24 payco paypal revolut_pay samsung_pay
     satispay scalapay sofort twint zip
-    """.split()  # noqa: SIM905 - a word list reads better than 150 quoted strings
+    """.split()  # noqa: SIM905 - a word list reads better than quoted strings
 )
 
-#: The longest ``interval_count`` per interval: three years.
-_MAX_INTERVAL_COUNT = {"day": 1095, "week": 156, "month": 36, "year": 3}
+#: The longest ``interval_count`` per interval: three years. Stripe documents weeks, months and
+#: years; a limit in days (about 1095) would only be inferred, so days are not checked.
+_MAX_INTERVAL_COUNT = {"week": 156, "month": 36, "year": 3}
 
 _ISO = cur.ISO_CURRENCIES
 _WHOLE_UNITS = cur.WHOLE_UNITS_ONLY
@@ -92,11 +99,21 @@ def _param(loc: Loc) -> str:
 
 
 def _describe(value: object) -> str:
+    """A short description of a value from the input, for a message."""
+    if isinstance(value, (dict, list, tuple, set, frozenset)):
+        return f"of {len(value)} entries"
+    if isinstance(value, str) and len(value) > 60:
+        return repr(value[:57]) + "..."
     try:
         text = repr(value)
     except ValueError:  # an int too long to print (sys.set_int_max_str_digits)
-        return "a very large number"
+        return "(a very large number)"
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _empty_str(value: object) -> bool:
+    """Whether ``value`` is ``""`` (Stripe's "unset" for some parameters)."""
+    return isinstance(value, str) and not value
 
 
 def _num(value: object) -> str:
@@ -109,10 +126,12 @@ def _num(value: object) -> str:
 class _Out:
     """Collects problems; ``add`` takes a location or an already rendered param."""
 
-    __slots__ = ("problems",)
+    __slots__ = ("plain_line_items", "problems")
 
     def __init__(self) -> None:
         self.problems: list[Problem] = []
+        #: Set by the shape pass: every line item has the common shape and is well typed.
+        self.plain_line_items = False
 
     def add(self, where: Loc | str, code: str, message: str) -> None:
         param = where if isinstance(where, str) else _param(where)
@@ -140,7 +159,7 @@ def _check(spec: Spec, value: object, loc: Loc, out: _Out) -> None:
     if kind == Kind.OBJECT:
         if isinstance(value, dict):
             _check_object(spec, value, loc, out)
-        elif not (spec.empty_ok and value == "" and isinstance(value, str)):
+        elif not (spec.empty_ok and _empty_str(value)):
             _type_problem(spec, value, loc, out)
         return
     if kind == Kind.STR:
@@ -159,12 +178,15 @@ def _check(spec: Spec, value: object, loc: Loc, out: _Out) -> None:
             return
         text = value if type(value) is str else str.__str__(value)
         if text not in spec.enum and not (spec.empty_ok and text == ""):
-            allowed = ", ".join(sorted(spec.enum))
-            out.add(loc, spec.enum_code, f"{_describe(text)} is not one of: {allowed}.")
+            if len(spec.enum) <= 25:
+                allowed = "one of: " + ", ".join(sorted(spec.enum))
+            else:
+                allowed = f"one of the {len(spec.enum)} values the API accepts"
+            out.add(loc, spec.enum_code, f"{_describe(text)} is not {allowed}.")
         return
     if kind == Kind.INT:
         if isinstance(value, bool) or not isinstance(value, int):
-            if not (spec.empty_ok and value == "" and isinstance(value, str)):
+            if not (spec.empty_ok and _empty_str(value)):
                 _type_problem(spec, value, loc, out)
             return
         _check_bounds(spec, value, loc, out)
@@ -176,7 +198,7 @@ def _check(spec: Spec, value: object, loc: Loc, out: _Out) -> None:
     if kind == Kind.LIST:
         if isinstance(value, (list, tuple)):
             _check_list(spec, value, loc, out)
-        elif not (spec.empty_ok and value == "" and isinstance(value, str)):
+        elif not (spec.empty_ok and _empty_str(value)):
             _type_problem(spec, value, loc, out)
         return
     if kind == Kind.MAP:
@@ -251,15 +273,24 @@ def _check_object(spec: Spec, value: dict[Any, Any], loc: Loc, out: _Out) -> Non
             if field.kind is _LIST:
                 _check_list(field, item, (loc, key), out)
                 continue
-        elif item is None or (kind is bool and field.kind is _BOOL):
+        elif kind is bool:
+            if field.kind is _BOOL:
+                continue
+        elif item is None:
+            if key in spec.required_set:  # None is not sent, so the key is missing
+                _missing(spec, key, loc, out)
             continue
         _check(field, item, (loc, key), out)
     required = spec.required_set
-    if required and not (required <= value.keys() and None not in map(value.get, required)):
+    if required and not required <= value.keys():
         for key in spec.required:
-            if value.get(key) is None:
-                code = spec.required_codes.get(key, "parameter_missing")
-                out.add((loc, key), code, f"Missing required parameter {_param((loc, key))}.")
+            if key not in value:
+                _missing(spec, key, loc, out)
+
+
+def _missing(spec: Spec, key: str, loc: Loc, out: _Out) -> None:
+    code = spec.required_codes.get(key, "parameter_missing")
+    out.add((loc, key), code, f"Missing required parameter {_param((loc, key))}.")
 
 
 def _unknown(spec: Spec, key: object, loc: Loc, out: _Out) -> None:
@@ -294,6 +325,9 @@ def _check_list(spec: Spec, value: list[Any] | tuple[Any, ...], loc: Loc, out: _
     item_spec = spec.item
     if item_spec is None:
         return
+    if spec.plain_items and value:
+        _check_line_items(item_spec, value, loc, out)
+        return
     objects = item_spec.kind == _OBJECT
     for index, item in enumerate(value):
         if objects and type(item) is dict:
@@ -302,6 +336,50 @@ def _check_list(spec: Spec, value: list[Any] | tuple[Any, ...], loc: Loc, out: _
             out.add((loc, index), "invalid_type", "A list entry cannot be None.")
         else:
             _check(item_spec, item, (loc, index), out)
+
+
+_PLAIN_ITEM, _PLAIN_PRICE_DATA, _PLAIN_PRODUCT_DATA = PLAIN_LINE_ITEM_KEYS
+
+
+def _check_line_items(
+    item_spec: Spec, value: list[Any] | tuple[Any, ...], loc: Loc, out: _Out
+) -> None:
+    """Line items, skipping the walk for those of the most common shape and types.
+
+    Such an item is exactly ``{"price_data": {"currency": str, "product_data": {"name": str},
+    "unit_amount": int >= 0}, "quantity": int >= 1}``; the compiled spec has checked that the
+    full walk would accept it (:func:`checkoutkit._schema.plain_line_items_allowed`).
+    """
+    all_plain = True
+    for index, item in enumerate(value):
+        if type(item) is dict and item.keys() == _PLAIN_ITEM:
+            quantity = item["quantity"]
+            price_data = item["price_data"]
+            if (
+                type(quantity) is int
+                and quantity >= 1
+                and type(price_data) is dict
+                and price_data.keys() == _PLAIN_PRICE_DATA
+            ):
+                amount = price_data["unit_amount"]
+                product_data = price_data["product_data"]
+                if (
+                    type(amount) is int
+                    and amount >= 0
+                    and type(price_data["currency"]) is str
+                    and type(product_data) is dict
+                    and product_data.keys() == _PLAIN_PRODUCT_DATA
+                    and type(product_data["name"]) is str
+                ):
+                    continue
+        all_plain = False
+        if type(item) is dict:
+            _check_object(item_spec, item, (loc, index), out)
+        elif item is None:
+            out.add((loc, index), "invalid_type", "A list entry cannot be None.")
+        else:
+            _check(item_spec, item, (loc, index), out)
+    out.plain_line_items = all_plain
 
 
 def _check_map(spec: Spec, value: dict[Any, Any], loc: Loc, out: _Out) -> None:
@@ -421,9 +499,8 @@ def _check_currency(value: object, where: Loc | str, out: _Out) -> str | None:
     return None
 
 
-def _check_amount(amount: int | Decimal, currency: str, where: str, out: _Out) -> None:
+def _check_amount(amount: int | Decimal, currency: str, param: str, out: _Out) -> None:
     """Per-amount currency rules: whole units for isk/ugx, and the maximum amount."""
-    param = f"{where}[unit_amount]" if where.endswith("[price_data]") else f"{where}[amount]"
     if currency in _WHOLE_UNITS and amount % 100:
         out.add(
             param,
@@ -446,8 +523,13 @@ def _to_timestamp(now: datetime | float | int | None) -> float:
         if now.tzinfo is None:  # naive datetimes are taken as UTC, as Stripe's clock is
             now = now.replace(tzinfo=timezone.utc)
         return now.timestamp()
-    if isinstance(now, (int, float)) and not isinstance(now, bool) and math.isfinite(now):
-        return float(now)
+    if isinstance(now, (int, float)) and not isinstance(now, bool):
+        try:
+            timestamp = float(now)
+        except OverflowError:
+            timestamp = math.inf
+        if math.isfinite(timestamp):
+            return timestamp
     raise ConfigurationError(f"now must be a datetime or a Unix timestamp, not {now!r}")
 
 
@@ -538,22 +620,54 @@ def _rules(params: dict[Any, Any], now: float, out: _Out) -> None:
 def _line_item_rules(params: dict[Any, Any], mode: str | None, out: _Out) -> None:
     """Rules over ``line_items`` in payment or subscription mode (or an unknown mode)."""
     raw_items = params.get("line_items")
-    if mode is not None and not _present(raw_items):
-        code = (
-            "payment_requires_line_items"
-            if mode == "payment"
-            else "subscription_requires_line_items"
-        )
-        out.add("line_items", code, f"line_items is required in {mode} mode.")
-    items = _seq(raw_items)
-    optional = _seq(params.get("optional_items"))
+    if type(raw_items) is list and 0 < len(raw_items) <= MAX_CONTAINER:
+        items: list[Any] | tuple[Any, ...] = raw_items
+    else:
+        if mode is not None and not _present(raw_items):
+            code = (
+                "payment_requires_line_items"
+                if mode == "payment"
+                else "subscription_requires_line_items"
+            )
+            out.add("line_items", code, f"line_items is required in {mode} mode.")
+        items = _seq(raw_items)
+    item_count = len(items)
+    optional = _seq(params.get("optional_items")) if "optional_items" in params else ()
     top = params.get("currency")
-    currency_seen = top.lower() if isinstance(top, str) and top.lower() in _ISO else None
+    currency_seen = None
+    if top is not None:
+        currency_seen = top.lower() if isinstance(top, str) and top.lower() in _ISO else None
     currencies: set[str] = set()
     total: int | Decimal = 0
     all_inline = bool(items)  # every item has price_data with a known amount and quantity
     recurring_count = one_time_count = 0
-    for index, item in enumerate(items):
+    if out.plain_line_items:
+        # The shape pass found every item to be {"price_data": {"currency", "product_data",
+        # "unit_amount"}, "quantity"}, well typed: only the currency and amount rules remain.
+        one_time_count = len(items)
+        for index, item in enumerate(items):
+            price_data = item["price_data"]
+            currency = price_data["currency"]
+            if currency not in _ISO:
+                currency = _check_currency(
+                    currency, f"line_items[{index}][price_data][currency]", out
+                )
+                if currency is None:
+                    all_inline = False
+                    continue
+            if currency_seen is None:
+                currency_seen = currency
+            elif currency != currency_seen:
+                currencies.update((currency, currency_seen))
+            amount = price_data["unit_amount"]
+            if amount > _MAX_AMOUNT.get(currency, _DEFAULT_MAX_AMOUNT) or (
+                currency in _WHOLE_UNITS and amount % 100
+            ):
+                _check_amount(
+                    amount, currency, f"line_items[{index}][price_data][unit_amount]", out
+                )
+            total += amount * item["quantity"]
+    for index, item in enumerate(() if out.plain_line_items else items):
         if not isinstance(item, dict):
             all_inline = False
             continue
@@ -607,7 +721,12 @@ def _line_item_rules(params: dict[Any, Any], mode: str | None, out: _Out) -> Non
         if amount > _MAX_AMOUNT.get(currency, _DEFAULT_MAX_AMOUNT) or (
             currency in _WHOLE_UNITS and amount % 100
         ):
-            _check_amount(amount, currency, f"line_items[{index}][price_data]", out)
+            field = (
+                "unit_amount"
+                if price_data.get("unit_amount") is not None
+                else "unit_amount_decimal"
+            )
+            _check_amount(amount, currency, f"line_items[{index}][price_data][{field}]", out)
         total += amount * quantity
 
     if currencies:
@@ -618,7 +737,7 @@ def _line_item_rules(params: dict[Any, Any], mode: str | None, out: _Out) -> Non
             + ", ".join(sorted(currencies))
             + ".",
         )
-    count = len(items) + len(optional)
+    count = item_count + len(optional)
     if mode == "payment" and count > 100:
         out.add(
             "line_items",
@@ -1051,7 +1170,7 @@ def _shipping_rules(shipping_options: object, out: _Out) -> None:
             )
             amount = _int(fixed.get("amount"))
             if currency and amount is not None:
-                _check_amount(amount, currency, f"{where}[fixed_amount]", out)
+                _check_amount(amount, currency, f"{where}[fixed_amount][amount]", out)
 
 
 def _liability_rules(params: dict[Any, Any], out: _Out) -> None:

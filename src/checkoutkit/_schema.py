@@ -25,7 +25,14 @@ from typing import Any
 import typing_extensions
 from typing_extensions import is_typeddict
 
-__all__ = ["REQUEST_OPTION_KEYS", "Kind", "Spec", "session_create_spec"]
+__all__ = [
+    "PLAIN_LINE_ITEM_KEYS",
+    "REQUEST_OPTION_KEYS",
+    "Kind",
+    "Spec",
+    "plain_line_items_allowed",
+    "session_create_spec",
+]
 
 Path = tuple[str, ...]
 
@@ -64,6 +71,7 @@ class Spec:
         "maximum",
         "minimum",
         "path",
+        "plain_items",
         "required",
         "required_codes",
         "required_set",
@@ -87,6 +95,9 @@ class Spec:
         self.unknown_codes: dict[str, str] = {}
         #: LIST and MAP: the spec of each item or value.
         self.item: Spec | None = None
+        #: LIST: items of the most common line-item shape may skip the generic walk (see
+        #: :func:`plain_line_items_allowed`).
+        self.plain_items = False
         #: MAP: ``"metadata"`` or ``"currency"``: what the keys must be.
         self.key_rule = ""
         #: Limits with the rule id reported when one is exceeded.
@@ -265,7 +276,6 @@ _INT_BOUNDS: dict[Path, tuple[int | None, int | None, str]] = {
         None,
         "value_out_of_range",
     ),
-    ("payment_intent_data", "application_fee_amount"): (0, None, "value_out_of_range"),
 }
 
 # Numbers (floats in the SDK): path -> (minimum, maximum, rule id).
@@ -282,6 +292,7 @@ _CURRENCY_KEYED: frozenset[Path] = frozenset(
 _LIMITS_FOR_METADATA = 50
 
 _WRAPPERS = (typing_extensions.NotRequired, typing_extensions.Required, typing_extensions.Annotated)
+_LITERALS = (typing.Literal, typing_extensions.Literal)
 
 
 def _strip(tp: Any) -> Any:
@@ -377,15 +388,15 @@ class _Compiler:
             return Spec(Kind.DECIMAL, path)
         if is_typeddict(tp):
             return self.compile_typeddict(tp, path)
-        origin = typing.get_origin(tp)
-        args = typing.get_args(tp)
-        if origin is typing.Literal:
+        origin = typing_extensions.get_origin(tp)
+        args = typing_extensions.get_args(tp)
+        if origin in _LITERALS:
             return self._enum(args, path)
-        if origin in (list, typing.List) and args:  # noqa: UP006 - matching what the SDK writes
+        if origin is list and args:
             spec = Spec(Kind.LIST, path)
             spec.item = self.compile(args[0], path)
             return spec
-        if origin in (dict, typing.Dict) and len(args) == 2:  # noqa: UP006
+        if origin is dict and len(args) == 2:
             spec = Spec(Kind.MAP, path)
             spec.item = self.compile(args[1], path)
             return spec
@@ -405,13 +416,13 @@ class _Compiler:
         literals: list[Any] = []
         others: list[Any] = []
         for arg in args:
-            if typing.get_origin(arg) is typing.Literal:
-                literals.extend(typing.get_args(arg))
+            if typing_extensions.get_origin(arg) in _LITERALS:
+                literals.extend(typing_extensions.get_args(arg))
             else:
                 others.append(arg)
-        if any(typing.get_origin(o) in (dict, typing.Dict) for o in others):  # noqa: UP006
+        if any(typing_extensions.get_origin(o) is dict for o in others):
             # ``Dict[str, X] | UntypedStripeObject[X]``: the SDK's own object type is a dict too.
-            others = [o for o in others if typing.get_origin(o) in (dict, typing.Dict)]  # noqa: UP006
+            others = [o for o in others if typing_extensions.get_origin(o) is dict]
         empty_ok = "" in literals
         values = [v for v in literals if v != ""]
         if others == [str]:
@@ -429,9 +440,60 @@ class _Compiler:
         return Spec(Kind.ANY, path)
 
 
+#: The most common line item: ``{"price_data": {"currency", "product_data": {"name"},
+#: "unit_amount"}, "quantity"}``. Keys of each level, outermost first.
+PLAIN_LINE_ITEM_KEYS = (
+    frozenset({"price_data", "quantity"}),
+    frozenset({"currency", "product_data", "unit_amount"}),
+    frozenset({"name"}),
+)
+
+
+def plain_line_items_allowed(root: Spec) -> bool:
+    """Whether the installed SDK's spec lets the validator take its line-item fast path.
+
+    The fast path accepts a line item of exactly the shape :data:`PLAIN_LINE_ITEM_KEYS` with a
+    ``str`` currency and name, an ``int`` unit amount of at least 0 and an ``int`` quantity of at
+    least 1 without walking it. That is only right if the generic walk would accept the same
+    items, which this checks: no other required key and no other limit on those fields.
+    """
+
+    def field(spec: Spec | None, key: str, kind: int) -> Spec | None:
+        found = spec.fields.get(key) if spec is not None else None
+        return found if found is not None and found.kind == kind and not found.empty_ok else None
+
+    def free_str(spec: Spec | None) -> bool:
+        return spec is not None and spec.str_max == sys.maxsize
+
+    def int_from(spec: Spec | None, lowest: int) -> bool:
+        return spec is not None and spec.lo <= lowest and spec.hi == math.inf
+
+    items = field(root, "line_items", Kind.LIST)
+    item = items.item if items is not None else None
+    if item is None or item.kind != Kind.OBJECT:
+        return False
+    price_data = field(item, "price_data", Kind.OBJECT)
+    product_data = field(price_data, "product_data", Kind.OBJECT)
+    item_keys, price_data_keys, product_data_keys = PLAIN_LINE_ITEM_KEYS
+    return (
+        price_data is not None
+        and product_data is not None
+        and int_from(field(item, "quantity", Kind.INT), 1)
+        and free_str(field(price_data, "currency", Kind.STR))
+        and int_from(field(price_data, "unit_amount", Kind.INT), 0)
+        and free_str(field(product_data, "name", Kind.STR))
+        and item.required_set <= item_keys
+        and price_data.required_set <= price_data_keys
+        and product_data.required_set <= product_data_keys
+    )
+
+
 @cache
 def session_create_spec() -> Spec:
     """The compiled spec of ``stripe.params.checkout.SessionCreateParams`` (built once)."""
     from stripe.params.checkout import SessionCreateParams
 
-    return _Compiler().compile_typeddict(SessionCreateParams, (), REQUEST_OPTION_KEYS)
+    root = _Compiler().compile_typeddict(SessionCreateParams, (), REQUEST_OPTION_KEYS)
+    if plain_line_items_allowed(root):
+        root.fields["line_items"].plain_items = True
+    return root

@@ -400,3 +400,15 @@ def test_unknown_currency_is_rejected(client: stripe.StripeClient) -> None:
             params={"currency": "xyz", "unit_amount": 100, "product_data": {"name": "x"}}
         )
     assert info.value.param == "currency"
+
+
+def test_idempotency_keys_are_forgotten_after_24_hours(
+    box: Sandbox, client: stripe.StripeClient, session_params: dict[str, Any]
+) -> None:
+    """After 24 sandbox hours a key can be used again, even with other params."""
+    opts = {"idempotency_key": "old-key"}
+    first = client.v1.checkout.sessions.create(params=session_params, options=opts)
+    box.advance_clock(24 * 3600 + 1)
+    other = {**session_params, "client_reference_id": "new"}
+    second = client.v1.checkout.sessions.create(params=other, options=opts)
+    assert second.id != first.id

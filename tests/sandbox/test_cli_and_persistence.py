@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import stripe
 
+from checkoutkit import ConfigurationError
 from checkoutkit._cli import main
 from checkoutkit.sandbox import Sandbox
 
@@ -188,3 +189,32 @@ def test_db_rearms_expiry_after_restart(tmp_path: Path) -> None:
         types = [e.type for e in box.client().v1.events.list().data]
         assert types == ["checkout.session.expired"]
         assert box.client().v1.checkout.sessions.retrieve(session.id).status == "expired"
+
+
+def test_missing_extra_names_it() -> None:
+    """Without werkzeug, importing the sandbox raises MissingDependencyError naming the extra."""
+    code = (
+        "import sys; sys.modules['werkzeug'] = None\n"
+        "from checkoutkit import MissingDependencyError\n"
+        "try:\n"
+        "    import checkoutkit.sandbox\n"
+        "except MissingDependencyError as exc:\n"
+        "    print(exc)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert "checkoutkit[sandbox]" in out
+
+
+@pytest.mark.parametrize("name", ["missing-dir/state.db", "not-a-db.txt"])
+def test_unusable_db_is_a_configuration_error(
+    tmp_path: Path, name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A database path that cannot be opened is a ConfigurationError (CLI: message, exit 2)."""
+    (tmp_path / "not-a-db.txt").write_text("just some text, not SQLite\n" * 100)
+    path = str(tmp_path / name)
+    with pytest.raises(ConfigurationError):
+        Sandbox(db_path=path)
+    assert main(["sandbox", "--port", "0", "--db", path]) == 2
+    assert "sandbox database" in capsys.readouterr().err

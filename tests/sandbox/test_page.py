@@ -215,3 +215,24 @@ def test_pay_what_you_want_on_the_page(web: httpx.Client, client: stripe.StripeC
     paid = web.post(session.url, data=_card("4242424242424242", amount="12,34"))
     assert paid.status_code == 303
     assert client.v1.checkout.sessions.retrieve(session.id).amount_total == 1234
+
+
+def test_only_allowed_payment_methods_are_offered(
+    web: httpx.Client, box: Sandbox, client: stripe.StripeClient
+) -> None:
+    """allowed_payment_method_types=[card] hides SEPA on the page and refuses an IBAN."""
+    price = client.v1.prices.create(
+        params={"currency": "eur", "unit_amount": 900, "product_data": {"name": "Book"}}
+    )
+    session = client.v1.checkout.sessions.create(
+        params={
+            "mode": "payment",
+            "success_url": "https://shop.example/ok",
+            "line_items": [{"price": price.id, "quantity": 1}],
+            "allowed_payment_method_types": ["card"],
+        }
+    )
+    assert session.payment_method_types == ["card"]
+    assert "IBAN" not in web.get(session.url).text
+    refused = box.pay(session.id, iban="DE89370400440532013000")
+    assert refused["error"]["code"] == "payment_method_not_available"

@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 
 Handler = Callable[["Call"], Any]
 
+#: Seconds (of sandbox time) an idempotency key is remembered, as on Stripe.
+IDEMPOTENCY_TTL = 24 * 3600
+
 _RULES = [
     ("POST", "/v1/checkout/sessions", "session_create"),
     ("GET", "/v1/checkout/sessions", "session_list"),
@@ -200,6 +203,9 @@ class App:
             self._in_flight.add(key)
         try:
             saved = self.core.state.idempotent(key)
+            now = self.core.clock.now()
+            if saved is not None and now - saved.get("at", now) >= IDEMPOTENCY_TTL:
+                saved = None  # Stripe forgets keys after 24 hours
             if saved is not None:
                 if saved["fingerprint"] != fingerprint:
                     raise ApiError(
@@ -226,6 +232,7 @@ class App:
                     "status": status,
                     "body": body,
                     "request_id": call.request_id,
+                    "at": now,
                 },
             )
             return self._json(call, status, body)

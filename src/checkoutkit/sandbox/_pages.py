@@ -101,21 +101,23 @@ def show(core: Core, session_id: str, *, error: str | None = None, form: Any = N
             f'<input type=text name=amount inputmode=decimal value="{escape(str(preset))}">'
             "</label>"
         )
-    method = form.get("method", "card")
+    offered = session.get("payment_method_types") or ["card"]
+    method = form.get("method", "card" if "card" in offered else "sepa_debit")
     card_checked = "checked" if method != "sepa_debit" else ""
     sepa_checked = "checked" if method == "sepa_debit" else ""
-    fields.append(
-        f"<fieldset><legend><label><input type=radio name=method value=card {card_checked}> "
-        "Card</label></legend>"
-        f"<label>Card number <input type=text name=cardnumber inputmode=numeric "
-        f'autocomplete=cc-number value="{escape(str(form.get("cardnumber", "")))}"></label>'
-        f"<label>Expiry (MM / YY) <input type=text name=expiry autocomplete=cc-exp "
-        f'placeholder="MM / YY" value="{escape(str(form.get("expiry", "")))}"></label>'
-        "<label>CVC <input type=text name=cvc inputmode=numeric autocomplete=cc-csc></label>"
-        f"<label>Postal code <input type=text name=postal_code autocomplete=postal-code "
-        f'value="{escape(str(form.get("postal_code", "")))}"></label></fieldset>'
-    )
-    if currency in {None, "eur"}:
+    if "card" in offered:
+        fields.append(
+            f"<fieldset><legend><label><input type=radio name=method value=card {card_checked}> "
+            "Card</label></legend>"
+            f"<label>Card number <input type=text name=cardnumber inputmode=numeric "
+            f'autocomplete=cc-number value="{escape(str(form.get("cardnumber", "")))}"></label>'
+            f"<label>Expiry (MM / YY) <input type=text name=expiry autocomplete=cc-exp "
+            f'placeholder="MM / YY" value="{escape(str(form.get("expiry", "")))}"></label>'
+            "<label>CVC <input type=text name=cvc inputmode=numeric autocomplete=cc-csc></label>"
+            f"<label>Postal code <input type=text name=postal_code autocomplete=postal-code "
+            f'value="{escape(str(form.get("postal_code", "")))}"></label></fieldset>'
+        )
+    if "sepa_debit" in offered and currency in {None, "eur"}:
         fields.append(
             f"<fieldset><legend><label><input type=radio name=method value=sepa_debit "
             f"{sepa_checked}> SEPA Direct Debit</label></legend>"

@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from checkoutkit.exceptions import ConfigurationError
+
 _ALPHABET = string.ascii_letters + string.digits
 # Maps each random byte to an ID character (the tiny bias of 256 % 62 does not matter for IDs).
 _TABLE = bytes((_ALPHABET * 5)[:256], "ascii")
@@ -54,6 +56,7 @@ class State:
         self.lock = threading.RLock()
         self._objects: dict[str, dict[str, Any]] = {}
         self._seq: dict[str, int] = {}
+        self._by_kind: dict[str, list[str]] = {}
         self._next_seq = 0
         self._idempotency: dict[str, dict[str, Any]] = {}
         self.meta: dict[str, Any] = {}
@@ -68,7 +71,21 @@ class State:
     # persistence ---------------------------------------------------------------------------
 
     def _open(self, path: str) -> None:
+        try:
+            self._load(path)
+        except (sqlite3.Error, ValueError) as exc:
+            raise ConfigurationError(f"cannot use {path!r} as the sandbox database: {exc}") from exc
+
+    def _load(self, path: str) -> None:
         db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        try:
+            self._read(db)
+        except BaseException:
+            db.close()
+            raise
+        self._db = db
+
+    def _read(self, db: sqlite3.Connection) -> None:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute(
@@ -80,14 +97,15 @@ class State:
         )
         db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         for object_id, seq, body in db.execute("SELECT id, seq, body FROM objects ORDER BY seq"):
-            self._objects[object_id] = json.loads(body)
+            obj = json.loads(body)
+            self._objects[object_id] = obj
             self._seq[object_id] = seq
+            self._by_kind.setdefault(obj.get("object", ""), []).append(object_id)
             self._next_seq = max(self._next_seq, seq + 1)
         for key, body in db.execute("SELECT key, body FROM idempotency"):
             self._idempotency[key] = json.loads(body)
         for key, value in db.execute("SELECT key, value FROM meta"):
             self.meta[key] = json.loads(value)
-        self._db = db
 
     def close(self) -> None:
         """Close the database (if any)."""
@@ -143,6 +161,7 @@ class State:
             if object_id not in self._seq:
                 self._seq[object_id] = self._next_seq
                 self._next_seq += 1
+                self._by_kind.setdefault(obj.get("object", ""), []).append(object_id)
             self._objects[object_id] = obj
             self._dirty.add(object_id)
         return obj
@@ -157,8 +176,7 @@ class State:
     def all(self, kind: str) -> list[dict[str, Any]]:
         """Every object of a kind, newest first (Stripe's list order)."""
         with self.lock:
-            found = [o for o in self._objects.values() if o.get("object") == kind]
-            return sorted(found, key=lambda o: self._seq[o["id"]], reverse=True)
+            return [self._objects[i] for i in reversed(self._by_kind.get(kind, []))]
 
     def set_meta(self, key: str, value: Any) -> None:
         """Store a sandbox setting (clock offset, secret, endpoints) with the objects."""

@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 __all__ = ["CheckoutSession", "CustomerDetails", "Event", "EventRequest"]
 
 _CHECKOUT_PREFIX = "checkout.session."
-_EXPANDABLE = ("customer", "payment_intent", "subscription", "setup_intent")
 
 
 @attrs.frozen
@@ -191,6 +190,7 @@ _set_id = Event.__dict__["id"].__set__
 _set_type = Event.__dict__["type"].__set__
 _set_data_object = Event.__dict__["data_object"].__set__
 _set_raw = Event.__dict__["raw"].__set__
+_set_session_raw = CheckoutSession.__dict__["raw"].__set__
 
 
 @cache
@@ -198,11 +198,11 @@ def _converter() -> cattrs.Converter:
     import cattrs
 
     converter = cattrs.Converter(forbid_extra_keys=False, detailed_validation=False)
-    # The raw dict is kept as it is, not copied.
-    converter.register_structure_hook_func(lambda t: t == Mapping[str, Any], lambda value, _: value)
-    # Stripe's JSON already has the right scalar types: take them as they are, convert otherwise.
-    for kind in (str, int):
-        converter.register_structure_hook_func(_is_optional(kind), _scalar_hook(kind))
+    # Stripe's JSON already has the right types: take values as they are, convert otherwise.
+    converter.register_structure_hook(str, _structure_str)
+    converter.register_structure_hook_func(_is_optional(str), _structure_optional_str)
+    converter.register_structure_hook_func(_is_optional(int), _structure_optional_int)
+    converter.register_structure_hook_func(lambda t: t == dict[str, str], _structure_metadata)
     return converter
 
 
@@ -215,30 +215,54 @@ def _is_optional(kind: type[Any]) -> Callable[[Any], bool]:
     return matches
 
 
-def _scalar_hook(kind: type[Any]) -> Callable[[Any, Any], Any]:
-    def structure(value: Any, _: Any) -> Any:
-        return value if value is None or type(value) is kind else kind(value)
+def _structure_str(value: Any, _: Any) -> str:
+    if type(value) is str:
+        return value
+    if value is None or isinstance(value, (Mapping, list)):
+        raise TypeError(f"expected a string, got {type(value).__name__}")
+    return str(value)
 
-    return structure
+
+def _structure_optional_str(value: Any, _: Any) -> str | None:
+    """A string, or None; an expanded object (``customer``, ``payment_intent``…) becomes its id."""
+    if value is None or type(value) is str:
+        return value
+    if isinstance(value, Mapping):
+        return _structure_optional_str(value.get("id"), _)
+    return _structure_str(value, _)
+
+
+def _structure_optional_int(value: Any, _: Any) -> int | None:
+    return value if value is None or type(value) is int else int(value)
+
+
+def _structure_metadata(value: Any, _: Any) -> dict[str, str]:
+    if value is None:
+        return {}
+    return {str(k): v if type(v) is str else str(v) for k, v in value.items()}
 
 
 @cache
 def _session_structurer() -> Callable[[Mapping[str, Any]], CheckoutSession]:
-    structure = _converter().get_structure_hook(CheckoutSession)
-    names = tuple(_SESSION_FIELDS)
+    import cattrs
+
+    converter = _converter()
+    structure = cattrs.gen.make_dict_structure_fn(
+        CheckoutSession,
+        converter,
+        _cattrs_forbid_extra_keys=False,
+        raw=cattrs.override(omit=True),
+        object=cattrs.override(
+            struct_hook=lambda value, _: value if type(value) is str else "checkout.session"
+        ),
+        livemode=cattrs.override(struct_hook=lambda value, _: value is True),
+    )
 
     def build(data: Mapping[str, Any]) -> CheckoutSession:
-        get = data.get
-        fields = {k: v for k in names if (v := get(k)) is not None}
-        for key in _EXPANDABLE:
-            value = fields.get(key)
-            if isinstance(value, Mapping):
-                fields[key] = value.get("id")
-        fields["raw"] = data
-        session: CheckoutSession = structure(fields, CheckoutSession)
+        if not isinstance(data, Mapping):
+            raise TypeError(f"expected an object, got {type(data).__name__}")
+        session: CheckoutSession = structure(data, CheckoutSession)
+        _set_session_raw(session, data)  # not structured: kept as it is, never copied
         return session
 
     return build
-
-
-_SESSION_FIELDS = frozenset(a.name for a in attrs.fields(CheckoutSession)) - {"raw"}

@@ -6,8 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from checkoutkit import CheckoutSession, Event, WebhookPayloadError
 from checkoutkit import testing as ck_testing
@@ -71,6 +73,16 @@ def test_expanded_objects_become_ids_and_missing_fields_are_none() -> None:
     assert session.email is None
     assert not session.is_paid
     assert session.metadata == {}
+
+
+def test_nulls_become_defaults() -> None:
+    """``null`` in optional places gives None, an empty metadata dict and ``livemode=False``."""
+    session = CheckoutSession.from_dict(
+        {"id": "cs_1", "object": None, "metadata": None, "livemode": None, "customer": None}
+    )
+    assert (session.object, session.metadata, session.livemode) == ("checkout.session", {}, False)
+    assert session.customer is None
+    assert CheckoutSession.from_dict({"id": "cs_1", "metadata": {"n": 1}}).metadata == {"n": "1"}
 
 
 def test_email_falls_back_to_customer_email() -> None:
@@ -187,3 +199,17 @@ def test_from_dict_builds_the_same_frozen_value_as_the_constructor() -> None:
     assert (event.data_object, event.raw) == (built.data_object, built.raw)
     with pytest.raises(AttributeError):
         event.id = "evt_other"  # type: ignore[misc]
+
+
+_SESSION_KEYS = [*sorted(a.name for a in attrs.fields(CheckoutSession)), "unknown"]
+
+
+@settings(max_examples=200)
+@given(value=st.dictionaries(st.sampled_from(_SESSION_KEYS), strategies.json_values))
+def test_session_from_random_fields_raises_only_payload_error(value: dict[str, Any]) -> None:
+    """Random values in the session's own fields build a view or raise WebhookPayloadError."""
+    data = {"id": "cs_1", **value}
+    try:
+        CheckoutSession.from_dict(data)
+    except WebhookPayloadError:
+        return

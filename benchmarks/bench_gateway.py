@@ -19,8 +19,8 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-BATCH = 150
-REPEATS = 4
+BATCH = 50
+REPEATS = 12
 FLOWS = 60
 CREATE_TARGET = 300.0
 FLOW_TARGET_MS = 150.0

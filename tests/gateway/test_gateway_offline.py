@@ -216,3 +216,12 @@ def test_unreachable_api_is_a_connection_error_without_the_key(
     assert SECRET not in text
     assert SECRET not in repr(info.value)
     assert all(SECRET not in record.getMessage() for record in caplog.records)
+
+
+def test_a_gateway_over_a_callers_client_knows_its_key_and_base() -> None:
+    """Given a configured StripeClient, repr shows the base and mode, and never the key."""
+    client = stripe.StripeClient(SECRET, base_addresses={"api": "http://127.0.0.1:9"})
+    gateway = CheckoutGateway(client)
+    assert gateway.client is client
+    assert repr(gateway) == "CheckoutGateway(api_base='http://127.0.0.1:9', mode='test')"
+    gateway.close()  # a caller's client is left open: closing is a no-op, not an error

@@ -133,7 +133,8 @@ class Checkout:
 
     Success and cancel URLs are built from ``base_url``, the public URL where the endpoints
     are mounted (``https://shop.example/checkout``). Without it, the request's own host is used
-    only when it is one of ``allowed_hosts``; the Host header is never trusted otherwise.
+    only when it is one of ``allowed_hosts`` (``"shop.example"``, ``"127.0.0.1:4242"``: with the
+    port when there is one); the Host header is never trusted otherwise.
 
     Creating the object registers handlers for the four ``checkout.session.*`` events on
     ``router``.

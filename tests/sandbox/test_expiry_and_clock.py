@@ -74,3 +74,11 @@ def test_expires_at_is_checked_against_the_sandbox_clock(
         params={**session_params, "expires_at": expires_at}
     )
     assert (session.status, session.expires_at) == ("open", expires_at)
+
+
+def test_clock_refuses_absurd_jumps(box: Sandbox) -> None:
+    """Infinite, NaN or century-long advances are 400s, and the clock stays usable."""
+    for seconds in ("inf", "nan", "99999999999999999999999"):
+        response = httpx.post(f"{box.url}/_sandbox/clock/advance", data={"seconds": seconds})
+        assert response.status_code == 400
+    assert httpx.get(f"{box.url}/_sandbox/clock").json()["offset"] == 0

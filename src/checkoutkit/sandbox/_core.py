@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import heapq
+import math
 import threading
 from collections.abc import Callable
 from decimal import Decimal
@@ -92,6 +93,9 @@ _SESSION_FIELDS = [
     "wallet_options",
 ]
 
+#: How far (seconds) tests may move the sandbox clock ahead of the wall clock.
+MAX_CLOCK_OFFSET = 50 * 365 * 24 * 3600
+
 _KIND_WORDS = {
     "checkout.session": "checkout.session",
     "payment_intent": "payment_intent",
@@ -160,8 +164,10 @@ class Core(Catalog, Payments):
 
     def advance(self, seconds: float) -> int:
         """Move the sandbox clock forward and fire what became due; the new time."""
-        if seconds < 0:
+        if not math.isfinite(seconds) or seconds < 0:
             raise invalid("The clock only moves forward.", param="seconds")
+        if self.clock.offset + seconds > MAX_CLOCK_OFFSET:
+            raise invalid("The sandbox clock moves at most 50 years ahead.", param="seconds")
         with self.state.transaction():
             self.clock.offset += seconds
             self.state.set_meta("clock_offset", self.clock.offset)
@@ -179,11 +185,15 @@ class Core(Catalog, Payments):
         return obj
 
     def render(self, obj: dict[str, Any], expand: list[str] | None = None) -> dict[str, Any]:
-        """The object as answered, with ``expand`` applied to ID fields and ``line_items``."""
-        out = public(obj)
+        """A snapshot of the object as answered, with ``expand`` applied to ID fields.
+
+        The copy is taken under the state lock, so serialising it later never races a payment
+        or an expiry changing the object on another thread.
+        """
+        with self.state.lock:
+            out = copy.deepcopy(public(obj))
         if not expand:
             return out
-        out = dict(out)
         for path in expand:
             head, _, rest = path.partition(".")
             if head == "line_items" and obj.get("object") == "checkout.session":
@@ -478,9 +488,18 @@ class Core(Catalog, Payments):
 
     def list_line_items(self, session: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
         """``GET /v1/checkout/sessions/{id}/line_items`` as a list object."""
-        items = session.get(PRIVATE, {}).get("line_items", [])
-        data = [{**li, "price": public(self.state.get(li["price"]) or {})} for li in items]
+        with self.state.lock:
+            items = session.get(PRIVATE, {}).get("line_items", [])
+            data = copy.deepcopy(
+                [{**li, "price": public(self.state.get(li["price"]) or {})} for li in items]
+            )
         limit = params.get("limit", 10)
+        if not isinstance(limit, int) or not 1 <= limit <= 100:
+            raise invalid(
+                "Invalid limit: must be an integer between 1 and 100.",
+                param="limit",
+                code="parameter_invalid_integer",
+            )
         after = params.get("starting_after")
         if after:
             ids = [d["id"] for d in data]

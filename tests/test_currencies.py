@@ -177,3 +177,11 @@ def test_to_minor_units_is_exact_or_refuses(currency: str, amount: Decimal) -> N
             to_minor_units(amount, currency)
         return
     assert from_minor_units(to_minor_units(amount, currency), currency) == amount
+
+
+@pytest.mark.parametrize("currency", sorted(cur.ISO_CURRENCIES))
+def test_every_currency_round_trips(currency: str) -> None:
+    """For every ISO currency, sample amounts survive minor -> major -> minor unchanged."""
+    for minor in (0, 100, 500, 1999 * 100, 99_999_900, -700, 10**14):
+        assert to_minor_units(from_minor_units(minor, currency), currency) == minor
+        assert to_minor_units(from_minor_units(minor, currency.upper()), currency.upper()) == minor

@@ -356,7 +356,10 @@ def _near_plain_items(draw: st.DrawFn) -> dict[str, Any]:
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(_near_plain_items(), min_size=1, max_size=4), st.sampled_from(["payment", None]))
+@given(
+    st.lists(_near_plain_items(), min_size=1, max_size=4),
+    st.sampled_from(["payment", "subscription", None]),
+)
 def test_the_line_item_fast_path_agrees_with_the_full_walk(
     items: list[dict[str, Any]], mode: str | None
 ) -> None:
@@ -394,3 +397,33 @@ def test_amount_problems_name_the_amount_parameter() -> None:
             "zero_decimal_currency_amounts",
         ),
     }
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {},
+        {"line_items": [{"price": "price_1MotwRLkdIwHu7ixYcPLm5uZ", "quantity": 2}]},
+        {"customer_email": "jenny.rosen@example.com"},
+        {
+            "payment_intent_data": {"setup_future_usage": "off_session"},
+            "customer_creation": "always",
+        },
+        {"saved_payment_method_options": {"payment_method_save": "enabled"}, "customer": "cus_1"},
+        {"payment_intent_data": {"capture_method": "manual"}},
+    ],
+)
+def test_common_integrations_are_accepted(extra: dict[str, Any]) -> None:
+    """The everyday payment sessions of Stripe's guides validate without a problem."""
+    params = payment(**extra)
+    params["line_items"] = extra.get("line_items") or [
+        {
+            "price_data": {
+                "currency": "usd",
+                "product_data": {"name": "T-shirt"},
+                "unit_amount": 2000,
+            },
+            "quantity": 1,
+        }
+    ]
+    assert validate_session_params(params, now=NOW) == ()

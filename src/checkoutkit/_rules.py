@@ -34,7 +34,7 @@ from checkoutkit._schema import (
 )
 from checkoutkit.exceptions import ConfigurationError
 
-__all__ = ["EXPIRES_AT_MARGIN", "MAX_CONTAINER", "validate_session_params"]
+__all__ = ["EXPIRES_AT_MARGIN", "MAX_CONTAINER", "coerce_form_params", "validate_session_params"]
 
 #: Seconds of headroom for clock rules: the session is created a little after it is validated,
 #: and clocks drift, so lower bounds in the future (``expires_at`` at least 30 minutes ahead,
@@ -126,12 +126,19 @@ def _num(value: object) -> str:
 class _Out:
     """Collects problems; ``add`` takes a location or an already rendered param."""
 
-    __slots__ = ("plain_line_items", "problems")
+    __slots__ = ("plain_currencies", "plain_line_items", "plain_total", "plain_valid", "problems")
 
     def __init__(self) -> None:
         self.problems: list[Problem] = []
-        #: Set by the shape pass: every line item has the common shape and is well typed.
+        # Set by the shape pass when every line item has the common shape and is well typed; it
+        # then also checks their currencies and amounts and leaves the rules pass a summary:
         self.plain_line_items = False
+        #: the distinct (lowercased) valid currencies, in order of appearance;
+        self.plain_currencies: list[str] = []
+        #: the sum of unit_amount * quantity over items whose currency is valid;
+        self.plain_total = 0
+        #: whether every item's currency is valid.
+        self.plain_valid = True
 
     def add(self, where: Loc | str, code: str, message: str) -> None:
         param = where if isinstance(where, str) else _param(where)
@@ -350,7 +357,12 @@ def _check_line_items(
     "unit_amount": int >= 0}, "quantity": int >= 1}``; the compiled spec has checked that the
     full walk would accept it (:func:`checkoutkit._schema.plain_line_items_allowed`).
     """
-    all_plain = True
+    all_plain = valid = whole_units = True
+    total = limit = 0
+    currencies: list[str] = []
+    last_raw: object = None
+    last_code = ""
+    rules: _Out | None = None
     for index, item in enumerate(value):
         if type(item) is dict and item.keys() == _PLAIN_ITEM:
             quantity = item["quantity"]
@@ -363,14 +375,43 @@ def _check_line_items(
             ):
                 amount = price_data["unit_amount"]
                 product_data = price_data["product_data"]
+                currency = price_data["currency"]
                 if (
                     type(amount) is int
                     and amount >= 0
-                    and type(price_data["currency"]) is str
+                    and type(currency) is str
                     and type(product_data) is dict
                     and product_data.keys() == _PLAIN_PRODUCT_DATA
                     and type(product_data["name"]) is str
                 ):
+                    # The item's rules, done here while its values are at hand.
+                    # Their problems wait in ``rules`` until every item is known to be plain;
+                    # otherwise the rules pass checks all items the general way.
+                    if currency is not last_raw:  # a new currency object: check it
+                        code = currency if currency in _ISO else None
+                        if code is None:
+                            rules = rules or _Out()
+                            code = _check_currency(
+                                currency, f"line_items[{index}][price_data][currency]", rules
+                            )
+                        if code is None:
+                            valid = False
+                            last_raw = None
+                            continue
+                        last_raw, last_code = currency, code
+                        if code not in currencies:
+                            currencies.append(code)
+                        limit = _MAX_AMOUNT.get(code, _DEFAULT_MAX_AMOUNT)
+                        whole_units = code in _WHOLE_UNITS
+                    if amount > limit or (whole_units and amount % 100):
+                        rules = rules or _Out()
+                        _check_amount(
+                            amount,
+                            last_code,
+                            f"line_items[{index}][price_data][unit_amount]",
+                            rules,
+                        )
+                    total += amount * quantity
                     continue
         all_plain = False
         if type(item) is dict:
@@ -379,7 +420,13 @@ def _check_line_items(
             out.add((loc, index), "invalid_type", "A list entry cannot be None.")
         else:
             _check(item_spec, item, (loc, index), out)
-    out.plain_line_items = all_plain
+    if all_plain:
+        if rules is not None:
+            out.problems += rules.problems
+        out.plain_line_items = True
+        out.plain_currencies = currencies
+        out.plain_total = total
+        out.plain_valid = valid
 
 
 def _check_map(spec: Spec, value: dict[Any, Any], loc: Loc, out: _Out) -> None:
@@ -578,7 +625,7 @@ def _rules(params: dict[Any, Any], now: float, out: _Out) -> None:
     if not present:
         return
     if mode is not None:
-        for key in present & _MODE_SCOPED.keys():
+        for key in sorted(present & _MODE_SCOPED.keys()):  # sorted: a stable problem order
             modes, code = _MODE_SCOPED[key]
             if mode not in modes and _present(get(key)):
                 allowed = " and ".join(sorted(modes))
@@ -643,30 +690,15 @@ def _line_item_rules(params: dict[Any, Any], mode: str | None, out: _Out) -> Non
     recurring_count = one_time_count = 0
     if out.plain_line_items:
         # The shape pass found every item to be {"price_data": {"currency", "product_data",
-        # "unit_amount"}, "quantity"}, well typed: only the currency and amount rules remain.
-        one_time_count = len(items)
-        for index, item in enumerate(items):
-            price_data = item["price_data"]
-            currency = price_data["currency"]
-            if currency not in _ISO:
-                currency = _check_currency(
-                    currency, f"line_items[{index}][price_data][currency]", out
-                )
-                if currency is None:
-                    all_inline = False
-                    continue
+        # "unit_amount"}, "quantity"}, well typed, and checked their currencies and amounts.
+        one_time_count = item_count
+        total = out.plain_total
+        all_inline = out.plain_valid
+        for code in out.plain_currencies:
             if currency_seen is None:
-                currency_seen = currency
-            elif currency != currency_seen:
-                currencies.update((currency, currency_seen))
-            amount = price_data["unit_amount"]
-            if amount > _MAX_AMOUNT.get(currency, _DEFAULT_MAX_AMOUNT) or (
-                currency in _WHOLE_UNITS and amount % 100
-            ):
-                _check_amount(
-                    amount, currency, f"line_items[{index}][price_data][unit_amount]", out
-                )
-            total += amount * item["quantity"]
+                currency_seen = code
+            elif code != currency_seen:
+                currencies.update((code, currency_seen))
     for index, item in enumerate(() if out.plain_line_items else items):
         if not isinstance(item, dict):
             all_inline = False
@@ -1232,3 +1264,51 @@ def validate_session_params(
     except Exception as exc:
         out.add("", "invalid_type", f"The parameters could not be read ({type(exc).__name__}).")
     return tuple(out.problems)
+
+
+def coerce_form_params(params: dict[str, Any]) -> dict[str, Any]:
+    """Give form-decoded Checkout Session params the types the stripe SDK would have sent.
+
+    A form body carries only strings; Stripe reads them by its schema. Along the same spec as
+    :func:`validate_session_params`, this turns integer parameters' digit strings into ``int``,
+    boolean parameters' ``"true"``/``"false"`` into ``bool``, and dicts keyed ``"0"``, ``"1"``,
+    … where a list belongs into lists. Everything else (text, metadata, unknown keys, values that
+    do not parse) is kept as it is, for :func:`validate_session_params` to judge. The input is
+    not changed.
+    """
+    return _coerce_object(_SPEC or _load_spec(), params)
+
+
+def _coerce_object(spec: Spec, value: dict[Any, Any]) -> dict[Any, Any]:
+    fields = spec.fields
+    return {
+        key: _coerce(fields[key], item) if key in fields else item for key, item in value.items()
+    }
+
+
+def _coerce(spec: Spec, value: object) -> object:
+    kind = spec.kind
+    if kind == Kind.INT and isinstance(value, str):
+        digits = value[1:] if value[:1] == "-" else value
+        if digits.isascii() and digits.isdigit() and len(digits) <= 30:
+            return int(value)
+        return value
+    if kind == Kind.BOOL and isinstance(value, str):
+        return {"true": True, "false": False}.get(value, value)
+    if kind == Kind.OBJECT and isinstance(value, dict):
+        return _coerce_object(spec, value)
+    if kind == Kind.LIST and spec.item is not None:
+        if (
+            isinstance(value, dict)
+            and value
+            and all(isinstance(k, str) and k.isascii() and k.isdigit() for k in value)
+        ):
+            value = [value[k] for k in sorted(value, key=int)]
+        if isinstance(value, list):
+            item_spec = spec.item
+            return [_coerce(item_spec, item) for item in value]
+        return value
+    if kind == Kind.MAP and spec.item is not None and isinstance(value, dict):
+        item_spec = spec.item
+        return {key: _coerce(item_spec, item) for key, item in value.items()}
+    return value

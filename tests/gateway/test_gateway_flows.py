@@ -466,3 +466,14 @@ def test_failing_receiver_gets_the_event_a_third_time(
         time.sleep(0.01)
         log = controls.deliveries(event=event["id"])
     assert [entry["status"] for entry in log] == [500, 500, 200]
+
+
+def test_from_env_reaches_the_sandbox_through_stripe_api_base(
+    sandbox: Sandbox, controls: Controls
+) -> None:
+    """STRIPE_SECRET_KEY plus STRIPE_API_BASE point a gateway at the sandbox instead of Stripe."""
+    env = {"STRIPE_SECRET_KEY": "sk_test_from_env", "STRIPE_API_BASE": sandbox.url + "/"}
+    with CheckoutGateway.from_env(env) as gateway:
+        session = gateway.create(payment_params(client_reference_id="env"))
+        assert controls.pay(session.id, card="4242424242424242")["status"] == "succeeded"
+        assert gateway.retrieve(session).payment_status == "paid"

@@ -328,3 +328,17 @@ def test_delayed_payment_failure_calls_the_failure_callback_only(shop: Shop) -> 
     failed = shop.event_body(session_id, "checkout.session.async_payment_failed")
     assert shop.deliver(failed).status == 200
     assert (shop.orders, shop.failed, shop.expired) == ([], [session_id], [])
+
+
+def test_django_views_opt_out_of_csrf_login_and_atomic_requests(
+    sandbox: Any, request: pytest.FixtureRequest
+) -> None:
+    """Each Django view is csrf_exempt, login_not_required and non_atomic_requests."""
+    from django.urls import resolve
+
+    make_shop("django", sandbox, request)
+    for segment in ("create-checkout-session", "success", "cancel", "webhook"):
+        view = resolve(f"{PREFIX}/{segment}").func
+        assert getattr(view, "csrf_exempt", False) is True, segment
+        assert getattr(view, "login_required", True) is False, segment
+        assert "default" in getattr(view, "_non_atomic_requests", set()), segment

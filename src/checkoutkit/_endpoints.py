@@ -99,7 +99,10 @@ def read_form(body: bytes, content_type: str) -> dict[str, str]:
         text = body.decode("utf-8")
         return dict(parse_qsl(text, keep_blank_values=True, strict_parsing=True))
     if kind == "application/json":
-        data = json.loads(body)
+        try:
+            data = json.loads(body)
+        except RecursionError:
+            raise ValueError("the JSON body is nested too deeply") from None
         if not isinstance(data, dict):
             raise ValueError("the JSON body must be an object")
         return {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in data.items()}

@@ -19,7 +19,8 @@ _STYLE = """
 body{font-family:system-ui,sans-serif;max-width:34rem;margin:2rem auto;padding:0 1rem;color:#222}
 table{width:100%;border-collapse:collapse}td{padding:.3rem 0}td.amt{text-align:right}
 fieldset{border:1px solid #ccc;border-radius:6px;margin:1rem 0;padding:.8rem}
-label{display:block;margin:.4rem 0}input[type=text],input[type=email]{width:100%;padding:.4rem}
+label{display:block;margin:.4rem 0}input[type=text],input[type=email]{width:100%;padding:.4rem;
+box-sizing:border-box}
 .error{background:#fde8e8;border:1px solid #e0a0a0;padding:.6rem;border-radius:6px}
 button{padding:.6rem 1.2rem;font-size:1rem}.total{font-weight:bold}
 """

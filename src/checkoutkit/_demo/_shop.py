@@ -13,6 +13,7 @@ import attrs
 
 from checkoutkit._builder import SessionBuilder
 from checkoutkit._checkout import Checkout, CheckoutRequest, FulfilOutcome
+from checkoutkit._currencies import from_minor_units
 from checkoutkit._events import CheckoutSession
 from checkoutkit._gateway import CheckoutGateway
 from checkoutkit._router import WebhookRouter
@@ -28,7 +29,7 @@ padding:1rem;margin:1rem 0}.product .art{width:4rem;height:4rem;border-radius:6p
 background:linear-gradient(135deg,#635bff,#00d4ff)}button{background:#635bff;color:#fff;border:0;
 border-radius:6px;padding:.7rem 1.4rem;font-size:1rem;cursor:pointer}
 table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #eee;padding:.4rem;
-text-align:left;font-size:.9rem}nav a{margin-right:1rem}</style>"""
+text-align:left;font-size:.9rem}td code{word-break:break-all}nav a{margin-right:1rem}</style>"""
 
 
 def _page(title: str, body: str) -> str:
@@ -37,6 +38,13 @@ def _page(title: str, body: str) -> str:
         '<meta name=viewport content="width=device-width, initial-scale=1">'
         f"{_STYLE}\n<nav><a href=/>Shop</a><a href=/orders>Orders</a></nav>\n{body}\n"
     )
+
+
+def _money(amount: int | None, currency: str | None) -> str:
+    """An amount in minor units as the customer reads it, in its currency's own decimals."""
+    if amount is None or not currency:
+        return ""
+    return f"{from_minor_units(amount, currency)} {currency.upper()}"
 
 
 @attrs.frozen
@@ -123,7 +131,7 @@ def orders_page(orders: Sequence[Order]) -> str:
     rows = "".join(
         f"<tr><td><code>{html.escape(o.session_id)}</code></td>"
         f"<td>{html.escape(o.email or '')}</td>"
-        f"<td>{(o.amount_total or 0) / 100:.2f} {html.escape((o.currency or '').upper())}</td></tr>"
+        f"<td>{html.escape(_money(o.amount_total, o.currency))}</td></tr>"
         for o in orders
     )
     table = (

@@ -32,10 +32,12 @@ def _unavailable(reason: str) -> NoReturn:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """A real headless Chromium (the system's, never downloaded), driven by Playwright.
 
+    Module-scoped on purpose: Playwright's sync API keeps an event loop running on this thread
+    while it is open, which would turn later tests' ``asyncio.run`` calls into errors.
     Under CI a missing browser fails the test instead of skipping it.
     """
     candidates = (os.environ.get("CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"))

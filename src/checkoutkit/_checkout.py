@@ -6,14 +6,13 @@ framework's request into what it takes and its answers into the framework's resp
 
 from __future__ import annotations
 
-import asyncio
 import enum
 import inspect
 import logging
 import re
+import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, cast
-from urllib.parse import urlsplit
 
 import attrs
 
@@ -109,6 +108,8 @@ def check_session_id(session_id: object) -> str:
 
 
 def _base_url(value: str) -> str:
+    from urllib.parse import urlsplit
+
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
         raise ConfigurationError(
@@ -183,6 +184,8 @@ class Checkout:
         """
         root = self.base_url
         if root is None:
+            from urllib.parse import urlsplit
+
             parts = urlsplit(request_root)
             if parts.scheme not in ("http", "https") or parts.netloc not in self.allowed_hosts:
                 raise ConfigurationError(f"host {parts.netloc!r} is not in allowed_hosts")
@@ -396,22 +399,32 @@ def _dual(
     sync: Callable[[Event], None], async_: Callable[[Event], Awaitable[None]]
 ) -> Callable[[Event], Awaitable[None] | None]:
     def handler(event: Event) -> Awaitable[None] | None:
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            sync(event)
-            return None
-        return async_(event)
+        if _in_event_loop():
+            return async_(event)
+        sync(event)
+        return None
 
     handler.__name__ = handler.__qualname__ = sync.__name__.lstrip("_")
     return handler
 
 
+def _in_event_loop() -> bool:
+    """True when called from a running asyncio loop (asyncio itself is imported only if used)."""
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is None:
+        return False
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
 def _call_sync(callback: Callable[[CheckoutSession], object], session: CheckoutSession) -> None:
     if inspect.iscoroutinefunction(callback):
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
+        if not _in_event_loop():
+            import asyncio
+
             asyncio.run(callback(session))
             return
         raise ConfigurationError(
@@ -427,6 +440,8 @@ async def _call_async(
     if inspect.iscoroutinefunction(callback):
         await callback(session)
         return
+    import asyncio
+
     result = await asyncio.to_thread(callback, session)
     if inspect.isawaitable(result):
         await result

@@ -21,7 +21,9 @@ _price_data = st.fixed_dictionaries(
     {
         "currency": st.sampled_from(["eur", "usd", "jpy", "xyz"]),
         "unit_amount": st.integers(-5, 10**9),
-        "product_data": st.fixed_dictionaries({"name": st.sampled_from(["Tea", "Mug"])}),
+        "product_data": st.fixed_dictionaries(
+            {"name": st.sampled_from(["Tea", "Mug", "true", "false"])}
+        ),
     }
 )
 _line_item = st.fixed_dictionaries({"price_data": _price_data, "quantity": st.integers(-1, 1000)})
@@ -35,7 +37,7 @@ _params = st.fixed_dictionaries(
     optional={
         "line_items": st.lists(_line_item, max_size=3),
         "currency": st.sampled_from(["eur", "usd"]),
-        "client_reference_id": st.sampled_from(["order-1", "cart 7", "Ünïcode"]),
+        "client_reference_id": st.sampled_from(["order-1", "cart 7", "Ünïcode", "true", "false"]),
         "customer_email": st.sampled_from(["ada@example.com", "not-an-email"]),
         "payment_intent_data": st.just({"capture_method": "manual"}),
     },

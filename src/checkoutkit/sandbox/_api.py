@@ -20,6 +20,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from checkoutkit._rules import coerce_form_params
 from checkoutkit.sandbox import _pages
 from checkoutkit.sandbox._core import API_VERSION, Core, RequestInfo
 from checkoutkit.sandbox._errors import ApiError, invalid
@@ -140,9 +141,16 @@ class App:
                 pairs = [*pairs, *request.form.items(multi=True)]
             pairs = list(pairs)
             # The page reads its own form fields; everything else takes Stripe's encoding.
-            params = {} if page else coerce(parse_pairs(pairs))
-            call = Call(request, args, params)
             handler: Handler = getattr(self, str(endpoint))
+            params: dict[str, Any] = {}
+            if not page:
+                # A session is read by the SDK-derived spec, so text stays text; other
+                # endpoints by the key names Stripe types as integers or booleans.
+                params = parse_pairs(pairs)
+                params = (
+                    coerce_form_params(params) if endpoint == "session_create" else coerce(params)
+                )
+            call = Call(request, args, params)
             if api and request.method == "POST" and call.idempotency_key:
                 return self._idempotent(call, pairs, handler)
             result = handler(call)

@@ -43,6 +43,11 @@ INT_KEYS = frozenset(
     }
 )
 
+#: Keys whose values Stripe's schema types as booleans (outside Checkout Session create, which
+#: goes by the SDK-derived spec: :func:`checkoutkit._rules.coerce_form_params`). Any other
+#: ``true``/``false`` is text, e.g. a product or customer name.
+BOOL_KEYS = frozenset({"active", "enabled", "save", "shippable"})
+
 #: Keys under which every value is free text (never coerced).
 _TEXT_CONTAINERS = frozenset({"metadata"})
 
@@ -92,10 +97,11 @@ def _bracket(path: list[str]) -> str:
 
 
 def coerce(params: dict[str, Any]) -> dict[str, Any]:
-    """Turn schema-integer keys into ints and ``true``/``false`` into bools, as Stripe does.
+    """Turn schema-integer keys into ints and boolean keys' ``true``/``false`` into bools.
 
-    Values under ``metadata`` stay strings. A non-integer where an integer belongs is Stripe's
-    ``parameter_invalid_integer`` error, naming the parameter in bracket form.
+    Values under ``metadata`` and every other key stay strings. A non-integer where an integer
+    belongs is Stripe's ``parameter_invalid_integer`` error, naming the parameter in bracket
+    form.
     """
     return _coerce(params, "", text=False)  # type: ignore[no-any-return]
 
@@ -122,10 +128,11 @@ def _coerce(node: Any, where: str, *, text: bool, key: str = "") -> Any:
             raise invalid(
                 f"Invalid integer: {node}", param=where, code="parameter_invalid_integer"
             ) from None
-    if node == "true":
-        return True
-    if node == "false":
-        return False
+    if key in BOOL_KEYS:
+        if node == "true":
+            return True
+        if node == "false":
+            return False
     return node
 
 

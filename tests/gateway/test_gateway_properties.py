@@ -22,7 +22,7 @@ _price_data = st.fixed_dictionaries(
         "currency": st.sampled_from(["eur", "usd", "jpy", "xyz"]),
         "unit_amount": st.integers(-5, 10**9),
         "product_data": st.fixed_dictionaries(
-            {"name": st.sampled_from(["Tea", "Mug", "true", "false"])}
+            {"name": st.sampled_from(["Tea", "Mug", "true", "false", ""])}
         ),
     }
 )
@@ -31,14 +31,16 @@ _params = st.fixed_dictionaries(
     {
         "mode": st.sampled_from(["payment", "subscription", "setup", "rental"]),
         "success_url": st.sampled_from(
-            ["https://shop.example/ok?session_id={CHECKOUT_SESSION_ID}", "shop.example/ok"]
+            ["https://shop.example/ok?session_id={CHECKOUT_SESSION_ID}", "shop.example/ok", ""]
         ),
     },
     optional={
         "line_items": st.lists(_line_item, max_size=3),
         "currency": st.sampled_from(["eur", "usd"]),
-        "client_reference_id": st.sampled_from(["order-1", "cart 7", "Ünïcode", "true", "false"]),
-        "customer_email": st.sampled_from(["ada@example.com", "not-an-email"]),
+        "client_reference_id": st.sampled_from(
+            ["order-1", "cart 7", "Ünïcode", "true", "false", ""]
+        ),
+        "customer_email": st.sampled_from(["ada@example.com", "not-an-email", ""]),
         "payment_intent_data": st.just({"capture_method": "manual"}),
     },
 )

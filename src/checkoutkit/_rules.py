@@ -365,8 +365,9 @@ def _check_line_items(
     """Line items, skipping the walk for those of the most common shape and types.
 
     Such an item is exactly ``{"price_data": {"currency": str, "product_data": {"name": str},
-    "unit_amount": int >= 0}, "quantity": int >= 1}`` with non-empty strings; the compiled spec has checked that the
-    full walk would accept it (:func:`checkoutkit._schema.plain_line_items_allowed`).
+    "unit_amount": int >= 0}, "quantity": int >= 1}`` with non-empty strings; the compiled spec
+    has checked that the full walk would accept it
+    (:func:`checkoutkit._schema.plain_line_items_allowed`).
     """
     all_plain = valid = whole_units = True
     total = limit = 0

@@ -21,10 +21,11 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from checkoutkit._rules import coerce_form_params
+from checkoutkit._schema import session_create_spec
 from checkoutkit.sandbox import _pages
 from checkoutkit.sandbox._core import API_VERSION, Core, RequestInfo
 from checkoutkit.sandbox._errors import ApiError, invalid
-from checkoutkit.sandbox._params import coerce, parse_pairs, reject_empty, reject_unknown
+from checkoutkit.sandbox._params import coerce, drop_unset, parse_pairs, reject_unknown
 from checkoutkit.sandbox._state import new_id
 
 if TYPE_CHECKING:
@@ -251,8 +252,8 @@ class App:
     # /v1: checkout sessions ----------------------------------------------------------------
 
     def session_create(self, call: Call) -> Any:
-        reject_empty(call.params)
         params = {k: v for k, v in call.params.items() if k != "expand"}
+        params = drop_unset(params, session_create_spec())
         session = self.core.create_session(params, call.request.host_url, call.info)
         return self.core.render(session, call.expand)
 

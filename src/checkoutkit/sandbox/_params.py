@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from checkoutkit._schema import Kind, Spec
 from checkoutkit.sandbox._errors import invalid
 
 _KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
@@ -144,23 +145,25 @@ def reject_unknown(params: dict[str, Any], allowed: Iterable[str]) -> None:
             raise invalid(f"Received unknown parameter: {key}", param=key, code="parameter_unknown")
 
 
-def reject_empty(params: dict[str, Any], where: str = "") -> None:
-    """Stripe refuses an empty string for a parameter that cannot be unset (outside metadata)."""
+def drop_unset(params: dict[str, Any], spec: Spec) -> dict[str, Any]:
+    """``params`` without the empty strings that mean "unset" where ``spec`` allows one.
+
+    Stripe reads ``""`` as "leave this parameter unset"; where a parameter cannot be unset it
+    refuses the request with ``parameter_invalid_empty``, which the shared rules report.
+    """
+    fields = spec.fields
+    out: dict[str, Any] = {}
     for key, value in params.items():
-        name = f"{where}[{key}]" if where else key
-        if key in _TEXT_CONTAINERS:
+        field = fields.get(key)
+        if field is None:
+            out[key] = value
+        elif value == "" and field.empty_ok:
             continue
-        if value == "":
-            raise invalid(
-                f"You passed an empty string for '{name}'. We assume empty values are an attempt "
-                f"to unset a parameter; however '{name}' cannot be unset. You should remove "
-                f"'{name}' from your request or supply a non-empty value.",
-                param=name,
-                code="parameter_invalid_empty",
-            )
-        if isinstance(value, dict):
-            reject_empty(value, name)
-        elif isinstance(value, list):
-            for i, item in enumerate(value):
-                if isinstance(item, dict):
-                    reject_empty(item, f"{name}[{i}]")
+        elif isinstance(value, dict) and field.kind == Kind.OBJECT:
+            out[key] = drop_unset(value, field)
+        elif isinstance(value, list) and field.item is not None and field.item.kind == Kind.OBJECT:
+            item = field.item
+            out[key] = [drop_unset(v, item) if isinstance(v, dict) else v for v in value]
+        else:
+            out[key] = value
+    return out

@@ -111,3 +111,12 @@ def test_drop_unset_removes_only_unsettable_empty_strings() -> None:
         "metadata": {"note": ""},
         "line_items": [{"price_data": {"product_data": {"name": ""}}}],
     }
+
+
+def test_metadata_with_digit_keys_stays_a_map() -> None:
+    """Metadata keys that are decimal digits are keys, not list indexes."""
+    pairs = [("metadata[0]", "a"), ("metadata[1]", ""), ("line_items[0][metadata][7]", "b")]
+    assert parse_pairs(pairs) == {
+        "metadata": {"0": "a", "1": ""},
+        "line_items": [{"metadata": {"7": "b"}}],
+    }

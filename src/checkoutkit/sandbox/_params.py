@@ -56,7 +56,8 @@ _TEXT_CONTAINERS = frozenset({"metadata"})
 def parse_pairs(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
     """Parse ``(key, value)`` pairs with bracket keys into nested dicts and lists.
 
-    A dict whose keys are all decimal indexes becomes a list in index order; ``a[]`` appends.
+    A dict whose keys are all decimal indexes becomes a list in index order (except a
+    ``metadata`` map, whose keys are text); ``a[]`` appends.
     Conflicting shapes (``a=1`` and ``a[b]=2``) are a 400 error naming the parameter.
     """
     root: dict[str, Any] = {}
@@ -84,11 +85,11 @@ def parse_pairs(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
     return _listify(root)  # type: ignore[no-any-return]
 
 
-def _listify(node: Any) -> Any:
+def _listify(node: Any, *, text: bool = False) -> Any:
     if not isinstance(node, dict):
         return node
-    items = {k: _listify(v) for k, v in node.items()}
-    if items and all(k.isdigit() for k in items):
+    items = {k: _listify(v, text=k in _TEXT_CONTAINERS) for k, v in node.items()}
+    if items and not text and all(k.isdigit() for k in items):
         return [items[k] for k in sorted(items, key=int)]
     return items
 

@@ -327,7 +327,25 @@ _MUTATIONS: list[tuple[str, ...]] = [
     ("price_data", "product_data"),
     ("price_data", "product_data", "name"),
 ]
-_ODD_VALUES = [0, -1, 1, 49, 550, 10**9, 10**40, True, 1.5, "5", "USD", "zzz", "isk", None, {}, []]
+_ODD_VALUES = [
+    0,
+    -1,
+    1,
+    49,
+    550,
+    10**9,
+    10**40,
+    True,
+    1.5,
+    "5",
+    "",
+    "USD",
+    "zzz",
+    "isk",
+    None,
+    {},
+    [],
+]
 
 
 @st.composite

@@ -482,6 +482,31 @@ CASES: list[tuple[str, dict[str, Any], object, str]] = [
         payment(payment_intent_data={"statement_descriptor_suffix": "S" * 23}),
         "payment_intent_data[statement_descriptor_suffix]",
     ),
+    # Empty strings: Stripe reads "" as "unset", which only some parameters allow
+    (
+        "parameter_invalid_empty",
+        payment(line_items=[_item_with(product_data={"name": "Tea", "metadata": {"note": ""}})]),
+        payment(line_items=[_item_with(product_data={"name": ""})]),
+        "line_items[0][price_data][product_data][name]",
+    ),
+    (
+        "parameter_invalid_empty",
+        payment(customer_email="ada@example.com", metadata={"note": ""}),
+        payment(customer_email=""),
+        "customer_email",
+    ),
+    (
+        "parameter_invalid_empty",
+        payment(custom_text={"submit": ""}),
+        payment(success_url=""),
+        "success_url",
+    ),
+    (
+        "parameter_invalid_empty",
+        payment(client_reference_id="c"),
+        payment(client_reference_id="", locale=""),
+        "locale",
+    ),
     # 15. locale
     ("locale_enum", payment(locale="fr-CA"), payment(locale="fr-ca"), "locale"),
     # 16. tax, shipping, consent, custom fields and text

@@ -163,6 +163,17 @@ def _type_problem(spec: Spec, value: object, loc: Loc, out: _Out) -> None:
 def _check(spec: Spec, value: object, loc: Loc, out: _Out) -> None:
     """Check ``value`` (never None) against ``spec``."""
     kind = spec.kind
+    if isinstance(value, str) and not value and kind != Kind.ANY:
+        if not spec.empty_ok:
+            name = _param(loc)
+            out.add(
+                loc,
+                "parameter_invalid_empty",
+                f"You passed an empty string for '{name}'. Stripe reads an empty value as an "
+                f"attempt to unset a parameter, and '{name}' cannot be unset: leave it out or "
+                "give a non-empty value.",
+            )
+        return
     if kind == Kind.OBJECT:
         if isinstance(value, dict):
             _check_object(spec, value, loc, out)
@@ -265,7 +276,7 @@ def _check_object(spec: Spec, value: dict[Any, Any], loc: Loc, out: _Out) -> Non
         kind = type(item)
         if kind is str:
             if field.kind is _STR:
-                if len(item) <= field.str_max:
+                if item and len(item) <= field.str_max:
                     continue
             elif item in field.enum:
                 continue
@@ -354,8 +365,9 @@ def _check_line_items(
     """Line items, skipping the walk for those of the most common shape and types.
 
     Such an item is exactly ``{"price_data": {"currency": str, "product_data": {"name": str},
-    "unit_amount": int >= 0}, "quantity": int >= 1}``; the compiled spec has checked that the
-    full walk would accept it (:func:`checkoutkit._schema.plain_line_items_allowed`).
+    "unit_amount": int >= 0}, "quantity": int >= 1}`` with non-empty strings; the compiled spec
+    has checked that the full walk would accept it
+    (:func:`checkoutkit._schema.plain_line_items_allowed`).
     """
     all_plain = valid = whole_units = True
     total = limit = 0
@@ -380,9 +392,11 @@ def _check_line_items(
                     type(amount) is int
                     and amount >= 0
                     and type(currency) is str
+                    and currency
                     and type(product_data) is dict
                     and product_data.keys() == _PLAIN_PRODUCT_DATA
                     and type(product_data["name"]) is str
+                    and product_data["name"]
                 ):
                     # The item's rules, done here while its values are at hand.
                     # Their problems wait in ``rules`` until every item is known to be plain;
@@ -464,7 +478,8 @@ def _check_map(spec: Spec, value: dict[Any, Any], loc: Loc, out: _Out) -> None:
                 )
         elif spec.key_rule == "currency":
             _check_currency(key, (loc, key), out)
-        if item is not None and item_spec is not None:
+        if item is not None and item_spec is not None and not (metadata and item == ""):
+            # An empty metadata value unsets a key on update and is harmless on create.
             _check(item_spec, item, (loc, key), out)
 
 

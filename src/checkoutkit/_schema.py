@@ -453,9 +453,10 @@ def plain_line_items_allowed(root: Spec) -> bool:
     """Whether the installed SDK's spec lets the validator take its line-item fast path.
 
     The fast path accepts a line item of exactly the shape :data:`PLAIN_LINE_ITEM_KEYS` with a
-    ``str`` currency and name, an ``int`` unit amount of at least 0 and an ``int`` quantity of at
-    least 1 without walking it. That is only right if the generic walk would accept the same
-    items, which this checks: no other required key and no other limit on those fields.
+    non-empty ``str`` currency and name, an ``int`` unit amount of at least 0 and an ``int``
+    quantity of at least 1 without walking it. That is only right if the generic walk would
+    accept the same items, which this checks: no other required key and no other limit on
+    those fields.
     """
 
     def field(spec: Spec | None, key: str, kind: int) -> Spec | None:

@@ -92,3 +92,31 @@ _values: st.SearchStrategy[Any] = st.recursive(
 def test_round_trip_of_sdk_encoding(params: dict[str, Any]) -> None:
     """Whatever nested params the SDK encodes parse back to the same structure."""
     assert parse_pairs(_encode(params)) == params
+
+
+def test_drop_unset_removes_only_unsettable_empty_strings() -> None:
+    """``""`` goes where the spec allows unsetting; other empty strings are kept for the rules."""
+    from checkoutkit._schema import session_create_spec
+    from checkoutkit.sandbox._params import drop_unset
+
+    params = {
+        "custom_text": {"submit": "", "after_submit": {"message": "Hi"}},
+        "customer_email": "",
+        "metadata": {"note": ""},
+        "line_items": [{"price_data": {"product_data": {"name": ""}}}],
+    }
+    assert drop_unset(params, session_create_spec()) == {
+        "custom_text": {"after_submit": {"message": "Hi"}},
+        "customer_email": "",
+        "metadata": {"note": ""},
+        "line_items": [{"price_data": {"product_data": {"name": ""}}}],
+    }
+
+
+def test_metadata_with_digit_keys_stays_a_map() -> None:
+    """Metadata keys that are decimal digits are keys, not list indexes."""
+    pairs = [("metadata[0]", "a"), ("metadata[1]", ""), ("line_items[0][metadata][7]", "b")]
+    assert parse_pairs(pairs) == {
+        "metadata": {"0": "a", "1": ""},
+        "line_items": [{"metadata": {"7": "b"}}],
+    }

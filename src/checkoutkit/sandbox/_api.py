@@ -20,10 +20,12 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from checkoutkit._rules import coerce_form_params
+from checkoutkit._schema import session_create_spec
 from checkoutkit.sandbox import _pages
 from checkoutkit.sandbox._core import API_VERSION, Core, RequestInfo
 from checkoutkit.sandbox._errors import ApiError, invalid
-from checkoutkit.sandbox._params import coerce, parse_pairs, reject_empty, reject_unknown
+from checkoutkit.sandbox._params import coerce, drop_unset, parse_pairs, reject_unknown
 from checkoutkit.sandbox._state import new_id
 
 if TYPE_CHECKING:
@@ -140,9 +142,16 @@ class App:
                 pairs = [*pairs, *request.form.items(multi=True)]
             pairs = list(pairs)
             # The page reads its own form fields; everything else takes Stripe's encoding.
-            params = {} if page else coerce(parse_pairs(pairs))
-            call = Call(request, args, params)
             handler: Handler = getattr(self, str(endpoint))
+            params: dict[str, Any] = {}
+            if not page:
+                # A session is read by the SDK-derived spec, so text stays text; other
+                # endpoints by the key names Stripe types as integers or booleans.
+                params = parse_pairs(pairs)
+                params = (
+                    coerce_form_params(params) if endpoint == "session_create" else coerce(params)
+                )
+            call = Call(request, args, params)
             if api and request.method == "POST" and call.idempotency_key:
                 return self._idempotent(call, pairs, handler)
             result = handler(call)
@@ -243,8 +252,8 @@ class App:
     # /v1: checkout sessions ----------------------------------------------------------------
 
     def session_create(self, call: Call) -> Any:
-        reject_empty(call.params)
         params = {k: v for k, v in call.params.items() if k != "expand"}
+        params = drop_unset(params, session_create_spec())
         session = self.core.create_session(params, call.request.host_url, call.info)
         return self.core.render(session, call.expand)
 

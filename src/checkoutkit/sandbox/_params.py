@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from checkoutkit._schema import Kind, Spec
 from checkoutkit.sandbox._errors import invalid
 
 _KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
@@ -43,6 +44,11 @@ INT_KEYS = frozenset(
     }
 )
 
+#: Keys whose values Stripe's schema types as booleans (outside Checkout Session create, which
+#: goes by the SDK-derived spec: :func:`checkoutkit._rules.coerce_form_params`). Any other
+#: ``true``/``false`` is text, e.g. a product or customer name.
+BOOL_KEYS = frozenset({"active", "enabled", "save", "shippable"})
+
 #: Keys under which every value is free text (never coerced).
 _TEXT_CONTAINERS = frozenset({"metadata"})
 
@@ -50,7 +56,8 @@ _TEXT_CONTAINERS = frozenset({"metadata"})
 def parse_pairs(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
     """Parse ``(key, value)`` pairs with bracket keys into nested dicts and lists.
 
-    A dict whose keys are all decimal indexes becomes a list in index order; ``a[]`` appends.
+    A dict whose keys are all decimal indexes becomes a list in index order (except a
+    ``metadata`` map, whose keys are text); ``a[]`` appends.
     Conflicting shapes (``a=1`` and ``a[b]=2``) are a 400 error naming the parameter.
     """
     root: dict[str, Any] = {}
@@ -78,11 +85,11 @@ def parse_pairs(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
     return _listify(root)  # type: ignore[no-any-return]
 
 
-def _listify(node: Any) -> Any:
+def _listify(node: Any, *, text: bool = False) -> Any:
     if not isinstance(node, dict):
         return node
-    items = {k: _listify(v) for k, v in node.items()}
-    if items and all(k.isdigit() for k in items):
+    items = {k: _listify(v, text=k in _TEXT_CONTAINERS) for k, v in node.items()}
+    if items and not text and all(k.isdigit() for k in items):
         return [items[k] for k in sorted(items, key=int)]
     return items
 
@@ -92,10 +99,11 @@ def _bracket(path: list[str]) -> str:
 
 
 def coerce(params: dict[str, Any]) -> dict[str, Any]:
-    """Turn schema-integer keys into ints and ``true``/``false`` into bools, as Stripe does.
+    """Turn schema-integer keys into ints and boolean keys' ``true``/``false`` into bools.
 
-    Values under ``metadata`` stay strings. A non-integer where an integer belongs is Stripe's
-    ``parameter_invalid_integer`` error, naming the parameter in bracket form.
+    Values under ``metadata`` and every other key stay strings. A non-integer where an integer
+    belongs is Stripe's ``parameter_invalid_integer`` error, naming the parameter in bracket
+    form.
     """
     return _coerce(params, "", text=False)  # type: ignore[no-any-return]
 
@@ -122,10 +130,11 @@ def _coerce(node: Any, where: str, *, text: bool, key: str = "") -> Any:
             raise invalid(
                 f"Invalid integer: {node}", param=where, code="parameter_invalid_integer"
             ) from None
-    if node == "true":
-        return True
-    if node == "false":
-        return False
+    if key in BOOL_KEYS:
+        if node == "true":
+            return True
+        if node == "false":
+            return False
     return node
 
 
@@ -137,23 +146,25 @@ def reject_unknown(params: dict[str, Any], allowed: Iterable[str]) -> None:
             raise invalid(f"Received unknown parameter: {key}", param=key, code="parameter_unknown")
 
 
-def reject_empty(params: dict[str, Any], where: str = "") -> None:
-    """Stripe refuses an empty string for a parameter that cannot be unset (outside metadata)."""
+def drop_unset(params: dict[str, Any], spec: Spec) -> dict[str, Any]:
+    """``params`` without the empty strings that mean "unset" where ``spec`` allows one.
+
+    Stripe reads ``""`` as "leave this parameter unset"; where a parameter cannot be unset it
+    refuses the request with ``parameter_invalid_empty``, which the shared rules report.
+    """
+    fields = spec.fields
+    out: dict[str, Any] = {}
     for key, value in params.items():
-        name = f"{where}[{key}]" if where else key
-        if key in _TEXT_CONTAINERS:
+        field = fields.get(key)
+        if field is None:
+            out[key] = value
+        elif value == "" and field.empty_ok:
             continue
-        if value == "":
-            raise invalid(
-                f"You passed an empty string for '{name}'. We assume empty values are an attempt "
-                f"to unset a parameter; however '{name}' cannot be unset. You should remove "
-                f"'{name}' from your request or supply a non-empty value.",
-                param=name,
-                code="parameter_invalid_empty",
-            )
-        if isinstance(value, dict):
-            reject_empty(value, name)
-        elif isinstance(value, list):
-            for i, item in enumerate(value):
-                if isinstance(item, dict):
-                    reject_empty(item, f"{name}[{i}]")
+        elif isinstance(value, dict) and field.kind == Kind.OBJECT:
+            out[key] = drop_unset(value, field)
+        elif isinstance(value, list) and field.item is not None and field.item.kind == Kind.OBJECT:
+            item = field.item
+            out[key] = [drop_unset(v, item) if isinstance(v, dict) else v for v in value]
+        else:
+            out[key] = value
+    return out

@@ -293,14 +293,17 @@ def minor_units_or_none(amount: object, currency: object) -> int | None:
             return None
         result = amount * scale
     elif type(amount) is Decimal:
-        if not amount.is_finite():
+        try:
+            # Sizes first: the exact ratio of a far too large or small value is a huge int.
+            # Within these bounds the value has fewer than 20 digits before the point.
+            if not -4 <= amount.adjusted() < _MAX_ADJUSTED:
+                return None
+            numerator, denominator = amount.as_integer_ratio()
+        except (ValueError, OverflowError):  # NaN or infinity
             return None
-        numerator, denominator = amount.as_integer_ratio()
         # A reduced fraction is a whole number of minor units only if its denominator divides
-        # the scale; then the value is 0 or at least 1/1000, so only its size needs a check.
-        if scale % denominator or not -_TOO_LARGE * denominator < numerator < (
-            _TOO_LARGE * denominator
-        ):
+        # the scale.
+        if scale % denominator:
             return None
         result = numerator * (scale // denominator)
     else:

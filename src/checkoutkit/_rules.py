@@ -347,9 +347,9 @@ def _check_list(spec: Spec, value: list[Any] | tuple[Any, ...], loc: Loc, out: _
 
 # The fast path spells these keys out (constants are faster than lookups); they must match.
 if (
-    {"price_data", "quantity"},
-    {"currency", "product_data", "unit_amount"},
-    {"name"},
+    frozenset({"price_data", "quantity"}),
+    frozenset({"currency", "product_data", "unit_amount"}),
+    frozenset({"name"}),
 ) != PLAIN_LINE_ITEM_KEYS:  # pragma: no cover
     raise ImportError("checkoutkit._rules does not match checkoutkit._schema")
 

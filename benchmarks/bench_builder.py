@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import timeit
 from collections.abc import Callable
 from decimal import Decimal
@@ -149,9 +150,11 @@ def sdk_form_encoding() -> Callable[[], str]:
 def best_of(funcs: dict[str, Callable[[], object]], rounds: int = 15) -> dict[str, float]:
     """Seconds per call of each function: the best of ``rounds`` interleaved batches.
 
-    Interleaving keeps the ratios fair when the machine's load changes during the run.
+    Interleaving keeps the ratios fair when the machine's load changes during the run, and
+    timing by this thread's CPU time leaves out the time spent waiting for a CPU on a busy
+    machine (which would otherwise inflate the figures unevenly).
     """
-    timers = {name: timeit.Timer(func) for name, func in funcs.items()}
+    timers = {name: timeit.Timer(func, timer=time.thread_time) for name, func in funcs.items()}
     numbers = {name: max(1, timer.autorange()[0] // 4) for name, timer in timers.items()}
     best = dict.fromkeys(funcs, float("inf"))
     for _ in range(rounds):

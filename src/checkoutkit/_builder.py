@@ -15,7 +15,7 @@ from decimal import Decimal
 from itertools import islice
 from typing import TYPE_CHECKING, Any, Final, cast
 
-from checkoutkit._currencies import to_minor_units
+from checkoutkit._currencies import minor_units_or_none, to_minor_units
 from checkoutkit._problems import Problem
 from checkoutkit._rules import MAX_CONTAINER, validate_session_params
 from checkoutkit.exceptions import InvalidSessionError
@@ -76,6 +76,23 @@ def _copy_price_data_item(item: dict[str, Any]) -> dict[str, Any]:
     if product_data is not None:
         price_data["product_data"] = product_data.copy()
     return out
+
+
+def _named_price_data_item(recipe: tuple[Any, Any, Any, Any]) -> dict[str, Any]:
+    """The line item ``add_price_data`` makes from a name, currency, amount and quantity.
+
+    The builder keeps such an item as this recipe and makes the dict only when building: one
+    fresh dict per call, with nothing copied twice.
+    """
+    currency, name, unit_amount, quantity = recipe
+    return {
+        "price_data": {
+            "currency": currency,
+            "product_data": {"name": name},
+            "unit_amount": unit_amount,
+        },
+        "quantity": quantity,
+    }
 
 
 def _metadata_value(value: object) -> object:
@@ -192,8 +209,9 @@ class SessionBuilder:
 
     # All state is one tuple, set once: (fields, items, expires_in, pending).
     #   fields      top-level params other than line_items (a dict never changed after creation)
-    #   items       None (no line_items key) or a tuple of (item, copier) pairs, where copier
-    #               makes a fresh copy of that item's containers
+    #   items       None (no line_items key) or a tuple of (item, make) pairs, where make(item)
+    #               returns the line item as a fresh dict (a copy of a dict item, or the dict
+    #               a recipe tuple stands for)
     #   expires_in  the timedelta given to expires_in(), resolved at build time, or None
     #   pending     problems found while assembling (amounts that cannot be converted)
     __slots__ = ("_state",)
@@ -214,7 +232,7 @@ class SessionBuilder:
         fields, items, expires_in, _ = self._state
         params = dict(fields)
         if items is not None:
-            params["line_items"] = [item for item, _ in items]
+            params["line_items"] = [make(item) for item, make in items]
         extra = f", expires_in={expires_in!r}" if expires_in is not None else ""
         return f"SessionBuilder({params!r}{extra})"
 
@@ -292,7 +310,7 @@ class SessionBuilder:
         return self._derive(fields, None, pending=pending)
 
     def _add_item(
-        self, item: dict[str, Any], copier: Any = _copy, pending: tuple[Problem, ...] = ()
+        self, item: object, copier: Any = _copy, pending: tuple[Problem, ...] = ()
     ) -> SessionBuilder:
         fields, items, delay, old_pending = self._state
         entry = (item, copier)
@@ -416,6 +434,34 @@ class SessionBuilder:
         ``interval_count``) or Stripe's ``{"interval": ..., "interval_count": ...}``.
         """
         currency = currency.lower() if type(currency) is str else currency
+        if (
+            name is not None
+            and quantity is not None
+            and product is None
+            and unit_amount_decimal is None
+            and recurring is None
+            and interval_count is None
+            and tax_behavior is None
+            and images is None
+            and product_metadata is None
+            and description is None
+            and tax_code is None
+            and unit_label is None
+            and adjustable_quantity is None
+            and tax_rates is None
+            and dynamic_tax_rates is None
+            and metadata is None
+        ):
+            # The common item: kept as a recipe (see _named_price_data_item).
+            if amount is None:
+                if unit_amount is not None:
+                    recipe = (currency, name, unit_amount, quantity)
+                    return self._add_item(recipe, _named_price_data_item)
+            elif unit_amount is None:
+                minor = minor_units_or_none(amount, currency)
+                if minor is not None:
+                    recipe = (currency, name, minor, quantity)
+                    return self._add_item(recipe, _named_price_data_item)
         price_data: dict[str, Any] = {"currency": currency}
         if product is not None:
             price_data["product"] = product

@@ -238,6 +238,9 @@ def to_minor_units(amount: Decimal | int | str, currency: str, *, param: str = "
     >>> to_minor_units(500, "JPY")
     500
     """
+    fast = minor_units_or_none(amount, currency)
+    if fast is not None:
+        return fast
     code, exponent = _lookup(currency, param)
     if type(amount) is int or (isinstance(amount, int) and not isinstance(amount, bool)):
         if not -_TOO_LARGE < amount < _TOO_LARGE:
@@ -270,6 +273,43 @@ def to_minor_units(amount: Decimal | int | str, currency: str, *, param: str = "
                 )
             ]
         )
+    return result
+
+
+def minor_units_or_none(amount: object, currency: object) -> int | None:
+    """:func:`to_minor_units` for the common inputs it accepts, or None for any other input.
+
+    The fast path: an ``int`` or ``Decimal`` (exact types) in a known currency spelling whose
+    value the currency represents exactly. It returns what :func:`to_minor_units` returns for
+    them; for anything else it returns None, and :func:`to_minor_units` decides (and explains).
+    """
+    found = _LOOKUP.get(currency) if type(currency) is str else None
+    if found is None:
+        return None
+    code, exponent = found
+    scale = _SCALE[exponent]
+    if type(amount) is int:
+        if not -_TOO_LARGE < amount < _TOO_LARGE:
+            return None
+        result = amount * scale
+    elif type(amount) is Decimal:
+        try:
+            # Sizes first: the exact ratio of a far too large or small value is a huge int.
+            # Within these bounds the value has fewer than 20 digits before the point.
+            if not -4 <= amount.adjusted() < _MAX_ADJUSTED:
+                return None
+            numerator, denominator = amount.as_integer_ratio()
+        except (ValueError, OverflowError):  # NaN or infinity
+            return None
+        # A reduced fraction is a whole number of minor units only if its denominator divides
+        # the scale.
+        if scale % denominator:
+            return None
+        result = numerator * (scale // denominator)
+    else:
+        return None
+    if result % 100 and code in WHOLE_UNITS_ONLY:
+        return None
     return result
 
 

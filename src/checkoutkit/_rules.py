@@ -356,7 +356,13 @@ def _check_list(spec: Spec, value: list[Any] | tuple[Any, ...], loc: Loc, out: _
             _check(item_spec, item, (loc, index), out)
 
 
-_PLAIN_ITEM, _PLAIN_PRICE_DATA, _PLAIN_PRODUCT_DATA = PLAIN_LINE_ITEM_KEYS
+# The fast path spells these keys out (constants are faster than lookups); they must match.
+if (
+    frozenset({"price_data", "quantity"}),
+    frozenset({"currency", "product_data", "unit_amount"}),
+    frozenset({"name"}),
+) != PLAIN_LINE_ITEM_KEYS:  # pragma: no cover
+    raise ImportError("checkoutkit._rules does not match checkoutkit._schema")
 
 
 def _check_line_items(
@@ -376,18 +382,20 @@ def _check_line_items(
     last_code = ""
     rules: _Out | None = None
     for index, item in enumerate(value):
-        if type(item) is dict and item.keys() == _PLAIN_ITEM:
-            quantity = item["quantity"]
-            price_data = item["price_data"]
+        # A dict of the plain shape's size whose plain keys all hold values of the plain types
+        # (never None) has exactly the plain keys: cheaper than comparing the key sets.
+        if type(item) is dict and len(item) == 2:
+            quantity = item.get("quantity")
+            price_data = item.get("price_data")
             if (
                 type(quantity) is int
                 and quantity >= 1
                 and type(price_data) is dict
-                and price_data.keys() == _PLAIN_PRICE_DATA
+                and len(price_data) == 3
             ):
-                amount = price_data["unit_amount"]
-                product_data = price_data["product_data"]
-                currency = price_data["currency"]
+                amount = price_data.get("unit_amount")
+                product_data = price_data.get("product_data")
+                currency = price_data.get("currency")
                 if (
                     type(amount) is int
                     and amount >= 0

@@ -38,6 +38,9 @@ def make_checkout() -> checkoutkit.Checkout:
         build_session=lambda request: {},
         fulfil=lambda session: None,
         base_url="http://127.0.0.1/checkout",
+        # The callback never blocks, so the async path may call it on the event loop
+        # (BENCH_BLOCKING=1 measures the default, a worker thread per call).
+        blocking_callbacks=os.environ.get("BENCH_BLOCKING") == "1",
     )
 
 

@@ -2,8 +2,8 @@
 
 Flask and Django run under gunicorn (one worker, four threads), FastAPI under uvicorn (one
 worker). Both endpoints live in the same app and server; a loopback load generator posts
-distinct signed ``checkout.session.completed`` events from four threads over keep-alive
-connections (bodies are signed before the clock starts). Ratios are adapter / hand-written
+distinct signed ``checkout.session.completed`` events from four client processes over
+keep-alive connections (bodies are signed before the clock starts). Ratios are adapter / hand-written
 requests per second, best of four interleaved rounds each after a warm-up, measured in the
 same run; with ``SqliteStore`` the adapter dedupes every event on disk.
 """
@@ -12,19 +12,21 @@ from __future__ import annotations
 
 import http.client
 import json
+import multiprocessing
 import os
 import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).parent
 SECRET = "whsec_bench_secret_0123456789"
 REQUESTS = 500
 THREADS = 4
+CLIENTS = 4
 ROUNDS = 4
 
 
@@ -61,41 +63,53 @@ def _bodies(count: int, tag: str) -> list[tuple[bytes, str]]:
     return out
 
 
-def _load(port: int, path: str, bodies: list[tuple[bytes, str]]) -> float:
-    """Requests per second posting ``bodies`` from THREADS threads; every answer must be 200."""
-    chunks = [bodies[i::THREADS] for i in range(THREADS)]
-    failures: list[int] = []
-    start = threading.Barrier(THREADS + 1)
-
-    def worker(chunk: list[tuple[bytes, str]]) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        start.wait()
-        for body, signature in chunk:
-            headers = {"Stripe-Signature": signature, "Content-Type": "application/json"}
-            try:
-                conn.request("POST", path, body, headers)
-                response = conn.getresponse()
-                response.read()
-                status = response.status
-                if response.getheader("connection", "").lower() == "close":
-                    conn.close()
-            except (OSError, http.client.HTTPException):
+def _post_all(port: int, path: str, chunk: list[tuple[bytes, str]], go: Any, out: Any) -> None:
+    """One client process: post every body of ``chunk`` on one keep-alive connection."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.connect()
+    go.wait()
+    bad = 0
+    for body, signature in chunk:
+        headers = {"Stripe-Signature": signature, "Content-Type": "application/json"}
+        try:
+            conn.request("POST", path, body, headers)
+            response = conn.getresponse()
+            response.read()
+            status = response.status
+            if response.getheader("connection", "").lower() == "close":
                 conn.close()
-                status = -1
-            if status != 200:
-                failures.append(status)
-        conn.close()
+        except (OSError, http.client.HTTPException):
+            conn.close()
+            status = -1
+        bad += status != 200
+    conn.close()
+    out.put((time.perf_counter(), bad))
 
-    threads = [threading.Thread(target=worker, args=(c,)) for c in chunks]
-    for t in threads:
-        t.start()
-    start.wait()
+
+def _load(port: int, path: str, bodies: list[tuple[bytes, str]]) -> float:
+    """Requests per second posting ``bodies`` from CLIENTS processes; every answer must be 200.
+
+    Separate processes, not threads: the generator's own GIL must not be what is measured.
+    """
+    ctx = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
+    go = ctx.Event()
+    out = ctx.Queue()
+    clients = [
+        ctx.Process(target=_post_all, args=(port, path, bodies[i::CLIENTS], go, out))
+        for i in range(CLIENTS)
+    ]
+    for client in clients:
+        client.start()
+    time.sleep(0.2)  # every client connected and waiting
     began = time.perf_counter()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - began
+    go.set()
+    results = [out.get(timeout=120) for _ in clients]
+    for client in clients:
+        client.join()
+    elapsed = max(ended for ended, _ in results) - began
+    failures = sum(bad for _, bad in results)
     if failures:
-        raise RuntimeError(f"{len(failures)} non-200 answers on {path}: {failures[:5]}")
+        raise RuntimeError(f"{failures} non-200 answers on {path}")
     return len(bodies) / elapsed
 
 

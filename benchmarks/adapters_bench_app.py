@@ -1,9 +1,9 @@
 """The apps behind ``bench_adapters``: each framework serves the adapter and a hand-written floor.
 
 ``/hand/webhook`` verifies the Stripe signature with hmac and ``compare_digest``, parses the
-event's JSON and answers 200, as a careful hand-written endpoint does; ``/checkout/webhook`` is checkoutkit's adapter
-with a Checkout whose fulfil callback does nothing. ``BENCH_STORE`` picks the event store:
-``memory`` or a SQLite file path.
+event's JSON and answers 200, as a careful hand-written endpoint does; ``/checkout/webhook``
+is checkoutkit's adapter with a Checkout whose fulfil callback does nothing. ``BENCH_STORE``
+picks the event store: ``memory`` or a SQLite file path.
 """
 
 # No "from __future__ import annotations": FastAPI must see fastapi.Request itself.

@@ -3,9 +3,9 @@
 Flask and Django run under gunicorn (one worker, four threads), FastAPI under uvicorn (one
 worker). Both endpoints live in the same app and server; a loopback load generator posts
 distinct signed ``checkout.session.completed`` events from four client processes over
-keep-alive connections (bodies are signed before the clock starts). Ratios are adapter / hand-written
-requests per second, best of four interleaved rounds each after a warm-up, measured in the
-same run; with ``SqliteStore`` the adapter dedupes every event on disk.
+keep-alive connections (bodies are signed before the clock starts). Ratios are adapter /
+hand-written requests per second, best of four interleaved rounds each after a warm-up,
+measured in the same run; with ``SqliteStore`` the adapter dedupes every event on disk.
 """
 
 from __future__ import annotations

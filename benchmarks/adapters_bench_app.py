@@ -1,14 +1,15 @@
 """The apps behind ``bench_adapters``: each framework serves the adapter and a hand-written floor.
 
-``/hand/webhook`` verifies the Stripe signature with hmac and ``compare_digest`` and answers
-200, as a careful hand-written endpoint does; ``/checkout/webhook`` is checkoutkit's adapter
-with a Checkout whose fulfil callback does nothing. ``BENCH_STORE`` picks the event store:
-``memory`` or a SQLite file path.
+``/hand/webhook`` verifies the Stripe signature with hmac and ``compare_digest``, parses the
+event's JSON and answers 200, as a careful hand-written endpoint does; ``/checkout/webhook``
+is checkoutkit's adapter with a Checkout whose fulfil callback does nothing. ``BENCH_STORE``
+picks the event store: ``memory`` or a SQLite file path.
 """
 
 # No "from __future__ import annotations": FastAPI must see fastapi.Request itself.
 import hashlib
 import hmac
+import json
 import os
 from typing import Any
 
@@ -18,12 +19,15 @@ SECRET = os.environ.get("BENCH_SECRET", "whsec_bench_secret_0123456789")
 
 
 def hand_verify(body: bytes, header: str | None) -> bool:
-    """The floor: Stripe's scheme, checked by hand."""
+    """The floor: Stripe's scheme checked by hand, then the event parsed."""
     if not header:
         return False
     parts = dict(item.split("=", 1) for item in header.split(",") if "=" in item)
     expected = hmac.new(SECRET.encode(), parts.get("t", "").encode() + b"." + body, hashlib.sha256)
-    return hmac.compare_digest(expected.hexdigest(), parts.get("v1", ""))
+    if not hmac.compare_digest(expected.hexdigest(), parts.get("v1", "")):
+        return False
+    event = json.loads(body)
+    return isinstance(event, dict) and isinstance(event.get("id"), str)
 
 
 def make_checkout() -> checkoutkit.Checkout:
@@ -38,6 +42,9 @@ def make_checkout() -> checkoutkit.Checkout:
         build_session=lambda request: {},
         fulfil=lambda session: None,
         base_url="http://127.0.0.1/checkout",
+        # The callback never blocks, so the async path may call it on the event loop
+        # (BENCH_BLOCKING=1 measures the default, a worker thread per call).
+        blocking_callbacks=os.environ.get("BENCH_BLOCKING") == "1",
     )
 
 

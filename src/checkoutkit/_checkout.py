@@ -130,7 +130,11 @@ class Checkout:
     the claim is released and the next attempt (Stripe's redelivery of the event) runs it again.
     ``on_payment_failed`` runs for ``checkout.session.async_payment_failed`` and ``on_expired`` for
     ``checkout.session.expired``; neither ever fulfils. Callbacks may be plain or ``async``
-    functions; plain ones also work on the async paths.
+    functions; plain ones also work on the async paths, where they run in a worker thread
+    (``asyncio.to_thread``) so that a blocking callback never stalls the event loop. When every
+    plain callback is quick and never blocks (no network, no disk, no locks held long), pass
+    ``blocking_callbacks=False`` to call them on the event loop directly and save the thread
+    hop per event; ``async`` callbacks never hop.
 
     Success and cancel URLs are built from ``base_url``, the public URL where the endpoints
     are mounted (``https://shop.example/checkout``). Without it, the request's own host is used
@@ -153,6 +157,7 @@ class Checkout:
     success_page: Callable[[CheckoutSession | None, FulfilOutcome | None], str] | None = None
     cancel_page: Callable[[], str] | None = None
     lease: float = 60.0
+    blocking_callbacks: bool = True
     _async_store: bool = attrs.field(init=False, default=False)
 
     def __attrs_post_init__(self) -> None:
@@ -164,6 +169,8 @@ class Checkout:
             )
         if self.lease <= 0:
             raise ConfigurationError("lease must be positive")
+        if not isinstance(self.blocking_callbacks, bool):
+            raise ConfigurationError("blocking_callbacks must be True or False")
         for name in ("claim", "complete", "release"):
             if not callable(getattr(self.store, name, None)):
                 raise ConfigurationError(f"store must be an event store (it has no {name}())")
@@ -271,7 +278,7 @@ class Checkout:
         if early is not None:
             return early
         try:
-            await _call_async(self.fulfil_callback, session)
+            await _call_async(self.fulfil_callback, session, self.blocking_callbacks)
         except BaseException as exc:
             await self._store_call("release", claim, error=_describe(exc))
             raise FulfilmentError(f"fulfilling {session.id} failed: {_describe(exc)}") from exc
@@ -322,7 +329,7 @@ class Checkout:
         session = _session_of(event)
         _log.info("delayed payment failed for %s", session.id)
         if self.on_payment_failed is not None:
-            await _call_async(self.on_payment_failed, session)
+            await _call_async(self.on_payment_failed, session, self.blocking_callbacks)
 
     def _on_expired(self, event: Event) -> None:
         session = _session_of(event)
@@ -334,7 +341,7 @@ class Checkout:
         session = _session_of(event)
         _log.info("checkout session %s expired", session.id)
         if self.on_expired is not None:
-            await _call_async(self.on_expired, session)
+            await _call_async(self.on_expired, session, self.blocking_callbacks)
 
     # -- internals -------------------------------------------------------------------------
 
@@ -435,7 +442,7 @@ def _call_sync(callback: Callable[[CheckoutSession], object], session: CheckoutS
 
 
 async def _call_async(
-    callback: Callable[[CheckoutSession], object], session: CheckoutSession
+    callback: Callable[[CheckoutSession], object], session: CheckoutSession, blocking: bool
 ) -> None:
     if inspect.iscoroutinefunction(callback):
         await callback(session)
@@ -443,5 +450,9 @@ async def _call_async(
     import asyncio
 
     result = await asyncio.to_thread(callback, session)
+    if blocking:
+        result = await asyncio.to_thread(callback, session)
+    else:
+        result = callback(session)
     if inspect.isawaitable(result):
         await result

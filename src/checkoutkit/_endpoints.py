@@ -12,6 +12,7 @@ import logging
 import re
 import secrets
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
@@ -262,7 +263,24 @@ def cancel(checkout: Checkout) -> Reply:
 
 
 def webhook_reply(response: Any) -> Reply:
-    """Turn the router's ``WebhookResponse`` into a :class:`Reply`."""
+    """Turn the router's ``WebhookResponse`` into a :class:`Reply`.
+
+    The router answers with a handful of constant responses, so their replies are kept: the
+    hot path allocates nothing here.
+    """
+    cached = _REPLIES.get(id(response))
+    if cached is not None and cached[0] is response:
+        return cached[1]
+    reply = _webhook_reply(response)
+    if len(_REPLIES) < 64:
+        _REPLIES[id(response)] = (response, reply)  # holds the response, so its id stays unique
+    return reply
+
+
+_REPLIES: dict[int, tuple[Any, Reply]] = {}
+
+
+def _webhook_reply(response: Any) -> Reply:
     headers = tuple((str(k), str(v)) for k, v in dict(response.headers).items())
     content_type = _TEXT
     rest = []
@@ -273,6 +291,14 @@ def webhook_reply(response: Any) -> Reply:
             rest.append((name, value))
     body = response.body if isinstance(response.body, bytes) else str(response.body).encode()
     return Reply(int(response.status), body, content_type, tuple(rest))
+
+
+def signature_headers(value: str | None) -> Mapping[str, str]:
+    """The only request header the webhook endpoint reads, as a mapping for the router."""
+    return _NO_HEADERS if value is None else {"Stripe-Signature": value}
+
+
+_NO_HEADERS: Mapping[str, str] = MappingProxyType({})
 
 
 def webhook(checkout: Checkout, body: bytes, headers: Mapping[str, str]) -> Reply:

@@ -45,6 +45,8 @@ _INSERT = (
     "INSERT INTO checkoutkit_events (key, type, status, attempts, created_at, updated_at,"
     " lease_expires_at, token, payload) VALUES (?, ?, 'processing', 1, ?, ?, ?, ?, ?)"
 )
+# The common case, a key never seen: one statement, atomic on its own (autocommit).
+_INSERT_NEW = _INSERT + " ON CONFLICT (key) DO NOTHING"
 _TAKE_OVER = (
     "UPDATE checkoutkit_events SET status = 'processing', attempts = ?, updated_at = ?,"
     " lease_expires_at = ?, token = ?, payload = COALESCE(?, payload) WHERE key = ?"
@@ -199,6 +201,11 @@ class SqliteStore:
         if payload is not None:
             payload = bytes(payload)
         with self._connection() as conn:
+            now = self._clock()
+            token = new_token()
+            inserted = conn.execute(_INSERT_NEW, (key, type, now, now, now + lease, token, payload))
+            if inserted.rowcount == 1:
+                return Claim(ClaimOutcome.CLAIMED, key, token, 1)
             conn.execute("BEGIN IMMEDIATE")
             try:
                 result = self._claim(conn, key, type, lease, payload)

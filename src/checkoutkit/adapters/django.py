@@ -100,7 +100,8 @@ def urls(checkout: Checkout, *, name_prefix: str = "checkoutkit") -> list[URLPat
         return _response(_endpoints.cancel(checkout))
 
     def webhook(request: HttpRequest) -> HttpResponse:
-        return _response(_endpoints.webhook(checkout, request.body, headers_of(request)))
+        signature = _endpoints.signature_headers(request.META.get("HTTP_STRIPE_SIGNATURE"))
+        return _response(_endpoints.webhook(checkout, request.body, signature))
 
     return [
         _path(

@@ -64,6 +64,7 @@ def blueprint(checkout: Checkout, *, name: str = "checkoutkit") -> flask.Bluepri
     @bp.post(f"/{_endpoints.WEBHOOK_PATH}", strict_slashes=False)
     def webhook() -> flask.Response:
         request = flask.request
-        return _response(_endpoints.webhook(checkout, request.get_data(), dict(request.headers)))
+        signature = _endpoints.signature_headers(request.headers.get("Stripe-Signature"))
+        return _response(_endpoints.webhook(checkout, request.get_data(), signature))
 
     return bp

@@ -447,10 +447,9 @@ async def _call_async(
     if inspect.iscoroutinefunction(callback):
         await callback(session)
         return
-    import asyncio
-
-    result = await asyncio.to_thread(callback, session)
     if blocking:
+        import asyncio
+
         result = await asyncio.to_thread(callback, session)
     else:
         result = callback(session)

@@ -194,7 +194,7 @@ class StoreContract:
         assert [r.key for r in store.records(status=EventStatus.FAILED)] == ["evt_1"]
 
     def test_requeue_moves_a_failed_key_back_to_pending(self, store: EventStore) -> None:
-        """``requeue`` turns a permanently failed key into a pending one that the next claim runs."""
+        """``requeue`` makes a permanently failed key pending, so that the next claim runs it."""
         claim = _claimed(store.claim("evt_1", type=COMPLETED, lease=30, payload=b"{}"))
         assert store.release(claim, error="PermanentFailure: no such order", permanent=True)
         assert store.requeue("evt_1") is True
@@ -208,7 +208,7 @@ class StoreContract:
         assert store.complete(again)
 
     def test_requeue_leaves_other_states_alone(self, store: EventStore) -> None:
-        """``requeue`` refuses unknown, processing, pending and succeeded keys and changes nothing."""
+        """``requeue`` refuses unknown, processing, pending and succeeded keys, changing nothing."""
         assert store.requeue("evt_unknown") is False
         assert store.get("evt_unknown") is None
         held = _claimed(store.claim("evt_held", type=COMPLETED, lease=30))

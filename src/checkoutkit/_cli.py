@@ -1,4 +1,4 @@
-"""The ``checkoutkit`` command line (subcommands: ``sandbox``, ``replay``)."""
+"""The ``checkoutkit`` command line (subcommands: ``sandbox``, ``replay``, ``demo``)."""
 
 from __future__ import annotations
 
@@ -150,6 +150,9 @@ def _parser() -> argparse.ArgumentParser:
         help="only events whose type matches, e.g. 'checkout.session.*'",
     )
     replay.set_defaults(run=_replay)
+    from checkoutkit._demo import add_command
+
+    add_command(commands)
     return parser
 
 

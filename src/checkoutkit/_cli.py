@@ -1,4 +1,4 @@
-"""The ``checkoutkit`` command line (subcommands: ``sandbox``, ``demo``)."""
+"""The ``checkoutkit`` command line (subcommands: ``sandbox``, ``replay``, ``demo``)."""
 
 from __future__ import annotations
 
@@ -49,6 +49,40 @@ def _sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def _replay(args: argparse.Namespace) -> int:
+    from checkoutkit import _replay as r
+    from checkoutkit.exceptions import CheckoutKitError, StoreError
+    from checkoutkit.stores import open_store
+
+    def fail(code: int, message: object) -> int:
+        print(f"checkoutkit replay: {message}", file=sys.stderr)
+        return code
+
+    try:
+        router = r.load_router(args.router)
+        store = open_store(args.store)
+    except CheckoutKitError as exc:
+        return fail(r.EXIT_USAGE, exc)
+
+    def report(result: r.ReplayResult) -> None:
+        print(f"{result.key} {result.type}: {result.outcome}", flush=True)
+
+    try:
+        records = r.select(store, event_id=args.event, type_pattern=args.type, failed=args.failed)
+        results = r.replay(store, router, records, failed=args.failed, report=report)
+    except StoreError as exc:
+        return fail(r.EXIT_STORE, exc)
+    except CheckoutKitError as exc:
+        return fail(r.EXIT_USAGE, exc)
+    finally:
+        close = getattr(store, "close", None)
+        if close is not None:
+            close()
+    bad = sum(not result.ok for result in results)
+    print(f"{len(results)} replayed, {bad} not completed")
+    return r.EXIT_FAILED if bad else r.EXIT_OK
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="checkoutkit", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -83,6 +117,39 @@ def _parser() -> argparse.ArgumentParser:
     )
     sandbox.add_argument("--verbose", action="store_true", help="log every request")
     sandbox.set_defaults(run=_sandbox)
+    replay = commands.add_parser(
+        "replay",
+        help="run stored events again through the application's webhook router",
+        description=(
+            "Run stored events again through the application's router, exactly once: by default "
+            "the pending ones (a handler failed and no redelivery came yet); with --failed the "
+            "permanently failed ones, moved back to pending first. Succeeded events never run "
+            "again. Exit status: 0 all done, 1 some event failed again or has no stored payload, "
+            "2 bad arguments, 3 the store cannot be reached."
+        ),
+    )
+    replay.add_argument(
+        "--store",
+        required=True,
+        metavar="URL",
+        help="the router's store: sqlite:///path, postgresql://..., or redis://...",
+    )
+    replay.add_argument(
+        "--router",
+        required=True,
+        metavar="MODULE:ATTRIBUTE",
+        help="the application's WebhookRouter, e.g. myapp.webhooks:router",
+    )
+    replay.add_argument(
+        "--failed", action="store_true", help="replay permanently failed events instead"
+    )
+    replay.add_argument("--event", metavar="EVT_ID", help="replay only this event")
+    replay.add_argument(
+        "--type",
+        metavar="PATTERN",
+        help="only events whose type matches, e.g. 'checkout.session.*'",
+    )
+    replay.set_defaults(run=_replay)
     from checkoutkit._demo import add_command
 
     add_command(commands)

@@ -160,6 +160,16 @@ class MemoryStore:
         status = EventStatus.FAILED if permanent else EventStatus.PENDING
         return self._finish(claim, status, error)
 
+    def requeue(self, key: str) -> bool:
+        """Move a permanently ``failed`` key back to ``pending``; False if it was not failed."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry.status is not EventStatus.FAILED:
+                return False
+            entry.status = EventStatus.PENDING
+            entry.updated_at = self._clock()
+            return True
+
     def get(self, key: str) -> EventRecord | None:
         """The record of ``key``, or None."""
         with self._lock:

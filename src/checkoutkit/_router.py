@@ -292,7 +292,27 @@ class WebhookRouter:
         """
         if type(body) is not bytes:
             body = _as_body(body)
-        prepared = self._prepare(body, headers)
+        return await self._handle_async(body, self._prepare(body, headers))
+
+    def dispatch_payload(self, payload: bytes) -> WebhookResponse:
+        """Run a **trusted** event body through the handlers, without checking a signature.
+
+        For replaying payloads read back from this router's own event store (``checkoutkit
+        replay``): the store's exactly-once rules apply as for a delivery, so an event that
+        succeeded (or failed permanently) is answered ``duplicate`` and not run again. Never pass
+        it a body received over the network: that is what :meth:`handle` is for.
+        """
+        response: WebhookResponse = _run(self.dispatch_payload_async(payload))
+        return response
+
+    async def dispatch_payload_async(self, payload: bytes) -> WebhookResponse:
+        """The ``async`` twin of :meth:`dispatch_payload` (trusted payloads only)."""
+        body = _as_body(payload) if type(payload) is not bytes else payload
+        return await self._handle_async(body, self._prepare(body, {}, verify=False))
+
+    async def _handle_async(
+        self, body: bytes, prepared: WebhookResponse | tuple[Event, tuple[_Registration, ...]]
+    ) -> WebhookResponse:
         if type(prepared) is WebhookResponse:
             return prepared
         event, registrations = prepared  # type: ignore[misc]
@@ -323,15 +343,16 @@ class WebhookRouter:
         return failure.response
 
     def _prepare(
-        self, body: bytes, headers: Mapping[str, str]
+        self, body: bytes, headers: Mapping[str, str], *, verify: bool = True
     ) -> WebhookResponse | tuple[Event, tuple[_Registration, ...]]:
         """Check size and signature, parse, and find the handlers (or answer right away)."""
         if len(body) > self._max_body:
             return self._too_large(body)
-        try:
-            self._verify(body, _signature_header(headers), None)
-        except SignatureVerificationError as error:
-            return _bad_signature(error)
+        if verify:
+            try:
+                self._verify(body, _signature_header(headers), None)
+            except SignatureVerificationError as error:
+                return _bad_signature(error)
         try:
             event = Event.from_dict(self._loads(body))
         except (ValueError, TypeError, RecursionError) as error:

@@ -55,6 +55,10 @@ _FINISH = (
     "UPDATE checkoutkit_events SET status = ?, last_error = ?, updated_at = ?,"
     " lease_expires_at = NULL, token = NULL WHERE key = ? AND token = ? AND status = 'processing'"
 )
+_REQUEUE = (
+    "UPDATE checkoutkit_events SET status = 'pending', updated_at = ?"
+    " WHERE key = ? AND status = 'failed'"
+)
 _SELECT = (
     "SELECT key, type, status, attempts, last_error, created_at, updated_at, lease_expires_at,"
     " payload FROM checkoutkit_events"
@@ -263,6 +267,12 @@ class SqliteStore:
         """Give the key back after a failure: ``pending`` (retried) or ``failed`` if permanent."""
         status = EventStatus.FAILED if permanent else EventStatus.PENDING
         return self._finish(claim, status, error)
+
+    def requeue(self, key: str) -> bool:
+        """Move a permanently ``failed`` key back to ``pending``; False if it was not failed."""
+        with self._connection() as conn:
+            cursor = conn.execute(_REQUEUE, (self._clock(), key))
+            return cursor.rowcount == 1
 
     def get(self, key: str) -> EventRecord | None:
         """The record of ``key``, or None."""

@@ -81,6 +81,9 @@ class EventStore(Protocol):
     def release(self, claim: Claim, *, error: str, permanent: bool = False) -> bool:
         """Give the key back after a failure: ``pending`` (retried) or ``failed`` if permanent."""
 
+    def requeue(self, key: str) -> bool:
+        """Move a permanently ``failed`` key back to ``pending``; False if it was not failed."""
+
     def get(self, key: str) -> EventRecord | None:
         """The record of ``key``, or None."""
 
@@ -104,6 +107,9 @@ class AsyncEventStore(Protocol):
 
     async def release(self, claim: Claim, *, error: str, permanent: bool = False) -> bool:
         """Give the key back after a failure."""
+
+    async def requeue(self, key: str) -> bool:
+        """Move a permanently ``failed`` key back to ``pending``; False if it was not failed."""
 
     async def get(self, key: str) -> EventRecord | None:
         """The record of ``key``, or None."""

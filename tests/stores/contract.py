@@ -193,6 +193,36 @@ class StoreContract:
         assert store.claim("evt_1", type=COMPLETED, lease=30).outcome is ClaimOutcome.DONE
         assert [r.key for r in store.records(status=EventStatus.FAILED)] == ["evt_1"]
 
+    def test_requeue_moves_a_failed_key_back_to_pending(self, store: EventStore) -> None:
+        """``requeue`` makes a permanently failed key pending, so that the next claim runs it."""
+        claim = _claimed(store.claim("evt_1", type=COMPLETED, lease=30, payload=b"{}"))
+        assert store.release(claim, error="PermanentFailure: no such order", permanent=True)
+        assert store.requeue("evt_1") is True
+        record = store.get("evt_1")
+        assert record is not None
+        assert record.status is EventStatus.PENDING
+        assert record.payload == b"{}"
+        assert store.requeue("evt_1") is False
+        again = _claimed(store.claim("evt_1", type=COMPLETED, lease=30))
+        assert again.attempts == 2
+        assert store.complete(again)
+
+    def test_requeue_leaves_other_states_alone(self, store: EventStore) -> None:
+        """``requeue`` refuses unknown, processing, pending and succeeded keys, changing nothing."""
+        assert store.requeue("evt_unknown") is False
+        assert store.get("evt_unknown") is None
+        held = _claimed(store.claim("evt_held", type=COMPLETED, lease=30))
+        assert store.requeue("evt_held") is False
+        assert store.claim("evt_held", type=COMPLETED, lease=30).outcome is ClaimOutcome.BUSY
+        assert store.release(held, error="boom")
+        assert store.requeue("evt_held") is False
+        done = _claimed(store.claim("evt_done", type=COMPLETED, lease=30))
+        assert store.complete(done)
+        assert store.requeue("evt_done") is False
+        record = store.get("evt_done")
+        assert record is not None
+        assert record.status is EventStatus.SUCCEEDED
+
     def test_expired_lease_is_taken_over(self, harness: Harness) -> None:
         """After the lease expires another worker takes the key over, with a new token."""
         store = harness.store

@@ -51,6 +51,9 @@ class SyncOverAsync:
     def release(self, claim: Claim, *, error: str, permanent: bool = False) -> bool:
         return self.loop.run(_await(self.inner.release(claim, error=error, permanent=permanent)))
 
+    def requeue(self, key: str) -> bool:
+        return self.loop.run(_await(self.inner.requeue(key)))
+
     def get(self, key: str) -> EventRecord | None:
         return self.loop.run(_await(self.inner.get(key)))
 

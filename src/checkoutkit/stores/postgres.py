@@ -112,6 +112,10 @@ class _Queries:
             " lease_expires_at = NULL, token = NULL"
             " WHERE key = %s AND token = %s AND status = 'processing'"
         ).format(t)
+        self.requeue = sql.SQL(
+            "UPDATE {} SET status = 'pending', updated_at = clock_timestamp()"
+            " WHERE key = %s AND status = 'failed'"
+        ).format(t)
         select = sql.SQL(
             "SELECT key, type, status, attempts, last_error,"
             " extract(epoch FROM created_at)::float8, extract(epoch FROM updated_at)::float8,"
@@ -320,6 +324,12 @@ class PostgresStore:
         """Give the key back after a failure: ``pending`` (retried) or ``failed`` if permanent."""
         return self._finish(claim, EventStatus.FAILED if permanent else EventStatus.PENDING, error)
 
+    def requeue(self, key: str) -> bool:
+        """Move a permanently ``failed`` key back to ``pending``; False if it was not failed."""
+        with self._connection("requeue") as conn:
+            cursor = conn.execute(self._queries.requeue, (key,))
+            return cursor.rowcount == 1
+
     def get(self, key: str) -> EventRecord | None:
         """The record of ``key``, or None."""
         with self._connection("get") as conn:
@@ -487,6 +497,11 @@ class AsyncPostgresStore:
         """Give the key back after a failure: ``pending`` or ``failed`` if permanent."""
         status = EventStatus.FAILED if permanent else EventStatus.PENDING
         return await self._finish(claim, status, error)
+
+    async def requeue(self, key: str) -> bool:
+        """Move a permanently ``failed`` key back to ``pending``; False if it was not failed."""
+        rowcount = await self._run("requeue", self._queries.requeue, (key,), "rowcount")
+        return bool(rowcount == 1)
 
     async def get(self, key: str) -> EventRecord | None:
         """The record of ``key``, or None."""

@@ -85,6 +85,14 @@ end
 return 1
 """
 
+_REQUEUE = """
+if redis.call('HGET', KEYS[1], 'status') ~= 'failed' then return 0 end
+local t = redis.call('TIME')
+local nows = string.format('%.6f', tonumber(t[1]) + tonumber(t[2]) / 1000000)
+redis.call('HSET', KEYS[1], 'status', 'pending', 'updated_at', nows)
+return 1
+"""
+
 
 def _require() -> None:
     try:
@@ -235,6 +243,7 @@ class RedisStore:
         self._client = client
         self._claim_script = client.register_script(_CLAIM)
         self._finish_script = client.register_script(_FINISH)
+        self._requeue_script = client.register_script(_REQUEUE)
 
     def __repr__(self) -> str:
         return f"RedisStore(prefix={self._keys.prefix!r})"
@@ -279,6 +288,12 @@ class RedisStore:
     def release(self, claim: Claim, *, error: str, permanent: bool = False) -> bool:
         """Give the key back after a failure: ``pending`` (retried) or ``failed`` if permanent."""
         return self._finish(claim, EventStatus.FAILED if permanent else EventStatus.PENDING, error)
+
+    def requeue(self, key: str) -> bool:
+        """Move a permanently ``failed`` key back to ``pending``; False if it was not failed."""
+        with _translate_errors("requeue"):
+            done = self._requeue_script(keys=[self._keys.event(key)], args=[])
+        return bool(done == 1)
 
     def get(self, key: str) -> EventRecord | None:
         """The record of ``key``, or None."""
@@ -341,6 +356,7 @@ class AsyncRedisStore:
         self._client = client
         self._claim_script = client.register_script(_CLAIM)
         self._finish_script = client.register_script(_FINISH)
+        self._requeue_script = client.register_script(_REQUEUE)
 
     def __repr__(self) -> str:
         return f"AsyncRedisStore(prefix={self._keys.prefix!r})"
@@ -386,6 +402,12 @@ class AsyncRedisStore:
         """Give the key back after a failure: ``pending`` or ``failed`` if permanent."""
         status = EventStatus.FAILED if permanent else EventStatus.PENDING
         return await self._finish(claim, status, error)
+
+    async def requeue(self, key: str) -> bool:
+        """Move a permanently ``failed`` key back to ``pending``; False if it was not failed."""
+        with _translate_errors("requeue"):
+            done = await self._requeue_script(keys=[self._keys.event(key)], args=[])
+        return bool(done == 1)
 
     async def get(self, key: str) -> EventRecord | None:
         """The record of ``key``, or None."""

@@ -95,3 +95,10 @@ def build(session: nox.Session) -> None:
     session.install("build")
     shutil.rmtree(ROOT / "dist", ignore_errors=True)
     session.run("python", "-m", "build", "--installer", "uv", "--outdir", "dist")
+
+
+@nox.session(python=NEWEST)
+def demo(session: nox.Session) -> None:
+    """Run the demo shop on the sandbox (``nox -s demo -- --framework fastapi --port 8000``)."""
+    session.install("-e.[sandbox,flask,fastapi,django]")
+    session.run("checkoutkit", "demo", *session.posargs)

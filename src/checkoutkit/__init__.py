@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from checkoutkit._builder import SessionBuilder
+from checkoutkit._checkout import Checkout, CheckoutRequest, FulfilOutcome
 from checkoutkit._currencies import from_minor_units, to_minor_units
 from checkoutkit._events import CheckoutSession, Event
 from checkoutkit._gateway import CheckoutGateway
@@ -39,8 +40,10 @@ from checkoutkit.exceptions import (
 
 __all__ = [
     "AsyncEventStore",
+    "Checkout",
     "CheckoutGateway",
     "CheckoutKitError",
+    "CheckoutRequest",
     "CheckoutSession",
     "Claim",
     "ClaimOutcome",
@@ -49,6 +52,7 @@ __all__ = [
     "EventRecord",
     "EventStatus",
     "EventStore",
+    "FulfilOutcome",
     "FulfilmentError",
     "InvalidSessionError",
     "MemoryStore",

@@ -1,4 +1,4 @@
-"""The ``checkoutkit`` command line (subcommands: ``sandbox``)."""
+"""The ``checkoutkit`` command line (subcommands: ``sandbox``, ``demo``)."""
 
 from __future__ import annotations
 
@@ -83,6 +83,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     sandbox.add_argument("--verbose", action="store_true", help="log every request")
     sandbox.set_defaults(run=_sandbox)
+    from checkoutkit._demo import add_command
+
+    add_command(commands)
     return parser
 
 

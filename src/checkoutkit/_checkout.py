@@ -1,0 +1,432 @@
+"""The checkout flow: create a session for a request, and fulfil each paid session exactly once.
+
+:class:`Checkout` is framework-neutral. The adapters in :mod:`checkoutkit.adapters` only turn a
+framework's request into what it takes and its answers into the framework's response.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import inspect
+import logging
+import re
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, cast
+from urllib.parse import urlsplit
+
+import attrs
+
+from checkoutkit._events import CheckoutSession, Event
+from checkoutkit._problems import Problem
+from checkoutkit._store import Claim, ClaimOutcome, EventStatus
+from checkoutkit.exceptions import ConfigurationError, FulfilmentError, InvalidSessionError
+
+if TYPE_CHECKING:
+    from checkoutkit._store import EventRecord
+
+__all__ = ["Checkout", "CheckoutRequest", "FulfilOutcome", "check_session_id"]
+
+_log = logging.getLogger("checkoutkit.checkout")
+
+_SESSION_ID = re.compile(r"cs_(?:test|live)_[A-Za-z0-9]{1,240}")
+
+#: The template Stripe replaces with the session id when it redirects to the success URL.
+SESSION_ID_TEMPLATE = "{CHECKOUT_SESSION_ID}"
+
+PAID_EVENTS = ("checkout.session.completed", "checkout.session.async_payment_succeeded")
+FAILED_EVENT = "checkout.session.async_payment_failed"
+EXPIRED_EVENT = "checkout.session.expired"
+
+
+class FulfilOutcome(enum.Enum):
+    """What one call to :meth:`Checkout.fulfil` did."""
+
+    FULFILLED = "fulfilled"
+    """This call ran the fulfil callback, and it returned."""
+    ALREADY_FULFILLED = "already_fulfilled"
+    """An earlier call fulfilled the session: nothing was done."""
+    IN_PROGRESS = "in_progress"
+    """Another call is fulfilling the session right now: nothing was done."""
+    NOT_PAID = "not_paid"
+    """The session is not paid (yet): a delayed payment may still succeed. Nothing was done."""
+
+
+@attrs.frozen
+class CheckoutRequest:
+    """What the create endpoint knows of an incoming request, whatever the framework.
+
+    ``form`` holds the fields of a form-encoded or JSON object body, ``headers`` the request
+    headers and ``native`` the framework's own request object (for the signed-in user, a cart
+    in the session, …). ``success_url`` and ``cancel_url`` are the URLs :class:`Checkout` puts
+    on the session when the builder has none.
+    """
+
+    form: Mapping[str, str]
+    headers: Mapping[str, str]
+    success_url: str
+    cancel_url: str
+    native: Any = None
+
+
+class _Builder(Protocol):
+    def build(self) -> Mapping[str, Any]: ...
+
+
+class _Gateway(Protocol):
+    def create(self, session: Any, *, idempotency_key: str | None = None) -> CheckoutSession: ...
+
+    def retrieve(self, session: str) -> CheckoutSession: ...
+
+    async def create_async(
+        self, session: Any, *, idempotency_key: str | None = None
+    ) -> CheckoutSession: ...
+
+    async def retrieve_async(self, session: str) -> CheckoutSession: ...
+
+
+BuildSession = Callable[[CheckoutRequest], "_Builder | Mapping[str, Any]"]
+SessionCallback = Callable[[CheckoutSession], "Awaitable[None] | None"]
+
+
+def check_session_id(session_id: object) -> str:
+    """Return ``session_id`` if it has the shape of a Checkout Session id, else raise.
+
+    Raises :class:`~checkoutkit.InvalidSessionError` (a ``ValueError``) for anything that is
+    not ``cs_test_``/``cs_live_`` followed by letters and digits, before any call to Stripe.
+    """
+    if isinstance(session_id, str) and _SESSION_ID.fullmatch(session_id):
+        return session_id
+    raise InvalidSessionError(
+        [
+            Problem(
+                "session_id",
+                "session_id_format",
+                "a Checkout Session id looks like cs_test_… or cs_live_… (letters and digits)",
+            )
+        ]
+    )
+
+
+def _base_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigurationError(
+            f"base_url must be an absolute http(s) URL without query, got {value!r}"
+        )
+    return value.rstrip("/")
+
+
+@attrs.define(eq=False, repr=False)
+class Checkout:
+    """The Checkout flow of one application: create sessions, fulfil paid ones exactly once.
+
+    ``build_session(request)`` returns the :class:`~checkoutkit.SessionBuilder` (or params) for a
+    request to the create endpoint. ``fulfil(session)`` delivers the order; it runs once per
+    session however many times and from wherever fulfilment is asked for — the success page,
+    ``checkout.session.completed``, ``checkout.session.async_payment_succeeded``, duplicates and
+    concurrent calls — guarded by a claim on ``fulfil:<session id>`` in ``store``. If it raises,
+    the claim is released and the next attempt (Stripe's redelivery of the event) runs it again.
+    ``on_payment_failed`` runs for ``checkout.session.async_payment_failed`` and ``on_expired`` for
+    ``checkout.session.expired``; neither ever fulfils. Callbacks may be plain or ``async``
+    functions; plain ones also work on the async paths.
+
+    Success and cancel URLs are built from ``base_url``, the public URL where the endpoints
+    are mounted (``https://shop.example/checkout``). Without it, the request's own host is used
+    only when it is one of ``allowed_hosts`` (``"shop.example"``, ``"127.0.0.1:4242"``: with the
+    port when there is one); the Host header is never trusted otherwise.
+
+    Creating the object registers handlers for the four ``checkout.session.*`` events on
+    ``router``.
+    """
+
+    gateway: _Gateway
+    router: Any
+    store: Any
+    build_session: BuildSession
+    fulfil_callback: SessionCallback = attrs.field(alias="fulfil")
+    on_payment_failed: SessionCallback | None = None
+    on_expired: SessionCallback | None = None
+    base_url: str | None = attrs.field(default=None)
+    allowed_hosts: Sequence[str] = attrs.field(default=(), converter=tuple)
+    success_page: Callable[[CheckoutSession | None, FulfilOutcome | None], str] | None = None
+    cancel_page: Callable[[], str] | None = None
+    lease: float = 60.0
+    _async_store: bool = attrs.field(init=False, default=False)
+
+    def __attrs_post_init__(self) -> None:
+        if self.base_url is not None:
+            self.base_url = _base_url(self.base_url)
+        elif not self.allowed_hosts:
+            raise ConfigurationError(
+                "Checkout needs base_url (the public URL of its endpoints) or allowed_hosts"
+            )
+        if self.lease <= 0:
+            raise ConfigurationError("lease must be positive")
+        for name in ("claim", "complete", "release"):
+            if not callable(getattr(self.store, name, None)):
+                raise ConfigurationError(f"store must be an event store (it has no {name}())")
+        self._async_store = inspect.iscoroutinefunction(self.store.claim)
+        self._register(self.router)
+
+    def __repr__(self) -> str:
+        return f"Checkout(base_url={self.base_url!r}, allowed_hosts={self.allowed_hosts!r})"
+
+    # -- URLs ------------------------------------------------------------------------------
+
+    def urls_for(self, request_root: str) -> tuple[str, str]:
+        """The (success, cancel) URLs for a request whose endpoints live at ``request_root``.
+
+        ``request_root`` (scheme, host and mount path, as the request arrived) is used only when
+        no ``base_url`` is configured, and only if its host is in ``allowed_hosts``; otherwise
+        :class:`~checkoutkit.ConfigurationError` is raised (the adapters answer 400).
+        """
+        root = self.base_url
+        if root is None:
+            parts = urlsplit(request_root)
+            if parts.scheme not in ("http", "https") or parts.netloc not in self.allowed_hosts:
+                raise ConfigurationError(f"host {parts.netloc!r} is not in allowed_hosts")
+            root = request_root.rstrip("/")
+        return f"{root}/success?session_id={SESSION_ID_TEMPLATE}", f"{root}/cancel"
+
+    # -- create ----------------------------------------------------------------------------
+
+    def session_params(self, request: CheckoutRequest) -> dict[str, Any]:
+        """The session parameters for ``request``, with the flow's URLs where the app set none.
+
+        A hosted session without ``success_url`` gets ``request.success_url`` (and
+        ``cancel_url`` unless it has one); an embedded one without ``return_url`` gets the
+        success URL as its ``return_url``.
+        """
+        built = self.build_session(request)
+        if isinstance(built, Mapping):
+            params = dict(built)
+        else:
+            params = _params_of(built, request.success_url)
+        ui_mode = params.get("ui_mode", "hosted_page")
+        if ui_mode == "hosted_page":
+            params.setdefault("success_url", request.success_url)
+            params.setdefault("cancel_url", request.cancel_url)
+        elif ui_mode == "embedded_page":
+            params.setdefault("return_url", request.success_url)
+        return params
+
+    def create(self, request: CheckoutRequest, *, idempotency_key: str) -> CheckoutSession:
+        """Create the Checkout Session for ``request`` through the gateway."""
+        return self.gateway.create(self.session_params(request), idempotency_key=idempotency_key)
+
+    async def create_async(
+        self, request: CheckoutRequest, *, idempotency_key: str
+    ) -> CheckoutSession:
+        """Async twin of :meth:`create`."""
+        params = self.session_params(request)
+        return await self.gateway.create_async(params, idempotency_key=idempotency_key)
+
+    # -- fulfil once -----------------------------------------------------------------------
+
+    def fulfil(self, session_id: str) -> FulfilOutcome:
+        """Retrieve the session and fulfil it if it is paid, exactly once per session.
+
+        Checks the id's shape first (:class:`~checkoutkit.InvalidSessionError`), then retrieves
+        the session through the gateway. Raises :class:`~checkoutkit.FulfilmentError` when the
+        callback raised (the claim is released, so a later call runs it again).
+        """
+        session = self.gateway.retrieve(check_session_id(session_id))
+        return self.fulfil_session(session)
+
+    async def fulfil_async(self, session_id: str) -> FulfilOutcome:
+        """Async twin of :meth:`fulfil`."""
+        session = await self.gateway.retrieve_async(check_session_id(session_id))
+        return await self.fulfil_session_async(session)
+
+    def fulfil_session(self, session: CheckoutSession) -> FulfilOutcome:
+        """Fulfil an already retrieved (or signed, from a webhook) session exactly once."""
+        if not session.is_paid:
+            return FulfilOutcome.NOT_PAID
+        if self._async_store:
+            raise ConfigurationError("an async store needs fulfil_async() / the async adapter")
+        claim: Claim = self.store.claim(_key(session.id), type="fulfil", lease=self.lease)
+        early = _early_outcome(claim)
+        if early is not None:
+            return early
+        try:
+            _call_sync(self.fulfil_callback, session)
+        except BaseException as exc:
+            self.store.release(claim, error=_describe(exc))
+            raise FulfilmentError(f"fulfilling {session.id} failed: {_describe(exc)}") from exc
+        self._completed(claim, self.store.complete(claim))
+        return FulfilOutcome.FULFILLED
+
+    async def fulfil_session_async(self, session: CheckoutSession) -> FulfilOutcome:
+        """Async twin of :meth:`fulfil_session`."""
+        if not session.is_paid:
+            return FulfilOutcome.NOT_PAID
+        claim: Claim = await self._store_call(
+            "claim", _key(session.id), type="fulfil", lease=self.lease
+        )
+        early = _early_outcome(claim)
+        if early is not None:
+            return early
+        try:
+            await _call_async(self.fulfil_callback, session)
+        except BaseException as exc:
+            await self._store_call("release", claim, error=_describe(exc))
+            raise FulfilmentError(f"fulfilling {session.id} failed: {_describe(exc)}") from exc
+        self._completed(claim, await self._store_call("complete", claim))
+        return FulfilOutcome.FULFILLED
+
+    def fulfilment_status(self, session_id: str) -> EventStatus | None:
+        """Where fulfilment of ``session_id`` stands in the store (None: never attempted)."""
+        if self._async_store:
+            raise ConfigurationError("an async store needs the async API")
+        record: EventRecord | None = self.store.get(_key(check_session_id(session_id)))
+        return None if record is None else record.status
+
+    # -- events ----------------------------------------------------------------------------
+
+    def _register(self, router: Any) -> None:
+        on = getattr(router, "on", None)
+        if not callable(on):
+            raise ConfigurationError("router must be a checkoutkit.WebhookRouter")
+        # Plain functions that return a coroutine when an event loop is running: the router's
+        # handle() runs them synchronously, its handle_async() awaits what they return.
+        on(*PAID_EVENTS)(_dual(self._on_paid, self._on_paid_async))
+        on(FAILED_EVENT)(_dual(self._on_failed, self._on_failed_async))
+        on(EXPIRED_EVENT)(_dual(self._on_expired, self._on_expired_async))
+
+    def _on_paid(self, event: Event) -> None:
+        session = _session_of(event)
+        self._paid_outcome(event, session, self.fulfil_session(session))
+
+    async def _on_paid_async(self, event: Event) -> None:
+        session = _session_of(event)
+        self._paid_outcome(event, session, await self.fulfil_session_async(session))
+
+    @staticmethod
+    def _paid_outcome(event: Event, session: CheckoutSession, outcome: FulfilOutcome) -> None:
+        if outcome is FulfilOutcome.IN_PROGRESS:
+            # A non-2xx makes Stripe deliver again later, when the other attempt has ended.
+            raise FulfilmentError(f"fulfilment of {session.id} is in progress elsewhere")
+        _log.info("%s for %s: %s", event.type, session.id, outcome.value)
+
+    def _on_failed(self, event: Event) -> None:
+        session = _session_of(event)
+        _log.info("delayed payment failed for %s", session.id)
+        if self.on_payment_failed is not None:
+            _call_sync(self.on_payment_failed, session)
+
+    async def _on_failed_async(self, event: Event) -> None:
+        session = _session_of(event)
+        _log.info("delayed payment failed for %s", session.id)
+        if self.on_payment_failed is not None:
+            await _call_async(self.on_payment_failed, session)
+
+    def _on_expired(self, event: Event) -> None:
+        session = _session_of(event)
+        _log.info("checkout session %s expired", session.id)
+        if self.on_expired is not None:
+            _call_sync(self.on_expired, session)
+
+    async def _on_expired_async(self, event: Event) -> None:
+        session = _session_of(event)
+        _log.info("checkout session %s expired", session.id)
+        if self.on_expired is not None:
+            await _call_async(self.on_expired, session)
+
+    # -- internals -------------------------------------------------------------------------
+
+    async def _store_call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        # A sync store is called directly, as the router does: its calls are short.
+        result = getattr(self.store, name)(*args, **kwargs)
+        if self._async_store:
+            return await result
+        return result
+
+    @staticmethod
+    def _completed(claim: Claim, completed: bool) -> None:
+        if not completed:
+            _log.warning("fulfilment claim on %s was lost before it completed", claim.key)
+
+
+def _key(session_id: str) -> str:
+    return f"fulfil:{session_id}"
+
+
+def _early_outcome(claim: Claim) -> FulfilOutcome | None:
+    if claim.outcome is ClaimOutcome.DONE:
+        return FulfilOutcome.ALREADY_FULFILLED
+    if claim.outcome is ClaimOutcome.BUSY:
+        return FulfilOutcome.IN_PROGRESS
+    return None
+
+
+def _session_of(event: Event) -> CheckoutSession:
+    session = event.session
+    if session is None:  # pragma: no cover - the router only routes checkout.session.* here
+        raise FulfilmentError(f"event {event.id} carries no Checkout Session")
+    return session
+
+
+def _params_of(builder: _Builder, success_url: str) -> dict[str, Any]:
+    """The builder's params; a hosted session's missing ``success_url`` becomes ours."""
+    try:
+        return dict(builder.build())
+    except InvalidSessionError as exc:
+        if not any(_missing_success_url(p) for p in exc.problems):
+            raise
+        with_url = getattr(builder, "success_url", None)
+        if not callable(with_url):
+            raise
+    return dict(cast("_Builder", with_url(success_url)).build())
+
+
+def _missing_success_url(problem: Problem) -> bool:
+    return problem.param == "success_url" and (
+        problem.code == "hosted_requires_success_url"
+        or "required" in problem.code
+        or "missing" in problem.code
+    )
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:500]
+
+
+def _dual(
+    sync: Callable[[Event], None], async_: Callable[[Event], Awaitable[None]]
+) -> Callable[[Event], Awaitable[None] | None]:
+    def handler(event: Event) -> Awaitable[None] | None:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            sync(event)
+            return None
+        return async_(event)
+
+    handler.__name__ = handler.__qualname__ = sync.__name__.lstrip("_")
+    return handler
+
+
+def _call_sync(callback: Callable[[CheckoutSession], object], session: CheckoutSession) -> None:
+    if inspect.iscoroutinefunction(callback):
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            asyncio.run(callback(session))
+            return
+        raise ConfigurationError(
+            "an async callback cannot run from sync code inside an event loop: "
+            "use fulfil_async() (the FastAPI adapter does)"
+        )
+    callback(session)
+
+
+async def _call_async(
+    callback: Callable[[CheckoutSession], object], session: CheckoutSession
+) -> None:
+    if inspect.iscoroutinefunction(callback):
+        await callback(session)
+        return
+    result = await asyncio.to_thread(callback, session)
+    if inspect.isawaitable(result):
+        await result

@@ -1,0 +1,170 @@
+"""The demo shop: one product, its pages, and the orders it fulfilled (in SQLite)."""
+
+from __future__ import annotations
+
+import html
+import sqlite3
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import attrs
+
+from checkoutkit._builder import SessionBuilder
+from checkoutkit._checkout import Checkout, CheckoutRequest, FulfilOutcome
+from checkoutkit._events import CheckoutSession
+from checkoutkit._gateway import CheckoutGateway
+from checkoutkit._router import WebhookRouter
+from checkoutkit._sqlite_store import SqliteStore
+
+PRODUCT_NAME = "Stubborn Attachments"
+PRICE_CENTS = 2000
+
+_STYLE = """<style>
+body{font-family:system-ui,sans-serif;max-width:34rem;margin:3rem auto;padding:0 1rem;color:#1a1a1a}
+.product{display:flex;gap:1rem;align-items:center;border:1px solid #ddd;border-radius:8px;
+padding:1rem;margin:1rem 0}.product .art{width:4rem;height:4rem;border-radius:6px;
+background:linear-gradient(135deg,#635bff,#00d4ff)}button{background:#635bff;color:#fff;border:0;
+border-radius:6px;padding:.7rem 1.4rem;font-size:1rem;cursor:pointer}
+table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #eee;padding:.4rem;
+text-align:left;font-size:.9rem}nav a{margin-right:1rem}</style>"""
+
+
+def _page(title: str, body: str) -> str:
+    return (
+        f"<!doctype html>\n<html lang=en><meta charset=utf-8><title>{html.escape(title)}</title>"
+        '<meta name=viewport content="width=device-width, initial-scale=1">'
+        f"{_STYLE}\n<nav><a href=/>Shop</a><a href=/orders>Orders</a></nav>\n{body}\n"
+    )
+
+
+@attrs.frozen
+class Order:
+    """A fulfilled order as the orders page lists it."""
+
+    session_id: str
+    email: str | None
+    amount_total: int | None
+    currency: str | None
+    fulfilled_at: float
+
+
+class Orders:
+    """The orders table: one row per fulfilled Checkout Session."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._lock = threading.Lock()
+        with self._connect() as db:
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS orders (session_id TEXT PRIMARY KEY, email TEXT,"
+                " amount_total INTEGER, currency TEXT, fulfilled_at REAL)"
+            )
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self._path, timeout=30)
+
+    def add(self, session: CheckoutSession) -> None:
+        """Record the order of a paid session (called exactly once per session by Checkout)."""
+        with self._lock, self._connect() as db:
+            db.execute(
+                "INSERT INTO orders VALUES (?, ?, ?, ?, ?)",
+                (session.id, session.email, session.amount_total, session.currency, time.time()),
+            )
+
+    def all(self) -> Sequence[Order]:
+        """Every order, newest first."""
+        with self._connect() as db:
+            rows = db.execute("SELECT * FROM orders ORDER BY fulfilled_at DESC").fetchall()
+        return [Order(*row) for row in rows]
+
+
+def product_page() -> str:
+    """The seed's "Buy cool new product" page with its Checkout button."""
+    return _page(
+        "Buy cool new product",
+        f"""<div class=product><div class=art></div><div><h3>{PRODUCT_NAME}</h3>
+<h5>$20.00</h5></div></div>
+<form action="/create-checkout-session" method="POST">
+<button type="submit" id="checkout-button">Checkout</button></form>""",
+    )
+
+
+def success_page(session: CheckoutSession | None, outcome: FulfilOutcome | None) -> str:
+    """The seed's "Thanks for your order!" page (or a note while a payment is pending)."""
+    if outcome is FulfilOutcome.NOT_PAID:
+        return _page(
+            "Payment processing",
+            "<h1>Payment processing</h1><p>We will fulfil your order when the payment arrives.</p>",
+        )
+    email = session.email if session is not None else None
+    note = f" a confirmation email to {html.escape(email)}" if email else " a confirmation email"
+    return _page(
+        "Thanks for your order!",
+        f"""<section><p>We appreciate your business! We'll send{note}.</p>
+<p>If you have any questions, please email <a href="mailto:orders@example.com">
+orders@example.com</a>.</p><h1>Thanks for your order!</h1>
+<p><a href=/orders>See your orders</a></p></section>""",
+    )
+
+
+def cancel_page() -> str:
+    """The page for a customer who left the payment page."""
+    return _page(
+        "Checkout canceled",
+        "<h1>Checkout canceled</h1><p>Forgot to add something to your cart? Shop around then "
+        "come back to pay!</p><p><a href=/>Back to the shop</a></p>",
+    )
+
+
+def orders_page(orders: Sequence[Order]) -> str:
+    """Every fulfilled order, from SQLite."""
+    rows = "".join(
+        f"<tr><td><code>{html.escape(o.session_id)}</code></td>"
+        f"<td>{html.escape(o.email or '')}</td>"
+        f"<td>{(o.amount_total or 0) / 100:.2f} {html.escape((o.currency or '').upper())}</td></tr>"
+        for o in orders
+    )
+    table = (
+        f"<table><tr><th>Session</th><th>Email</th><th>Total</th></tr>{rows}</table>"
+        if orders
+        else "<p>No orders yet.</p>"
+    )
+    return _page("Orders", f"<h1>Orders</h1><p>{len(orders)} fulfilled</p>{table}")
+
+
+@attrs.define
+class Shop:
+    """Everything the demo apps serve: the Checkout flow and the orders."""
+
+    checkout: Checkout
+    orders: Orders
+    store: SqliteStore
+    gateway: CheckoutGateway
+
+
+def make_shop(
+    gateway: CheckoutGateway, webhook_secret: str, base_url: str, directory: Path
+) -> Shop:
+    """The demo's Checkout flow: one product, orders fulfilled into ``directory/orders.db``."""
+    orders = Orders(directory / "orders.db")
+    store = SqliteStore(directory / "events.db")
+    product = SessionBuilder.payment().add_price_data(
+        currency="usd", name=PRODUCT_NAME, unit_amount=PRICE_CENTS, quantity=1
+    )
+
+    def build_session(request: CheckoutRequest) -> SessionBuilder:
+        return product
+
+    checkout = Checkout(
+        gateway=gateway,
+        router=WebhookRouter(secrets=webhook_secret, store=store),
+        store=store,
+        build_session=build_session,
+        fulfil=orders.add,
+        success_page=success_page,
+        cancel_page=cancel_page,
+        base_url=base_url,
+    )
+    return Shop(checkout, orders, store, gateway)

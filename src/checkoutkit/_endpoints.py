@@ -1,0 +1,311 @@
+"""The four endpoints of the checkout flow, framework-neutral: request parts in, a Reply out.
+
+Every adapter calls these and only translates: this is the one place where status codes,
+headers and short error messages are decided, so all frameworks answer alike.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import re
+import secrets
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
+
+import attrs
+
+from checkoutkit._checkout import CheckoutRequest, FulfilOutcome, check_session_id
+from checkoutkit.exceptions import (
+    ConfigurationError,
+    FulfilmentError,
+    InvalidSessionError,
+    StripeError,
+    StripeNotFoundError,
+)
+
+if TYPE_CHECKING:
+    from checkoutkit._checkout import Checkout
+    from checkoutkit._events import CheckoutSession
+
+__all__ = ["CREATE_PATH", "Reply", "create", "create_async", "success", "success_async"]
+
+_log = logging.getLogger("checkoutkit.checkout")
+
+CREATE_PATH = "create-checkout-session"
+SUCCESS_PATH = "success"
+CANCEL_PATH = "cancel"
+WEBHOOK_PATH = "webhook"
+
+_TEXT = "text/plain; charset=utf-8"
+_HTML = "text/html; charset=utf-8"
+_JSON = "application/json"
+_MOUNT = re.compile(r"/create-checkout-session/?$")
+
+
+@attrs.frozen
+class Reply:
+    """An HTTP answer in plain terms, for an adapter to turn into its framework's response."""
+
+    status: int
+    body: bytes
+    content_type: str = _TEXT
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+def _text(status: int, message: str) -> Reply:
+    return Reply(status, message.encode() + b"\n", _TEXT, (("Cache-Control", "no-store"),))
+
+
+def _header(headers: Mapping[str, str], name: str) -> str:
+    value = headers.get(name)
+    if value is None:
+        value = headers.get(name.lower())
+    return value or ""
+
+
+def wants_json(accept: str) -> bool:
+    """True when the Accept header prefers ``application/json`` to an HTML page."""
+    json_q = html_q = 0.0
+    for item in accept.split(","):
+        media, *options = (part.strip() for part in item.split(";"))
+        quality = 1.0
+        for option in options:
+            name, _, value = option.partition("=")
+            if name.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        media = media.lower()
+        if media == "application/json":
+            json_q = max(json_q, quality)
+        elif media in ("text/html", "text/*"):
+            html_q = max(html_q, quality)
+    return json_q > html_q
+
+
+def read_form(body: bytes, content_type: str) -> dict[str, str]:
+    """The fields of a form-encoded or JSON object body (empty for anything else).
+
+    Raises ``ValueError`` for a body that claims to be JSON or a form but is not.
+    """
+    kind = content_type.split(";", 1)[0].strip().lower()
+    if not body.strip():
+        return {}
+    if kind == "application/x-www-form-urlencoded":
+        text = body.decode("utf-8")
+        return dict(parse_qsl(text, keep_blank_values=True, strict_parsing=True))
+    if kind == "application/json":
+        try:
+            data = json.loads(body)
+        except RecursionError:
+            raise ValueError("the JSON body is nested too deeply") from None
+        if not isinstance(data, dict):
+            raise ValueError("the JSON body must be an object")
+        return {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in data.items()}
+    return {}
+
+
+def mount_root(create_url: str) -> str:
+    """The URL where the endpoints are mounted, from the create endpoint's own URL."""
+    return _MOUNT.sub("", create_url)
+
+
+def _request(
+    checkout: Checkout, body: bytes, headers: Mapping[str, str], create_url: str, native: Any
+) -> CheckoutRequest | Reply:
+    try:
+        success_url, cancel_url = checkout.urls_for(mount_root(create_url))
+    except ConfigurationError:
+        return _text(400, "host not allowed")
+    try:
+        form = read_form(body, _header(headers, "Content-Type"))
+    except ValueError:
+        return _text(400, "malformed request body")
+    return CheckoutRequest(form, headers, success_url, cancel_url, native)
+
+
+def _created(session: CheckoutSession, headers: Mapping[str, str]) -> Reply:
+    if session.url and not wants_json(_header(headers, "Accept")):
+        return Reply(
+            303,
+            b"",
+            _TEXT,
+            (("Location", session.url), ("Cache-Control", "no-store")),
+        )
+    payload = {"id": session.id, "url": session.url, "client_secret": session.client_secret}
+    return Reply(200, json.dumps(payload).encode(), _JSON, (("Cache-Control", "no-store"),))
+
+
+def _create_failed(exc: Exception) -> Reply:
+    if isinstance(exc, StripeError):
+        _log.warning("creating a checkout session failed: %s", exc)
+        return _text(502, "the payment provider refused or could not be reached")
+    if isinstance(exc, PermissionError):
+        _log.info("refused a checkout request: %s", exc)
+        return _text(403, "not allowed to check out")
+    _log.info("refused a checkout request: %s", exc)
+    return _text(400, "invalid checkout request")
+
+
+def create(
+    checkout: Checkout,
+    *,
+    body: bytes,
+    headers: Mapping[str, str],
+    create_url: str,
+    native: Any = None,
+) -> Reply:
+    """``POST …/create-checkout-session``: 303 to the session's page, or JSON when asked.
+
+    ``build_session`` may raise ``ValueError`` (400) or ``PermissionError`` (403) to refuse a
+    request; a Stripe error is a 502.
+    """
+    request = _request(checkout, body, headers, create_url, native)
+    if isinstance(request, Reply):
+        return request
+    try:
+        session = checkout.create(request, idempotency_key=_idempotency_key())
+    except (StripeError, ValueError, PermissionError) as exc:
+        return _create_failed(exc)
+    return _created(session, headers)
+
+
+async def create_async(
+    checkout: Checkout,
+    *,
+    body: bytes,
+    headers: Mapping[str, str],
+    create_url: str,
+    native: Any = None,
+) -> Reply:
+    """Async twin of :func:`create`."""
+    request = _request(checkout, body, headers, create_url, native)
+    if isinstance(request, Reply):
+        return request
+    try:
+        session = await checkout.create_async(request, idempotency_key=_idempotency_key())
+    except (StripeError, ValueError, PermissionError) as exc:
+        return _create_failed(exc)
+    return _created(session, headers)
+
+
+def _idempotency_key() -> str:
+    # One key per incoming request: the SDK's own retries reuse it, two shoppers never share it.
+    return f"checkoutkit-create-{secrets.token_hex(16)}"
+
+
+def _session_id_or_reply(session_id: str | None) -> str | Reply:
+    try:
+        return check_session_id(session_id)
+    except InvalidSessionError:
+        return _text(400, "missing or malformed session_id")
+
+
+def _retrieve_failed(exc: StripeError) -> Reply:
+    if isinstance(exc, StripeNotFoundError):
+        return _text(404, "unknown checkout session")
+    _log.warning("retrieving a checkout session failed: %s", exc)
+    return _text(502, "the payment provider could not be reached")
+
+
+def _success_page(
+    checkout: Checkout, session: CheckoutSession, outcome: FulfilOutcome | None
+) -> Reply:
+    render = checkout.success_page or default_success_page
+    return Reply(200, render(session, outcome).encode(), _HTML, (("Cache-Control", "no-store"),))
+
+
+def success(checkout: Checkout, session_id: str | None) -> Reply:
+    """``GET …/success?session_id=…``: fulfil once (if paid), then the success page."""
+    checked = _session_id_or_reply(session_id)
+    if isinstance(checked, Reply):
+        return checked
+    try:
+        session = checkout.gateway.retrieve(checked)
+    except StripeError as exc:
+        return _retrieve_failed(exc)
+    outcome: FulfilOutcome | None
+    try:
+        outcome = checkout.fulfil_session(session)
+    except FulfilmentError:
+        _log.exception("fulfilment from the success page failed; the webhook will retry")
+        outcome = None
+    return _success_page(checkout, session, outcome)
+
+
+async def success_async(checkout: Checkout, session_id: str | None) -> Reply:
+    """Async twin of :func:`success`."""
+    checked = _session_id_or_reply(session_id)
+    if isinstance(checked, Reply):
+        return checked
+    try:
+        session = await checkout.gateway.retrieve_async(checked)
+    except StripeError as exc:
+        return _retrieve_failed(exc)
+    outcome: FulfilOutcome | None
+    try:
+        outcome = await checkout.fulfil_session_async(session)
+    except FulfilmentError:
+        _log.exception("fulfilment from the success page failed; the webhook will retry")
+        outcome = None
+    return _success_page(checkout, session, outcome)
+
+
+def cancel(checkout: Checkout) -> Reply:
+    """``GET …/cancel``: the page shown when the customer leaves the payment page."""
+    render = checkout.cancel_page or default_cancel_page
+    return Reply(200, render().encode(), _HTML, (("Cache-Control", "no-store"),))
+
+
+def webhook_reply(response: Any) -> Reply:
+    """Turn the router's ``WebhookResponse`` into a :class:`Reply`."""
+    headers = tuple((str(k), str(v)) for k, v in dict(response.headers).items())
+    content_type = _TEXT
+    rest = []
+    for name, value in headers:
+        if name.lower() == "content-type":
+            content_type = value
+        else:
+            rest.append((name, value))
+    body = response.body if isinstance(response.body, bytes) else str(response.body).encode()
+    return Reply(int(response.status), body, content_type, tuple(rest))
+
+
+def webhook(checkout: Checkout, body: bytes, headers: Mapping[str, str]) -> Reply:
+    """``POST …/webhook``: the raw body and headers, as received, through the router."""
+    return webhook_reply(checkout.router.handle(body, headers))
+
+
+async def webhook_async(checkout: Checkout, body: bytes, headers: Mapping[str, str]) -> Reply:
+    """Async twin of :func:`webhook`."""
+    return webhook_reply(await checkout.router.handle_async(body, headers))
+
+
+def _page(title: str, message: str) -> str:
+    return (
+        "<!doctype html>\n<html lang=en><meta charset=utf-8>"
+        '<meta name=viewport content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title>\n"
+        f"<h1>{html.escape(title)}</h1>\n<p>{html.escape(message)}</p>\n"
+    )
+
+
+def default_success_page(session: CheckoutSession | None, outcome: FulfilOutcome | None) -> str:
+    """The minimal success page used when the application gives none."""
+    if outcome is FulfilOutcome.NOT_PAID:
+        return _page(
+            "Payment processing",
+            "We have not received your payment yet. We will email you when it arrives.",
+        )
+    email = session.email if session is not None else None
+    note = f" A confirmation goes to {email}." if email else ""
+    return _page("Thanks for your order!", f"We appreciate your business.{note}")
+
+
+def default_cancel_page() -> str:
+    """The minimal cancel page used when the application gives none."""
+    return _page("Checkout canceled", "Your order was not placed. You can try again any time.")

@@ -1,0 +1,114 @@
+"""Django adapter: URL patterns to ``include()`` (``pip install 'checkoutkit[django]'``).
+
+::
+
+    urlpatterns = [path("checkout/", include(checkoutkit.adapters.django.urls(checkout)))]
+
+The views are exempt from CSRF (Stripe and the payment page cannot send a token) and, on Django
+5.1 and later, from ``LoginRequiredMiddleware``; they never run inside ``ATOMIC_REQUESTS``
+transactions, so a fulfilment claim is committed before the callback runs. Each path matches
+with and without a trailing slash, so ``APPEND_SLASH`` never redirects a POST.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from checkoutkit import _endpoints
+from checkoutkit.exceptions import MissingDependencyError
+
+try:
+    from django.contrib.auth import decorators as _auth_decorators
+    from django.db import transaction
+    from django.http import HttpRequest, HttpResponse
+    from django.urls import URLPattern, re_path
+    from django.views.decorators.csrf import csrf_exempt
+    from django.views.decorators.http import require_GET, require_POST
+except ImportError as exc:  # pragma: no cover - exercised in a subprocess
+    raise MissingDependencyError(
+        "checkoutkit.adapters.django needs Django: pip install 'checkoutkit[django]'"
+    ) from exc
+
+if TYPE_CHECKING:
+    from checkoutkit._checkout import Checkout
+
+__all__ = ["urls"]
+
+View = Callable[[HttpRequest], HttpResponse]
+
+_login_not_required: Callable[[View], View] = getattr(
+    _auth_decorators, "login_not_required", lambda view: view
+)
+
+
+def headers_of(request: HttpRequest) -> dict[str, str]:
+    """The request headers, read from ``request.META``.
+
+    ``HTTP_STRIPE_SIGNATURE`` becomes ``Stripe-Signature``; ``CONTENT_TYPE`` ``Content-Type``.
+    """
+    headers = {}
+    for key, value in request.META.items():
+        if key.startswith("HTTP_"):
+            name = key[5:]
+        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            name = key
+        else:
+            continue
+        headers[name.replace("_", "-").title()] = str(value)
+    return headers
+
+
+def _response(reply: _endpoints.Reply) -> HttpResponse:
+    response = HttpResponse(reply.body, status=reply.status, content_type=reply.content_type)
+    for name, value in reply.headers:
+        response[name] = value
+    return response
+
+
+def _view(method: Callable[[View], Any], view: View) -> View:
+    wrapped: View = transaction.non_atomic_requests(csrf_exempt(method(view)))
+    return _login_not_required(wrapped)
+
+
+def _path(segment: str, view: View, name: str) -> URLPattern:
+    return re_path(rf"^{segment}/?$", view, name=name)
+
+
+def urls(checkout: Checkout, *, name_prefix: str = "checkoutkit") -> list[URLPattern]:
+    """URL patterns serving ``checkout``'s endpoints; ``include()`` them under any prefix.
+
+    ``POST create-checkout-session``, ``GET success``, ``GET cancel`` and ``POST webhook``
+    (which passes ``request.body``, the raw bytes, to the router). Names are
+    ``<name_prefix>-create``, ``-success``, ``-cancel`` and ``-webhook``.
+    """
+
+    def create_checkout_session(request: HttpRequest) -> HttpResponse:
+        reply = _endpoints.create(
+            checkout,
+            body=request.body,
+            headers=headers_of(request),
+            create_url=request.build_absolute_uri(request.path),
+            native=request,
+        )
+        return _response(reply)
+
+    def success(request: HttpRequest) -> HttpResponse:
+        return _response(_endpoints.success(checkout, request.GET.get("session_id")))
+
+    def cancel(request: HttpRequest) -> HttpResponse:
+        return _response(_endpoints.cancel(checkout))
+
+    def webhook(request: HttpRequest) -> HttpResponse:
+        return _response(_endpoints.webhook(checkout, request.body, headers_of(request)))
+
+    return [
+        _path(
+            _endpoints.CREATE_PATH,
+            _view(require_POST, create_checkout_session),
+            f"{name_prefix}-create",
+        ),
+        _path(_endpoints.SUCCESS_PATH, _view(require_GET, success), f"{name_prefix}-success"),
+        _path(_endpoints.CANCEL_PATH, _view(require_GET, cancel), f"{name_prefix}-cancel"),
+        _path(_endpoints.WEBHOOK_PATH, _view(require_POST, webhook), f"{name_prefix}-webhook"),
+    ]

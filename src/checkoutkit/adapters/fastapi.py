@@ -1,0 +1,78 @@
+"""FastAPI adapter: an ``APIRouter`` on the async paths (``pip install 'checkoutkit[fastapi]'``).
+
+::
+
+    app.include_router(checkoutkit.adapters.fastapi.router(checkout), prefix="/checkout")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from checkoutkit import _endpoints
+from checkoutkit.exceptions import MissingDependencyError
+
+try:
+    import fastapi
+except ImportError as exc:  # pragma: no cover - exercised in a subprocess
+    raise MissingDependencyError(
+        "checkoutkit.adapters.fastapi needs FastAPI: pip install 'checkoutkit[fastapi]'"
+    ) from exc
+
+if TYPE_CHECKING:
+    from checkoutkit._checkout import Checkout
+
+__all__ = ["router"]
+
+
+def _response(reply: _endpoints.Reply) -> fastapi.Response:
+    return fastapi.Response(
+        reply.body,
+        status_code=reply.status,
+        headers=dict(reply.headers),
+        media_type=reply.content_type,
+    )
+
+
+def router(checkout: Checkout, *, prefix: str = "") -> fastapi.APIRouter:
+    """An ``APIRouter`` serving ``checkout``'s endpoints with the async gateway and router.
+
+    ``POST create-checkout-session``, ``GET success``, ``GET cancel`` and ``POST webhook``
+    (which passes the raw body bytes to ``router.handle_async``, untouched). Each path also
+    matches with a trailing slash, so no POST is ever redirected.
+    """
+    api = fastapi.APIRouter(prefix=prefix, include_in_schema=False, redirect_slashes=False)
+
+    async def create_checkout_session(request: fastapi.Request) -> fastapi.Response:
+        reply = await _endpoints.create_async(
+            checkout,
+            body=await request.body(),
+            headers=request.headers,
+            create_url=str(request.url.replace(query="")),
+            native=request,
+        )
+        return _response(reply)
+
+    async def success(request: fastapi.Request) -> fastapi.Response:
+        session_id = request.query_params.get("session_id")
+        return _response(await _endpoints.success_async(checkout, session_id))
+
+    async def cancel() -> fastapi.Response:
+        return _response(_endpoints.cancel(checkout))
+
+    async def webhook(request: fastapi.Request) -> fastapi.Response:
+        body = await request.body()
+        return _response(await _endpoints.webhook_async(checkout, body, request.headers))
+
+    routes: list[tuple[str, Callable[..., Any], str]] = [
+        (_endpoints.CREATE_PATH, create_checkout_session, "POST"),
+        (_endpoints.SUCCESS_PATH, success, "GET"),
+        (_endpoints.CANCEL_PATH, cancel, "GET"),
+        (_endpoints.WEBHOOK_PATH, webhook, "POST"),
+    ]
+    for segment, endpoint, method in routes:
+        # Both spellings are routes of their own: a redirect would drop a webhook's POST.
+        for path in (f"/{segment}", f"/{segment}/"):
+            api.add_api_route(path, endpoint, methods=[method], name=f"checkoutkit-{segment}")
+    return api

@@ -1,0 +1,121 @@
+"""The quickstart apps in docs/examples run as written: the seed's whole flow, in each framework."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import itertools
+import json
+import sqlite3
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from adapter_harness import (
+    Answer,
+    Request,
+    configure_django,
+    django_test_client,
+    fastapi_test_client,
+    flask_test_client,
+)
+
+from checkoutkit.testing import sign_payload
+
+EXAMPLES = Path(__file__).parents[2] / "docs" / "examples"
+_numbers = itertools.count()
+
+
+@pytest.fixture
+def example_env(sandbox: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The environment the quickstarts tell the reader to set, aimed at the sandbox."""
+    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_checkoutkit_quickstart")
+    monkeypatch.setenv("STRIPE_API_BASE", sandbox.url)
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", sandbox.webhook_secret)
+    database = tmp_path / "shop.db"
+    monkeypatch.setenv("SHOP_DATABASE", str(database))
+    return database
+
+
+def load(framework: str) -> ModuleType:
+    name = f"quickstart_{framework}_{next(_numbers)}"
+    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{framework}_app.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def example(framework: str, example_env: Path) -> Iterator[tuple[ModuleType, Request]]:
+    """The framework's quickstart module and a test client for its app."""
+    if framework == "django":
+        configure_django()
+    module = load(framework)
+    try:
+        if framework == "flask":
+            yield module, flask_test_client(module.app)
+        elif framework == "fastapi":
+            with contextlib.ExitStack() as stack:
+                yield module, fastapi_test_client(module.app, stack.callback)
+        else:
+            from django.conf import settings
+            from django.test import override_settings
+
+            # The quickstart's own shop page is public: no LoginRequiredMiddleware here.
+            middleware = [m for m in settings.MIDDLEWARE if "LoginRequired" not in m]
+            with override_settings(ROOT_URLCONF=module.__name__, MIDDLEWARE=middleware):
+                yield module, django_test_client()
+    finally:
+        module.gateway.close()
+        module.store.close()
+        sys.modules.pop(module.__name__, None)
+
+
+def test_quickstart_flow_fulfils_one_order(
+    example: tuple[ModuleType, Request], sandbox: Any, example_env: Path
+) -> None:
+    """Button page → 303 to the payment page → pay → webhook and success page → one order."""
+    _module, send = example
+    page = send("GET", "/", b"", {})
+    assert page.status == 200
+    assert b'action="/create-checkout-session"' in page.body
+
+    created = send(
+        "POST",
+        "/create-checkout-session",
+        b"",
+        {"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert created.status == 303
+    location = created.headers["location"]
+    assert location.startswith(sandbox.url)
+    session_id = location.rstrip("/").rsplit("/", 1)[1]
+
+    import httpx
+
+    paid = httpx.post(
+        f"{sandbox.url}/_sandbox/sessions/{session_id}/pay", data={"card": "4242424242424242"}
+    )
+    assert paid.status_code == 200
+    events = httpx.get(
+        f"{sandbox.url}/v1/events",
+        params={"type": "checkout.session.completed"},
+        headers={"Authorization": "Bearer sk_test_checkoutkit_quickstart"},
+    ).json()["data"]
+    body = next(json.dumps(e).encode() for e in events if e["data"]["object"]["id"] == session_id)
+    headers = {"Stripe-Signature": sign_payload(body, sandbox.webhook_secret)}
+    hook: Answer = send("POST", "/webhook", body, {**headers, "Content-Type": "application/json"})
+    assert hook.status == 200
+    success = send("GET", f"/success?session_id={session_id}", b"", {})
+    assert success.status == 200
+    assert "Thanks for your order!" in success.text
+
+    with sqlite3.connect(example_env) as db:
+        rows = db.execute("SELECT session_id, total FROM orders").fetchall()
+    assert rows == [(session_id, 2000)]

@@ -1,0 +1,7 @@
+"""Fixtures of the demo tests."""
+
+from __future__ import annotations
+
+from demo_support import demo
+
+__all__ = ["demo"]

@@ -5,5 +5,4 @@ from checkoutkit import CheckoutGateway, CheckoutSession, SessionBuilder
 
 async def create_session(order: SessionBuilder) -> CheckoutSession:
     async with CheckoutGateway.from_env() as gateway:
-        session = await gateway.create_async(order)
-    return session
+        return await gateway.create_async(order)

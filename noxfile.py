@@ -61,7 +61,7 @@ def _built_wheel(session: nox.Session) -> str:
         return os.environ["CHECKOUTKIT_WHEEL"]
     outdir = ROOT / ".nox" / "_wheel"
     shutil.rmtree(outdir, ignore_errors=True)
-    session.install("build")
+    session.install("build[uv]")  # --installer uv needs uv in the venv
     session.run("python", "-m", "build", "--wheel", "--installer", "uv", "--outdir", str(outdir))
     (built,) = outdir.glob("checkoutkit-*.whl")
     os.environ["CHECKOUTKIT_WHEEL"] = str(built)  # the other tests sessions of this run reuse it
@@ -126,7 +126,7 @@ def bench(session: nox.Session) -> None:
 @nox.session(python=NEWEST)
 def build(session: nox.Session) -> None:
     """Build the sdist and the wheel into dist/."""
-    session.install("build")
+    session.install("build[uv]")  # --installer uv needs uv in the venv
     shutil.rmtree(ROOT / "dist", ignore_errors=True)
     session.run("python", "-m", "build", "--installer", "uv", "--outdir", "dist")
 

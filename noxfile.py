@@ -48,12 +48,46 @@ def _install_project(session: nox.Session, extras: str = "all") -> None:
     wheel = os.environ.get("CHECKOUTKIT_WHEEL")
     target = f"{wheel}[{extras}]" if wheel else f"-e.[{extras}]"
     session.install(target, *nox.project.dependency_groups(PYPROJECT, "tests"))
+    if wheel:
+        # A reused venv may hold an editable install or an older wheel of the same version.
+        session.install("--no-deps", "--force-reinstall", wheel)
+
+
+def _built_wheel(session: nox.Session) -> str:
+    """Return the wheel to test: CHECKOUTKIT_WHEEL if set, else one built once per nox run."""
+    wheel = os.environ.get("CHECKOUTKIT_WHEEL")
+    if wheel:
+        os.environ["CHECKOUTKIT_WHEEL"] = str(Path(wheel).resolve())
+        return os.environ["CHECKOUTKIT_WHEEL"]
+    outdir = ROOT / ".nox" / "_wheel"
+    shutil.rmtree(outdir, ignore_errors=True)
+    session.install("build[uv]")  # --installer uv needs uv in the venv
+    session.run("python", "-m", "build", "--wheel", "--installer", "uv", "--outdir", str(outdir))
+    (built,) = outdir.glob("checkoutkit-*.whl")
+    os.environ["CHECKOUTKIT_WHEEL"] = str(built)  # the other tests sessions of this run reuse it
+    return str(built)
 
 
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
-    """Run the test suite (with every extra installed)."""
+    """Run the test suite against the built wheel (with every extra), never against src/.
+
+    The wheel is built once per ``nox`` run (or taken from CHECKOUTKIT_WHEEL), so a file missing
+    from it fails the tests. ``nox -s dev`` runs the suite against the source tree instead.
+    """
+    wheel = _built_wheel(session)
     _install_project(session)
+    session.run(
+        "pytest",
+        *session.posargs,
+        env={"COVERAGE_CORE": "sysmon", "CHECKOUTKIT_TESTING_WHEEL": wheel},
+    )
+
+
+@nox.session(python=NEWEST)
+def dev(session: nox.Session) -> None:
+    """Run the test suite against an editable install of the source tree (quick iteration)."""
+    session.install("-e.[all]", *nox.project.dependency_groups(PYPROJECT, "tests"))
     session.run("pytest", *session.posargs, env={"COVERAGE_CORE": "sysmon"})
 
 
@@ -92,7 +126,7 @@ def bench(session: nox.Session) -> None:
 @nox.session(python=NEWEST)
 def build(session: nox.Session) -> None:
     """Build the sdist and the wheel into dist/."""
-    session.install("build")
+    session.install("build[uv]")  # --installer uv needs uv in the venv
     shutil.rmtree(ROOT / "dist", ignore_errors=True)
     session.run("python", "-m", "build", "--installer", "uv", "--outdir", "dist")
 

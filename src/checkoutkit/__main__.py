@@ -1,7 +1,5 @@
-"""``python -m checkoutkit``: the command line."""
-
-import sys
+"""``python -m checkoutkit``: the same command line as the ``checkoutkit`` script."""
 
 from checkoutkit._cli import main
 
-sys.exit(main())
+raise SystemExit(main())

@@ -84,7 +84,10 @@ def _replay(args: argparse.Namespace) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="checkoutkit", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="checkoutkit",
+        description="Stripe Checkout tools: a local sandbox, event replay and a demo shop.",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     sandbox = commands.add_parser(
         "sandbox",

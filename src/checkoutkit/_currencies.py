@@ -233,6 +233,8 @@ def to_minor_units(amount: Decimal | int | str, currency: str, *, param: str = "
     in ``jpy``, ``"5.50"`` in ``isk``) raises :class:`~checkoutkit.InvalidSessionError` with one
     :class:`~checkoutkit.Problem` whose ``param`` is ``param``.
 
+    >>> from decimal import Decimal
+    >>> from checkoutkit import to_minor_units
     >>> to_minor_units(Decimal("19.99"), "usd")
     1999
     >>> to_minor_units(500, "JPY")
@@ -345,6 +347,7 @@ def _parse(amount: Decimal | str, param: str) -> Decimal:
 def from_minor_units(minor: int, currency: str) -> Decimal:
     """Convert an amount in minor units back to a ``Decimal`` in major units, exactly.
 
+    >>> from checkoutkit import from_minor_units
     >>> from_minor_units(1999, "usd")
     Decimal('19.99')
     """

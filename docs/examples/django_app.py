@@ -7,6 +7,7 @@ sandbox instead of Stripe).
 
 import os
 import sqlite3
+from contextlib import closing
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
@@ -28,7 +29,7 @@ def build_session(request: checkoutkit.CheckoutRequest) -> checkoutkit.SessionBu
 
 def fulfil(session: checkoutkit.CheckoutSession) -> None:
     """Deliver the order. checkoutkit calls this once per paid session."""
-    with sqlite3.connect(DATABASE) as db:
+    with closing(sqlite3.connect(DATABASE)) as db, db:
         db.execute("CREATE TABLE IF NOT EXISTS orders (session_id TEXT, email TEXT, total INT)")
         db.execute(
             "INSERT INTO orders VALUES (?, ?, ?)", (session.id, session.email, session.amount_total)

@@ -8,6 +8,7 @@ import contextlib
 import os
 import sqlite3
 from collections.abc import AsyncIterator
+from contextlib import closing
 
 import fastapi
 from fastapi.responses import HTMLResponse
@@ -29,7 +30,7 @@ def build_session(request: checkoutkit.CheckoutRequest) -> checkoutkit.SessionBu
 
 def fulfil(session: checkoutkit.CheckoutSession) -> None:
     """Deliver the order. checkoutkit calls this once per paid session (in a worker thread)."""
-    with sqlite3.connect(DATABASE) as db:
+    with closing(sqlite3.connect(DATABASE)) as db, db:
         db.execute("CREATE TABLE IF NOT EXISTS orders (session_id TEXT, email TEXT, total INT)")
         db.execute(
             "INSERT INTO orders VALUES (?, ?, ?)", (session.id, session.email, session.amount_total)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from contextlib import closing
 from typing import Any
 
 import checkoutkit
@@ -26,7 +27,7 @@ def fulfil(session: checkoutkit.CheckoutSession) -> None:
         pass
     else:
         raise RuntimeError("injected failure")
-    with sqlite3.connect(os.environ["SHOP_ORDERS_DB"], timeout=30) as db:
+    with closing(sqlite3.connect(os.environ["SHOP_ORDERS_DB"], timeout=30)) as db, db:
         db.execute("INSERT INTO orders (session_id, pid) VALUES (?, ?)", (session.id, os.getpid()))
 
 

@@ -116,6 +116,6 @@ def test_quickstart_flow_fulfils_one_order(
     assert success.status == 200
     assert "Thanks for your order!" in success.text
 
-    with sqlite3.connect(example_env) as db:
+    with contextlib.closing(sqlite3.connect(example_env)) as db, db:
         rows = db.execute("SELECT session_id, total FROM orders").fetchall()
     assert rows == [(session_id, 2000)]

@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,7 @@ class Served:
     fail_marker: Path
 
     def orders(self) -> list[str]:
-        with sqlite3.connect(self.orders_db) as db:
+        with closing(sqlite3.connect(self.orders_db)) as db, db:
             return [row[0] for row in db.execute("SELECT session_id FROM orders")]
 
     def create_session(self) -> str:
@@ -116,7 +117,7 @@ def served(
     framework: str = request.param
     tmp = tmp_path_factory.mktemp(f"served-{framework}")
     orders_db = tmp / "orders.db"
-    with sqlite3.connect(orders_db) as db:
+    with closing(sqlite3.connect(orders_db)) as db, db:
         db.execute("CREATE TABLE orders (session_id TEXT, pid INT)")
     port = free_port()
     url = f"http://127.0.0.1:{port}"

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import uuid
 from collections import Counter
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ SRC = str(Path(__file__).resolve().parents[2] / "src")
 
 APP = """
 import os, sqlite3
+from contextlib import closing
 from checkoutkit import PermanentFailure, WebhookRouter
 from checkoutkit.stores import open_store
 from checkoutkit.testing import TEST_SECRET
@@ -42,7 +44,7 @@ def fulfil(event):
             raise PermanentFailure("no such order yet")
         if event.id.startswith("evt_temp"):
             raise RuntimeError("database hiccup")
-    with sqlite3.connect(os.environ["CK_EFFECTS"]) as db:
+    with closing(sqlite3.connect(os.environ["CK_EFFECTS"])) as db, db:
         db.execute("INSERT INTO effects (event_id) VALUES (?)", (event.id,))
 
 not_a_router = 42
@@ -80,7 +82,7 @@ def app(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
     """The application folder and the environment its replay runs with."""
     (tmp_path / "replay_app.py").write_text(APP)
     effects = tmp_path / "effects.db"
-    with sqlite3.connect(effects) as db:
+    with closing(sqlite3.connect(effects)) as db, db:
         db.execute("CREATE TABLE effects (event_id TEXT NOT NULL)")
     return {
         "CK_STORE": _store_url(request.param, tmp_path, request),
@@ -90,7 +92,7 @@ def app(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
 
 
 def _effects(app: dict[str, str]) -> Counter[str]:
-    with sqlite3.connect(app["CK_EFFECTS"]) as db:
+    with closing(sqlite3.connect(app["CK_EFFECTS"])) as db, db:
         return Counter(row[0] for row in db.execute("SELECT event_id FROM effects"))
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 import sqlite3
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import attrs
@@ -70,8 +71,15 @@ class Orders:
                 " amount_total INTEGER, currency TEXT, fulfilled_at REAL)"
             )
 
-    def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self._path, timeout=30)
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        """A connection for one transaction, committed on success and always closed."""
+        db = sqlite3.connect(self._path, timeout=30)
+        try:
+            with db:
+                yield db
+        finally:
+            db.close()
 
     def add(self, session: CheckoutSession) -> None:
         """Record the order of a paid session (called exactly once per session by Checkout)."""

@@ -74,6 +74,7 @@ _ISO = cur.ISO_CURRENCIES
 _WHOLE_UNITS = cur.WHOLE_UNITS_ONLY
 _MAX_AMOUNT = cur.MAXIMUM_AMOUNT
 _DEFAULT_MAX_AMOUNT = cur.DEFAULT_MAXIMUM_AMOUNT
+_MINIMUM_CHARGE = cur.MINIMUM_CHARGE
 
 _TYPE_NAMES = {
     Kind.STR: "a string",
@@ -1346,7 +1347,10 @@ def _load_plain() -> _Plain | None:
             if spec.kind == Kind.STR:
                 str_max[key] = spec.str_max
             elif spec.kind == Kind.ENUM:
-                enums[key] = spec.enum & {"payment"} if key == "mode" else spec.enum
+                enums[key] = spec.enum
+        # Only payment mode, whatever type the spec gives mode.
+        mode = str_max.pop("mode", None) is not None or "payment" in enums.get("mode", ())
+        enums["mode"] = frozenset({"payment"} if mode else ())
         required = tuple(sorted(root.required_set - {"line_items"} | {"mode", "success_url"}))
         most = min(100, MAX_CONTAINER, items.max_items or MAX_CONTAINER)
         plain = (str_max, enums, required, most)
@@ -1381,21 +1385,20 @@ def plain_payment_valid(fields: dict[str, Any], currency: str, total: int, count
         return False
     str_max, enums, required, most = plain
     for key, value in fields.items():
-        if type(value) is not str or not value:
-            return False
         longest = str_max.get(key)
-        if longest is None:
-            allowed = enums.get(key)
-            if allowed is None or value not in allowed:
-                return False
-        elif len(value) > longest:
+        if longest is not None:
+            if type(value) is str and 0 < len(value) <= longest:
+                continue
+            return False
+        allowed = enums.get(key)  # the values are non-empty strings
+        if allowed is None or type(value) is not str or value not in allowed:
             return False
     for key in required:
         if key not in fields:
             return False
     if not 0 < count <= most or total > _MAX_AMOUNT.get(currency, _DEFAULT_MAX_AMOUNT):
         return False
-    minimum = cur.MINIMUM_CHARGE.get(currency)
+    minimum = _MINIMUM_CHARGE.get(currency)
     return minimum is None or not 0 < total < minimum
 
 

@@ -37,8 +37,12 @@ _SCHEMA = (
         token TEXT,
         payload BLOB
     )""",
-    "CREATE INDEX IF NOT EXISTS checkoutkit_events_status_created"
-    " ON checkoutkit_events (status, created_at)",
+    # Only the keys waiting for a retry or a replay are indexed by status: a fresh event is
+    # inserted 'processing' and updated to 'succeeded', and neither write touches this index.
+    "CREATE INDEX IF NOT EXISTS checkoutkit_events_retry ON checkoutkit_events"
+    " (status, created_at) WHERE status = 'pending' OR status = 'failed'",
+    # Files made by earlier versions indexed every status, at two extra page writes per event.
+    "DROP INDEX IF EXISTS checkoutkit_events_status_created",
 )
 _SELECT_STATE = "SELECT status, attempts, lease_expires_at FROM checkoutkit_events WHERE key = ?"
 _INSERT = (
@@ -65,7 +69,9 @@ _SELECT = (
 )
 _SELECT_ONE = _SELECT + " WHERE key = ?"
 _SELECT_ALL = _SELECT + " ORDER BY created_at, rowid"
-_SELECT_BY_STATUS = _SELECT + " WHERE status = ? ORDER BY created_at, rowid"
+# The status is spelled out (it is one of EventStatus's values) so that the partial index serves
+# 'pending' and 'failed'; the other statuses are found by a scan.
+_SELECT_BY_STATUS = _SELECT + " WHERE status = '{}' ORDER BY created_at, rowid"
 
 _DONE = (EventStatus.SUCCEEDED.value, EventStatus.FAILED.value)
 
@@ -88,9 +94,10 @@ class SqliteStore:
     """An :class:`~checkoutkit.EventStore` in one SQLite file (the table ``checkoutkit_events``).
 
     The file is opened on first use, in WAL mode, and the table is created if missing, so several
-    processes on one machine may share it: a claim is one ``BEGIN IMMEDIATE`` transaction, hence
-    atomic across threads and processes. The file must be on a local disk (SQLite's locks do not
-    work over network file systems).
+    processes on one machine may share it: a claim is one ``INSERT … ON CONFLICT DO NOTHING``
+    (or, for a key already there, one ``BEGIN IMMEDIATE`` transaction) and a completion one
+    ``UPDATE`` guarded by the claim token, hence atomic across threads and processes. The file
+    must be on a local disk (SQLite's locks do not work over network file systems).
 
     ``busy_timeout`` is how long (seconds) a writer waits for another one before giving up with
     :class:`~checkoutkit.StoreUnavailableError`. ``durable=True`` makes every commit reach the disk
@@ -285,11 +292,10 @@ class SqliteStore:
     ) -> Sequence[EventRecord]:
         """Records filtered by status and ``fnmatch`` type pattern, oldest first."""
         query: str = _SELECT_ALL
-        args: tuple[str, ...] = ()
         if status is not None:
-            query, args = _SELECT_BY_STATUS, (EventStatus(status).value,)
+            query = _SELECT_BY_STATUS.format(EventStatus(status).value)
         with self._connection() as conn:
-            rows = conn.execute(query, args).fetchall()
+            rows = conn.execute(query).fetchall()
         return [
             _record(row)
             for row in rows

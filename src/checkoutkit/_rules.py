@@ -402,9 +402,9 @@ def _check_line_items(
                     and type(currency) is str
                     and currency
                     and type(product_data) is dict
-                    and product_data.keys() == _PLAIN_PRODUCT_DATA
-                    and type(product_data["name"]) is str
-                    and product_data["name"]
+                    and len(product_data) == 1
+                    and type(name := product_data.get("name")) is str
+                    and name
                 ):
                     # The item's rules, done here while its values are at hand.
                     # Their problems wait in ``rules`` until every item is known to be plain;

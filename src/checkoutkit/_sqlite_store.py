@@ -159,27 +159,34 @@ class SqliteStore:
             ) from exc
         return conn
 
+    def _current(self) -> sqlite3.Connection:
+        """This process's connection, opened if needed (call with ``self._lock`` held)."""
+        pid = os.getpid()
+        if self._conn is None or self._pid != pid:
+            if self._conn is not None:
+                # A forked child must neither use nor close its parent's connection (closing
+                # it could checkpoint the parent's WAL): keep it untouched, open our own.
+                self._inherited.append(self._conn)
+            self._conn = self._open()
+            self._pid = pid
+        return self._conn
+
+    def _failed(self, conn: sqlite3.Connection, exc: sqlite3.Error) -> StoreError:
+        """Roll back what ``exc`` interrupted; the error of our tree to raise in its place."""
+        if conn.in_transaction:
+            conn.rollback()
+        if isinstance(exc, sqlite3.OperationalError):
+            return StoreUnavailableError(f"event store {self.path!r}: {exc}")
+        return StoreError(f"event store {self.path!r}: {exc}")
+
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
-            pid = os.getpid()
-            if self._conn is None or self._pid != pid:
-                if self._conn is not None:
-                    # A forked child must neither use nor close its parent's connection (closing
-                    # it could checkpoint the parent's WAL): keep it untouched, open our own.
-                    self._inherited.append(self._conn)
-                self._conn = self._open()
-                self._pid = pid
+            conn = self._current()
             try:
-                yield self._conn
-            except sqlite3.OperationalError as exc:
-                if self._conn.in_transaction:
-                    self._conn.rollback()
-                raise StoreUnavailableError(f"event store {self.path!r}: {exc}") from exc
+                yield conn
             except sqlite3.Error as exc:
-                if self._conn.in_transaction:
-                    self._conn.rollback()
-                raise StoreError(f"event store {self.path!r}: {exc}") from exc
+                raise self._failed(conn, exc) from exc
 
     def close(self) -> None:
         """Close the connection (the next call opens a new one)."""
@@ -211,20 +218,28 @@ class SqliteStore:
         check_claim_args(key, type, lease)
         if payload is not None:
             payload = bytes(payload)
-        with self._connection() as conn:
-            now = self._clock()
-            token = new_token()
-            inserted = conn.execute(_INSERT_NEW, (key, type, now, now, now + lease, token, payload))
-            if inserted.rowcount == 1:
-                return Claim(ClaimOutcome.CLAIMED, key, token, 1)
-            conn.execute("BEGIN IMMEDIATE")
+        # The hot path: no generator-based context manager (it cost more than the INSERT's
+        # Python side), the same lock and error translation as _connection().
+        with self._lock:
+            conn = self._current()
             try:
-                result = self._claim(conn, key, type, lease, payload)
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT" if result.outcome is ClaimOutcome.CLAIMED else "ROLLBACK")
+                now = self._clock()
+                token = new_token()
+                inserted = conn.execute(
+                    _INSERT_NEW, (key, type, now, now, now + lease, token, payload)
+                )
+                if inserted.rowcount == 1:
+                    return Claim(ClaimOutcome.CLAIMED, key, token, 1)
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    result = self._claim(conn, key, type, lease, payload)
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT" if result.outcome is ClaimOutcome.CLAIMED else "ROLLBACK")
+            except sqlite3.Error as exc:
+                raise self._failed(conn, exc) from exc
         return result
 
     def _claim(
@@ -259,11 +274,14 @@ class SqliteStore:
     def _finish(self, claim: Claim, status: EventStatus, error: str | None) -> bool:
         if claim.outcome is not ClaimOutcome.CLAIMED or claim.token is None:
             return False
-        with self._connection() as conn:
-            cursor = conn.execute(
-                _FINISH,
-                (status.value, error, self._clock(), claim.key, claim.token),
-            )
+        with self._lock:
+            conn = self._current()
+            try:
+                cursor = conn.execute(
+                    _FINISH, (status.value, error, self._clock(), claim.key, claim.token)
+                )
+            except sqlite3.Error as exc:
+                raise self._failed(conn, exc) from exc
             return cursor.rowcount == 1
 
     def complete(self, claim: Claim) -> bool:

@@ -14,6 +14,10 @@ each run lasting about a second after a warm-up, and the figure is the median of
 ratios (adapter / hand-written requests per second), with their spread. The server's own CPU
 time per request (from ``/proc``) gives a second, steadier ratio: what the machine's load does
 to wall-clock throughput, it does not do to CPU time.
+
+The floor answers an empty 200; the adapter answers the router's ``{"received":true}``, and
+the servers write a response's headers and its body in two ``send()`` calls, so the adapter
+pays one more system call per request than the floor (about 5% with gunicorn).
 """
 
 from __future__ import annotations

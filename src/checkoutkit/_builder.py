@@ -9,15 +9,20 @@ is kept and reported, with every other problem, at build time.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from itertools import islice
 from typing import TYPE_CHECKING, Any, Final, cast
 
-from checkoutkit._currencies import minor_units_or_none, to_minor_units
+from checkoutkit._currencies import ISO_CURRENCIES, minor_units_or_none, to_minor_units
 from checkoutkit._problems import Problem
-from checkoutkit._rules import MAX_CONTAINER, validate_session_params
+from checkoutkit._rules import (
+    MAX_CONTAINER,
+    plain_amount_limits,
+    plain_payment_valid,
+    validate_session_params,
+)
 from checkoutkit.exceptions import InvalidSessionError
 
 if TYPE_CHECKING:
@@ -26,11 +31,15 @@ if TYPE_CHECKING:
 __all__ = ["SessionBuilder"]
 
 SESSION_ID_TEMPLATE: Final = "{CHECKOUT_SESSION_ID}"
+_SESSION_ID_QUERY: Final = "?session_id=" + SESSION_ID_TEMPLATE
 
 # Values that are immutable, so built params may share them with the builder.
 _LEAVES: Final = frozenset({str, int, bool, float, type(None), Decimal})
 # Deeper than any Stripe parameter nests; below it, values are handed on as they are.
 _MAX_COPY_DEPTH: Final = 32
+
+# Unix timestamps of this size or less convert to float.
+_HUGE: Final = 10**300
 
 _set = object.__setattr__
 _new = object.__new__
@@ -68,8 +77,28 @@ def _copy(value: Any, depth: int = 0) -> Any:
     return value
 
 
-def _copy_price_data_item(item: dict[str, Any]) -> dict[str, Any]:
-    """Copy a line item made by ``add_price_data`` without options (a faster :func:`_copy`)."""
+# The builder keeps each line item as an entry: a tuple ``(make, ...)`` where ``make(entry)``
+# returns the line item as a fresh dict.
+
+Entry = tuple[Any, ...]
+
+
+def _copy_entry(entry: Entry) -> Any:
+    """The item of entry ``(_copy_entry, item)``, copied."""
+    return _copy(entry[1])
+
+
+def _dict_copy_entry(entry: Entry) -> Any:
+    """The item of entry ``(_dict_copy_entry, item)``, a dict of immutable values, copied."""
+    return entry[1].copy()
+
+
+def _copy_price_data_item(entry: Entry) -> dict[str, Any]:
+    """Copy the item of entry ``(_copy_price_data_item, item)`` (a faster :func:`_copy`).
+
+    The item is one ``add_price_data`` made without options.
+    """
+    item: dict[str, Any] = entry[1]
     out = item.copy()
     price_data = out["price_data"] = item["price_data"].copy()
     product_data = price_data.get("product_data")
@@ -78,13 +107,14 @@ def _copy_price_data_item(item: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _named_price_data_item(recipe: tuple[Any, Any, Any, Any]) -> dict[str, Any]:
+def _named_price_data_item(entry: Entry) -> dict[str, Any]:
     """The line item ``add_price_data`` makes from a name, currency, amount and quantity.
 
-    The builder keeps such an item as this recipe and makes the dict only when building: one
-    fresh dict per call, with nothing copied twice.
+    The builder keeps such an item as the recipe ``(_named_price_data_item, currency, name,
+    unit_amount, quantity)`` and makes the dict only when building: one fresh dict per call,
+    with nothing copied twice.
     """
-    currency, name, unit_amount, quantity = recipe
+    _, currency, name, unit_amount, quantity = entry
     return {
         "price_data": {
             "currency": currency,
@@ -172,6 +202,8 @@ def url_with_session_id(url: str) -> str:
     as they are (Stripe looks for them literally); a URL that already has the template is
     returned unchanged, and so is anything that is not a string (validation reports it).
     """
+    if type(url) is str and "?" not in url and "#" not in url and SESSION_ID_TEMPLATE not in url:
+        return url + _SESSION_ID_QUERY  # the common case, spelled out
     if not isinstance(url, str) or SESSION_ID_TEMPLATE in url:
         return url
     base, hash_sign, fragment = url.partition("#")
@@ -209,14 +241,15 @@ class SessionBuilder:
 
     # All state is one tuple, set once: (fields, items, expires_in, pending).
     #   fields      top-level params other than line_items (a dict never changed after creation)
-    #   items       None (no line_items key) or a tuple of (item, make) pairs, where make(item)
-    #               returns the line item as a fresh dict (a copy of a dict item, or the dict
+    #   items       None (no line_items key) or a tuple of entries (make, ...), where
+    #               make(entry) returns the line item as a fresh dict (a copy of a dict item, or
+    #               the dict
     #               a recipe tuple stands for)
     #   expires_in  the timedelta given to expires_in(), resolved at build time, or None
     #   pending     problems found while assembling (amounts that cannot be converted)
     __slots__ = ("_state",)
 
-    _state: tuple[Any, tuple[tuple[Any, Any], ...] | None, object, tuple[Problem, ...]]
+    _state: tuple[Any, tuple[Entry, ...] | None, object, tuple[Problem, ...]]
 
     def __init__(self) -> None:
         """An empty builder (no ``mode`` yet); prefer the entry points such as :meth:`payment`."""
@@ -232,7 +265,7 @@ class SessionBuilder:
         fields, items, expires_in, _ = self._state
         params = dict(fields)
         if items is not None:
-            params["line_items"] = [make(item) for item, make in items]
+            params["line_items"] = [entry[0](entry) for entry in items]
         extra = f", expires_in={expires_in!r}" if expires_in is not None else ""
         return f"SessionBuilder({params!r}{extra})"
 
@@ -241,7 +274,7 @@ class SessionBuilder:
     def _derive(
         self,
         fields: dict[str, Any],
-        items: tuple[tuple[Any, Any], ...] | _Keep | None = _KEEP,
+        items: tuple[Entry, ...] | _Keep | None = _KEEP,
         expires_in: object = _KEEP,
         pending: tuple[Problem, ...] | _Keep = _KEEP,
     ) -> SessionBuilder:
@@ -261,11 +294,11 @@ class SessionBuilder:
 
     def _with(self, key: str, value: object) -> SessionBuilder:
         """A builder with top-level ``key`` set to ``value`` (removed when ``value`` is None)."""
-        fields, items, delay, pending = self._state
         if value is None or key in _SPECIAL_KEYS:
             return self._with_slow(key, value)
+        fields, items, delay, pending = self._state
         new = _new(SessionBuilder)
-        _set(new, "_state", ({**fields, key: value}, items, delay, pending))
+        _set_state(new, ({**fields, key: value}, items, delay, pending))
         return new
 
     def _with_slow(self, key: str, value: object) -> SessionBuilder:
@@ -304,17 +337,17 @@ class SessionBuilder:
             return self._derive(fields, None, pending=pending)
         copied = _copy(value)
         if type(copied) is list:
-            return self._derive(fields, tuple((item, _copy) for item in copied), pending=pending)
+            return self._derive(
+                fields, tuple((_copy_entry, item) for item in copied), pending=pending
+            )
         # Not a list: kept as given for validation to report.
         fields["line_items"] = copied
         return self._derive(fields, None, pending=pending)
 
-    def _add_item(
-        self, item: object, copier: Any = _copy, pending: tuple[Problem, ...] = ()
-    ) -> SessionBuilder:
+    def _add_item(self, entry: Entry, pending: tuple[Problem, ...] = ()) -> SessionBuilder:
         fields, items, delay, old_pending = self._state
-        entry = (item, copier)
-        items = (*items, entry) if items is not None else (entry,)
+        # Concatenation is faster than (*items, entry), which makes a list first.
+        items = (entry,) if items is None else items + (entry,)  # noqa: RUF005
         if "line_items" in fields:
             fields = self._without("line_items")  # the new list replaces a non-list value
         new = _new(SessionBuilder)
@@ -360,7 +393,7 @@ class SessionBuilder:
             return builder
         items = None
         if type(copied.get("line_items")) is list:
-            items = tuple((item, _copy) for item in copied.pop("line_items"))
+            items = tuple((_copy_entry, item) for item in copied.pop("line_items"))
         _set(builder, "_state", (copied, items, None, ()))
         return builder
 
@@ -391,10 +424,9 @@ class SessionBuilder:
             and dynamic_tax_rates is None
             and metadata is None
         ):
-            return self._add_item(item, dict.copy)
-        return self._add_item(
-            self._item_extras(item, adjustable_quantity, tax_rates, dynamic_tax_rates, metadata)
-        )
+            return self._add_item((_dict_copy_entry, item))
+        item = self._item_extras(item, adjustable_quantity, tax_rates, dynamic_tax_rates, metadata)
+        return self._add_item((_copy_entry, item))
 
     def add_price_data(
         self,
@@ -433,7 +465,8 @@ class SessionBuilder:
         ``recurring`` makes it a subscription price: an interval (``"month"``, with an optional
         ``interval_count``) or Stripe's ``{"interval": ..., "interval_count": ...}``.
         """
-        currency = currency.lower() if type(currency) is str else currency
+        if type(currency) is str and currency not in ISO_CURRENCIES:  # those are lowercase
+            currency = currency.lower()
         if (
             name is not None
             and quantity is not None
@@ -454,14 +487,30 @@ class SessionBuilder:
         ):
             # The common item: kept as a recipe (see _named_price_data_item).
             if amount is None:
-                if unit_amount is not None:
-                    recipe = (currency, name, unit_amount, quantity)
-                    return self._add_item(recipe, _named_price_data_item)
+                if unit_amount is None:
+                    pass
+                elif "line_items" not in (state := self._state)[0]:  # _add_item, inlined
+                    entry = (_named_price_data_item, currency, name, unit_amount, quantity)
+                    items = state[1]
+                    new = _new(SessionBuilder)
+                    _set_state(
+                        new,
+                        (
+                            state[0],
+                            (entry,) if items is None else items + (entry,),  # noqa: RUF005
+                            state[2],
+                            state[3],
+                        ),
+                    )
+                    return new
+                else:
+                    recipe = (_named_price_data_item, currency, name, unit_amount, quantity)
+                    return self._add_item(recipe)
             elif unit_amount is None:
                 minor = minor_units_or_none(amount, currency)
                 if minor is not None:
-                    recipe = (currency, name, minor, quantity)
-                    return self._add_item(recipe, _named_price_data_item)
+                    recipe = (_named_price_data_item, currency, name, minor, quantity)
+                    return self._add_item(recipe)
         price_data: dict[str, Any] = {"currency": currency}
         if product is not None:
             price_data["product"] = product
@@ -531,9 +580,9 @@ class SessionBuilder:
             and dynamic_tax_rates is None
             and metadata is None
         ):
-            return self._add_item(item, _copy_price_data_item, pending)
+            return self._add_item((_copy_price_data_item, item), pending)
         item = self._item_extras(item, adjustable_quantity, tax_rates, dynamic_tax_rates, metadata)
-        return self._add_item(item, _copy, pending)
+        return self._add_item((_copy_entry, item), pending)
 
     @staticmethod
     def _minor_units(
@@ -576,7 +625,7 @@ class SessionBuilder:
 
     def add_line_item(self, item: Mapping[str, Any]) -> SessionBuilder:
         """Add a line item given in the SDK's form (``{"price": ..., "quantity": ...}``)."""
-        return self._add_item(_copy(item))
+        return self._add_item((_copy_entry, _copy(item)))
 
     def line_items(self, items: Iterable[Mapping[str, Any]] | None) -> SessionBuilder:
         """Replace all line items with ``items`` (SDK form); ``None`` removes them."""
@@ -1070,7 +1119,7 @@ class SessionBuilder:
             if type(value) not in _LEAVES:
                 out[key] = _copy(value)
         if items is not None:
-            out["line_items"] = [copier(item) for item, copier in items]
+            out["line_items"] = [entry[0](entry) for entry in items]
         if delay is not None and now is not None:
             if isinstance(delay, timedelta):
                 out["expires_at"] = int(now + delay.total_seconds())
@@ -1087,7 +1136,74 @@ class SessionBuilder:
         """
         return self._check(now)[1]
 
+    def _plain_params(self) -> dict[str, Any] | None:
+        """The params, if they are a payment session known valid without the full validation.
+
+        That is when every line item is a recipe (see :func:`_named_price_data_item`) of one
+        currency, the values are well typed and in range, and
+        :func:`checkoutkit._rules.plain_payment_valid` accepts the rest. The params are built
+        in the same pass. None means: build and validate the general way.
+        """
+        fields, items, delay, pending = self._state
+        if not items or delay is not None or pending:
+            return None
+        line_items: list[dict[str, Any]] = []
+        append = line_items.append
+        recipe_maker = _named_price_data_item
+        first: object = _KEEP  # no currency yet (a recipe never holds _KEEP)
+        limit = total = 0
+        whole = False
+        for entry in items:
+            if entry[0] is not recipe_maker:
+                return None
+            _, currency, name, amount, quantity = entry
+            if currency is not first:
+                if type(currency) is not str:
+                    return None
+                if first is _KEEP:
+                    limits = plain_amount_limits(currency)
+                    if limits is None:
+                        return None
+                    limit, whole = limits
+                    first = currency
+                elif currency != first:
+                    return None
+            if (
+                type(name) is not str
+                or type(amount) is not int
+                or type(quantity) is not int
+                or not name
+                or not 0 <= amount <= limit
+                or quantity < 1
+                or (whole and amount % 100)
+            ):
+                return None
+            total += amount * quantity
+            append(
+                {
+                    "price_data": {
+                        "currency": currency,
+                        "product_data": {"name": name},
+                        "unit_amount": amount,
+                    },
+                    "quantity": quantity,
+                }
+            )
+        if not plain_payment_valid(fields, cast("str", first), total, len(line_items)):
+            return None
+        params: dict[str, Any] = fields.copy()  # the values are all strings
+        params["line_items"] = line_items
+        return params
+
     def _check(self, now: object) -> tuple[dict[str, Any], tuple[Problem, ...]]:
+        if (
+            now is None
+            or (type(now) is int and -_HUGE < now < _HUGE)
+            or _now_timestamp(now) is not None
+        ):
+            params = self._plain_params()
+            if params is not None:
+                return params, ()
         timestamp = _now_timestamp(now)
         params, pending = self._params(timestamp)
         if timestamp is None:
@@ -1127,11 +1243,20 @@ class SessionBuilder:
         :class:`~checkoutkit.InvalidSessionError` listing every problem when Stripe would reject
         the params. ``now`` is as for :meth:`problems`.
         """
+        if now is None or (type(now) is int and -_HUGE < now < _HUGE):
+            plain = self._plain_params()  # as in _check, without its detour
+            if plain is not None:
+                return cast("SessionCreateParams", plain)
         params, found = self._check(now)
         if found:
             raise InvalidSessionError(found)
         return cast("SessionCreateParams", params)
 
+
+# Sets the state of a new builder (faster than object.__setattr__).
+_set_state: Final[Callable[[SessionBuilder, object], None]] = SessionBuilder.__dict__[
+    "_state"
+].__set__
 
 _PAYMENT: Final = SessionBuilder()._with("mode", "payment")
 _SUBSCRIPTION: Final = SessionBuilder()._with("mode", "subscription")

@@ -34,7 +34,14 @@ from checkoutkit._schema import (
 )
 from checkoutkit.exceptions import ConfigurationError
 
-__all__ = ["EXPIRES_AT_MARGIN", "MAX_CONTAINER", "coerce_form_params", "validate_session_params"]
+__all__ = [
+    "EXPIRES_AT_MARGIN",
+    "MAX_CONTAINER",
+    "coerce_form_params",
+    "plain_amount_limits",
+    "plain_payment_valid",
+    "validate_session_params",
+]
 
 #: Seconds of headroom for clock rules: the session is created a little after it is validated,
 #: and clocks drift, so lower bounds in the future (``expires_at`` at least 30 minutes ahead,
@@ -67,6 +74,7 @@ _ISO = cur.ISO_CURRENCIES
 _WHOLE_UNITS = cur.WHOLE_UNITS_ONLY
 _MAX_AMOUNT = cur.MAXIMUM_AMOUNT
 _DEFAULT_MAX_AMOUNT = cur.DEFAULT_MAXIMUM_AMOUNT
+_MINIMUM_CHARGE = cur.MINIMUM_CHARGE
 
 _TYPE_NAMES = {
     Kind.STR: "a string",
@@ -1287,6 +1295,111 @@ def validate_session_params(
     except Exception as exc:
         out.add("", "invalid_type", f"The parameters could not be read ({type(exc).__name__}).")
     return tuple(out.problems)
+
+
+# ---------------------------------------------------------------------------------------------
+# A verdict without the walk, for the builder's most common sessions
+#
+# A hosted payment session whose line items all have the plain shape (PLAIN_LINE_ITEM_KEYS) and
+# whose other parameters are non-empty strings of keys no rule reads needs only a few checks.
+# The functions below answer "valid" only when validate_session_params would find no problem;
+# otherwise the caller runs it, so every report still comes from the full validation.
+
+#: Top-level keys that the rules pass reads, besides the shape pass's checks of each value.
+_RULE_KEYS = frozenset(
+    {
+        *_TRIGGERS,
+        *(path[0] for path, _ in _ELEMENTS_FORBIDDEN),
+        "allowed_payment_method_types",
+        "cancel_url",
+        "customer_email",
+        "discounts",
+        "line_items",
+        "mode",
+        "optional_items",
+        "redirect_on_completion",
+        "return_url",
+        "success_url",
+        "ui_mode",
+    }
+)
+#: Keys of _RULE_KEYS that take part only in rules that a hosted payment session with plain line
+#: items and no ``customer`` (a rule key, so never in such a session) cannot break, as long as
+#: it has ``success_url`` and ``mode`` is ``payment``, which are checked.
+_PLAIN_RULE_KEYS = ("cancel_url", "customer_email", "mode", "success_url")
+
+# The plain session's (longest string per free-text key, allowed values per enum key, keys it
+# must have, most line items), or None when the spec has no plain line items.
+_Plain = tuple[dict[str, int], dict[str, frozenset[str]], tuple[str, ...], int]
+_PLAIN: list[_Plain | None] = []
+
+
+def _load_plain() -> _Plain | None:
+    root = _SPEC or _load_spec()
+    items = root.fields.get("line_items")
+    plain: _Plain | None = None
+    if items is not None and items.plain_items:
+        str_max: dict[str, int] = {}
+        enums: dict[str, frozenset[str]] = {}
+        for key, spec in root.fields.items():
+            if key in _RULE_KEYS and key not in _PLAIN_RULE_KEYS:
+                continue
+            if spec.kind == Kind.STR:
+                str_max[key] = spec.str_max
+            elif spec.kind == Kind.ENUM:
+                enums[key] = spec.enum
+        # Only payment mode, whatever type the spec gives mode.
+        mode = str_max.pop("mode", None) is not None or "payment" in enums.get("mode", ())
+        enums["mode"] = frozenset({"payment"} if mode else ())
+        required = tuple(sorted(root.required_set - {"line_items"} | {"mode", "success_url"}))
+        most = min(100, MAX_CONTAINER, items.max_items or MAX_CONTAINER)
+        plain = (str_max, enums, required, most)
+    _PLAIN.append(plain)
+    return plain
+
+
+def plain_amount_limits(currency: str) -> tuple[int, bool] | None:
+    """The largest unit amount and whether only whole units are allowed, for a valid code.
+
+    ``currency`` is a lowercase ``str``; None means it is not a currency Stripe takes.
+    """
+    if currency not in _ISO:
+        return None
+    return _MAX_AMOUNT.get(currency, _DEFAULT_MAX_AMOUNT), currency in _WHOLE_UNITS
+
+
+def plain_payment_valid(fields: dict[str, Any], currency: str, total: int, count: int) -> bool:
+    """Whether :func:`validate_session_params` finds no problem in such a session.
+
+    The session is ``fields`` plus ``line_items``: ``count`` line items, each of the shape
+    ``{"price_data": {"currency": currency, "product_data": {"name": name}, "unit_amount":
+    amount}, "quantity": quantity}`` where the caller has made sure that ``currency`` has
+    :func:`plain_amount_limits` ``(limit, whole)``, ``name`` is a non-empty ``str``, ``amount``
+    an ``int`` from 0 to ``limit`` (a multiple of 100 when ``whole``) and ``quantity`` an
+    ``int`` of at least 1, and ``total`` is the sum of ``amount * quantity``.
+
+    False means the session may have problems: run :func:`validate_session_params`.
+    """
+    plain = _PLAIN[0] if _PLAIN else _load_plain()
+    if plain is None:
+        return False
+    str_max, enums, required, most = plain
+    for key, value in fields.items():
+        longest = str_max.get(key)
+        if longest is not None:
+            if type(value) is str and 0 < len(value) <= longest:
+                continue
+            return False
+        allowed = enums.get(key)  # the values are non-empty strings
+        if allowed is None or type(value) is not str or value not in allowed:
+            return False
+    for key in required:
+        if key not in fields:
+            return False
+    if not 0 < count <= most or total > _MAX_AMOUNT.get(currency, _DEFAULT_MAX_AMOUNT):
+        return False
+    minimum = _MINIMUM_CHARGE.get(currency)
+    return minimum is None or not 0 < total < minimum
 
 
 def coerce_form_params(params: dict[str, Any]) -> dict[str, Any]:

@@ -85,6 +85,48 @@ def test_file_uses_wal_and_the_documented_schema(tmp_path: Path) -> None:
         conn.close()
 
 
+def test_only_keys_awaiting_a_retry_are_indexed_by_status(tmp_path: Path) -> None:
+    """Failed and pending keys are found through a partial index that fresh events never touch."""
+    path = tmp_path / "events.db"
+    conn = sqlite3.connect(path)  # a file from an earlier version, with a full status index
+    conn.execute(
+        "CREATE TABLE checkoutkit_events (key TEXT PRIMARY KEY, type TEXT NOT NULL,"
+        " status TEXT NOT NULL, attempts INTEGER NOT NULL, last_error TEXT,"
+        " created_at REAL NOT NULL, updated_at REAL NOT NULL, lease_expires_at REAL,"
+        " token TEXT, payload BLOB)"
+    )
+    conn.execute(
+        "CREATE INDEX checkoutkit_events_status_created ON checkoutkit_events (status, created_at)"
+    )
+    conn.close()
+    with SqliteStore(path) as store:
+        assert store.complete(store.claim("evt_ok", type="invoice.paid"))
+        failed = store.claim("evt_bad", type="invoice.paid")
+        assert store.release(failed, error="boom", permanent=True)
+        pending = store.claim("evt_retry", type="invoice.paid")
+        assert store.release(pending, error="later")
+        assert [r.key for r in store.records(status=EventStatus.FAILED)] == ["evt_bad"]
+        assert [r.key for r in store.records(status=EventStatus.PENDING)] == ["evt_retry"]
+        assert [r.key for r in store.records(status=EventStatus.SUCCEEDED)] == ["evt_ok"]
+    conn = sqlite3.connect(path)
+    try:
+        indexes = conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+        ).fetchall()
+        assert indexes == [("checkoutkit_events_retry",)]
+        entries = conn.execute(
+            "SELECT key FROM checkoutkit_events INDEXED BY checkoutkit_events_retry"
+            " WHERE status = 'failed' OR status = 'pending' ORDER BY key"
+        ).fetchall()
+        assert entries == [("evt_bad",), ("evt_retry",)]
+        plan = conn.execute(
+            "EXPLAIN QUERY PLAN SELECT key FROM checkoutkit_events WHERE status = 'failed'"
+        ).fetchall()
+        assert "checkoutkit_events_retry" in str(plan)
+    finally:
+        conn.close()
+
+
 def test_store_shares_the_file_with_other_tables(tmp_path: Path) -> None:
     """The store lives beside an application's own tables in the same file."""
     path = tmp_path / "app.db"

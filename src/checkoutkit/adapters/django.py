@@ -103,7 +103,9 @@ def urls(checkout: Checkout, *, name_prefix: str = "checkoutkit") -> list[URLPat
         signature = _endpoints.signature_headers(request.META.get("HTTP_STRIPE_SIGNATURE"))
         return _response(_endpoints.webhook(checkout, request.body, signature))
 
+    # Patterns are tried in order: the webhook, the busiest, goes first.
     return [
+        _path(_endpoints.WEBHOOK_PATH, _view(require_POST, webhook), f"{name_prefix}-webhook"),
         _path(
             _endpoints.CREATE_PATH,
             _view(require_POST, create_checkout_session),
@@ -111,5 +113,4 @@ def urls(checkout: Checkout, *, name_prefix: str = "checkoutkit") -> list[URLPat
         ),
         _path(_endpoints.SUCCESS_PATH, _view(require_GET, success), f"{name_prefix}-success"),
         _path(_endpoints.CANCEL_PATH, _view(require_GET, cancel), f"{name_prefix}-cancel"),
-        _path(_endpoints.WEBHOOK_PATH, _view(require_POST, webhook), f"{name_prefix}-webhook"),
     ]

@@ -65,11 +65,12 @@ def router(checkout: Checkout, *, prefix: str = "") -> fastapi.APIRouter:
         body = await request.body()
         return _response(await _endpoints.webhook_async(checkout, body, request.headers))
 
+    # Routes are tried in order: the webhook, the busiest, goes first.
     routes: list[tuple[str, Callable[..., Any], str]] = [
+        (_endpoints.WEBHOOK_PATH, webhook, "POST"),
         (_endpoints.CREATE_PATH, create_checkout_session, "POST"),
         (_endpoints.SUCCESS_PATH, success, "GET"),
         (_endpoints.CANCEL_PATH, cancel, "GET"),
-        (_endpoints.WEBHOOK_PATH, webhook, "POST"),
     ]
     for segment, endpoint, method in routes:
         # Both spellings are routes of their own: a redirect would drop a webhook's POST.

@@ -6,8 +6,12 @@ import contextlib
 import importlib.util
 import itertools
 import json
+import os
+import shutil
 import sqlite3
+import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -119,3 +123,54 @@ def test_quickstart_flow_fulfils_one_order(
     with contextlib.closing(sqlite3.connect(example_env)) as db, db:
         rows = db.execute("SELECT session_id, total FROM orders").fetchall()
     assert rows == [(session_id, 2000)]
+
+
+def test_django_quickstart_in_a_new_project(
+    example_env: Path, tmp_path: Path, sandbox: Any
+) -> None:
+    """The Django page's steps, literally: startproject, its urls.py replaced, runserver, buy.
+
+    Serves the new project with ``manage.py runserver`` (on a free port rather than 4242) and
+    checks that the shop page answers and its Checkout button leads to the payment page.
+    """
+    import httpx
+
+    from servers import free_port
+
+    project = tmp_path / "project"
+    project.mkdir()
+    subprocess.run(
+        [sys.executable, "-m", "django", "startproject", "shop", "."], cwd=project, check=True
+    )
+    shutil.copyfile(EXAMPLES / "django_app.py", project / "shop" / "urls.py")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = (tmp_path / "runserver.log").open("wb")
+    server = subprocess.Popen(
+        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+        cwd=project,
+        env={**os.environ, "SHOP_URL": url, "PYTHONUNBUFFERED": "1"},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert server.poll() is None, (tmp_path / "runserver.log").read_text()
+            try:
+                page = httpx.get(url + "/", timeout=2)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "runserver did not come up within 30 s"
+                time.sleep(0.1)
+        assert page.status_code == 200
+        assert 'action="/create-checkout-session"' in page.text
+        created = httpx.post(url + "/create-checkout-session", data={})
+        assert created.status_code == 303
+        assert created.headers["location"].startswith(sandbox.url)
+        cancel = httpx.get(url + "/cancel")
+        assert cancel.status_code == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        log.close()

@@ -17,7 +17,7 @@ NEWEST = PYTHONS[-1]
 nox.needs_version = ">=2024.10.9"
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_venv = "yes"
-nox.options.sessions = ["tests", "lint", "typecheck", "docs"]
+nox.options.sessions = ["tests", "lint", "typecheck", "docs", "build"]
 nox.options.error_on_missing_interpreters = bool(os.environ.get("CI"))
 
 # uv must use the interpreters on this machine, never download its own.
@@ -125,7 +125,7 @@ def bench(session: nox.Session) -> None:
 
 @nox.session(python=NEWEST)
 def build(session: nox.Session) -> None:
-    """Build the sdist and the wheel into dist/."""
+    """Build the sdist, then the wheel from it (as pip would), into dist/."""
     session.install("build[uv]")  # --installer uv needs uv in the venv
     shutil.rmtree(ROOT / "dist", ignore_errors=True)
     session.run("python", "-m", "build", "--installer", "uv", "--outdir", "dist")

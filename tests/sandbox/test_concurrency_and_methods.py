@@ -1,4 +1,4 @@
-"""Concurrent requests, card and IBAN checksums, and slow webhook receivers."""
+"""Concurrent requests, answer snapshots, card and IBAN checksums, slow webhook receivers."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from checkoutkit.sandbox import Sandbox
 from checkoutkit.sandbox._methods import iban_ok, luhn_ok
+from checkoutkit.sandbox._state import snapshot
 
 
 def test_concurrent_creates_are_all_kept(box: Sandbox, session_params: dict[str, Any]) -> None:
@@ -128,3 +129,36 @@ def test_the_sdk_reuses_one_connection(box: Sandbox) -> None:
         client.v1.customers.create(params={"email": "b@example.com"})
     assert box._server._connections == first
     assert len(first) == 1
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4)
+    ),
+    max_leaves=40,
+)
+
+
+def _containers(value: Any) -> list[Any]:
+    found = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            found.append(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            found.append(item)
+            stack.extend(item)
+    return found
+
+
+@settings(max_examples=200)
+@given(_JSON)
+def test_snapshot_is_an_equal_copy_sharing_no_container(value: Any) -> None:
+    """An answer's snapshot equals the stored object and shares no dict or list with it."""
+    copied = snapshot(value)
+    assert copied == value
+    originals = {id(c) for c in _containers(value)}
+    assert not originals & {id(c) for c in _containers(copied)}

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import copy
 import heapq
 import math
 import threading
@@ -20,7 +19,7 @@ from checkoutkit.sandbox._common import API_VERSION, RequestInfo
 from checkoutkit.sandbox._common import round_half_up as _round
 from checkoutkit.sandbox._errors import invalid, missing
 from checkoutkit.sandbox._payments import Payments, PayResult
-from checkoutkit.sandbox._state import PRIVATE, Clock, State, new_id, public
+from checkoutkit.sandbox._state import PRIVATE, Clock, State, new_id, public, snapshot
 
 _SESSION_FIELDS = [
     "adaptive_pricing",
@@ -191,7 +190,7 @@ class Core(Catalog, Payments):
         or an expiry changing the object on another thread.
         """
         with self.state.lock:
-            out = copy.deepcopy(public(obj))
+            out: dict[str, Any] = snapshot(public(obj))
         if not expand:
             return out
         for path in expand:
@@ -218,7 +217,7 @@ class Core(Catalog, Payments):
             "object": "event",
             "api_version": API_VERSION,
             "created": self._now(),
-            "data": {"object": copy.deepcopy(public(obj))},
+            "data": {"object": snapshot(public(obj))},
             "livemode": False,
             "pending_webhooks": len(endpoints),
             "request": {
@@ -490,7 +489,7 @@ class Core(Catalog, Payments):
         """``GET /v1/checkout/sessions/{id}/line_items`` as a list object."""
         with self.state.lock:
             items = session.get(PRIVATE, {}).get("line_items", [])
-            data = copy.deepcopy(
+            data = snapshot(
                 [{**li, "price": public(self.state.get(li["price"]) or {})} for li in items]
             )
         limit = params.get("limit", 10)

@@ -16,8 +16,11 @@ from checkoutkit.sandbox import Sandbox
 
 @pytest.fixture
 def box() -> Iterator[Sandbox]:
-    """A sandbox with fast retries and quick SEPA settlement."""
-    with Sandbox(retry_scale=0.001, async_delay=0.2) as running:
+    """A sandbox with fast retries and SEPA settlement in 2 s.
+
+    Long enough for a test to see a debit still unpaid on a busy machine, short enough to wait for.
+    """
+    with Sandbox(retry_scale=0.001, async_delay=2.0) as running:
         yield running
 
 

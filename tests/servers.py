@@ -34,6 +34,26 @@ def free_port() -> int:
         return port
 
 
+def wait_until_up(url: str, process: subprocess.Popen[bytes], *, path: str = "/cancel") -> None:
+    """Wait up to 30 s until ``url + path`` answers 200 (the shops' cancel page, by default).
+
+    Fails at once, with the exit code, if ``process`` exits first.
+    """
+    import httpx
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"the server exited with {process.returncode}")
+        try:
+            if httpx.get(url + path, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError("the server did not come up within 30 s")
+
+
 def find_binary(name: str) -> str | None:
     """``name`` on PATH, or in the newest Debian PostgreSQL bin directory."""
     found = shutil.which(name)

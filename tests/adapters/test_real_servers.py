@@ -7,7 +7,6 @@ delivers its webhooks to the server over HTTP, as Stripe would.
 from __future__ import annotations
 
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -24,6 +23,7 @@ import pytest
 
 from checkoutkit import CheckoutGateway
 from checkoutkit.testing import sign_payload
+from servers import free_port, wait_until_up
 
 HERE = Path(__file__).parent
 SANDBOX_KEY = "sk_test_checkoutkit_servers"
@@ -72,13 +72,6 @@ class Served:
         raise AssertionError(f"{event_id} was not delivered: {self.sandbox.deliveries(event_id)}")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def command(framework: str, port: int) -> list[str]:
     bind = f"127.0.0.1:{port}"
     if framework == "fastapi":
@@ -91,20 +84,6 @@ def command(framework: str, port: int) -> list[str]:
         sys.executable, "-m", "gunicorn", "--bind", bind, "--workers", "2", "--no-control-socket",
         "--chdir", str(HERE), "--log-level", "warning", f"served_app:{framework}_app()",
     ]  # fmt: skip
-
-
-def wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"the server exited with {process.returncode}")
-        try:
-            if httpx.get(url + "/cancel", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError("the server did not come up within 30 s")
 
 
 @pytest.fixture(scope="module", params=["flask", "fastapi", "django"])

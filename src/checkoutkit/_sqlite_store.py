@@ -76,6 +76,14 @@ _SELECT_BY_STATUS = _SELECT + " WHERE status = '{}' ORDER BY created_at, rowid"
 _DONE = (EventStatus.SUCCEEDED.value, EventStatus.FAILED.value)
 
 
+def _is_busy(exc: sqlite3.Error) -> bool:
+    """True for SQLITE_BUSY and SQLITE_LOCKED (and their extended codes)."""
+    code = getattr(exc, "sqlite_errorcode", None)  # Python 3.11+
+    if isinstance(code, int):
+        return code & 0xFF in (5, 6)
+    return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
+
+
 def _record(row: Any) -> EventRecord:
     return EventRecord(
         key=row[0],
@@ -134,30 +142,44 @@ class SqliteStore:
     # -- connection ---------------------------------------------------------------------------
 
     def _open(self) -> sqlite3.Connection:
-        try:
-            conn = sqlite3.connect(
-                self.path,
-                timeout=self._busy_timeout,
-                isolation_level=None,
-                check_same_thread=False,
-            )
-        except sqlite3.Error as exc:
-            raise StoreUnavailableError(
-                f"cannot open the event store {self.path!r}: {exc}"
-            ) from exc
-        try:
-            conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
-            if self.path != ":memory:":
-                conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute(f"PRAGMA synchronous = {'FULL' if self._durable else 'NORMAL'}")
-            for statement in _SCHEMA:
-                conn.execute(statement)
-        except sqlite3.Error as exc:
-            conn.close()
-            raise StoreUnavailableError(
-                f"cannot prepare the event store {self.path!r}: {exc}"
-            ) from exc
-        return conn
+        # Workers that start together on a new file all switch it to WAL and create the table.
+        # SQLite answers "database is locked" at once, without waiting busy_timeout, to one of
+        # two connections that would otherwise deadlock (and to one that opens the file while
+        # the last connection is closing it), so opening is retried until busy_timeout.
+        deadline = time.monotonic() + self._busy_timeout
+        pause = 0.001
+        while True:
+            try:
+                conn = sqlite3.connect(
+                    self.path,
+                    timeout=self._busy_timeout,
+                    isolation_level=None,
+                    check_same_thread=False,
+                )
+            except sqlite3.Error as exc:
+                raise StoreUnavailableError(
+                    f"cannot open the event store {self.path!r}: {exc}"
+                ) from exc
+            try:
+                self._prepare(conn)
+            except sqlite3.Error as exc:
+                conn.close()
+                if _is_busy(exc) and time.monotonic() + pause < deadline:
+                    time.sleep(pause)
+                    pause = min(pause * 2, 0.05)
+                    continue
+                raise StoreUnavailableError(
+                    f"cannot prepare the event store {self.path!r}: {exc}"
+                ) from exc
+            return conn
+
+    def _prepare(self, conn: sqlite3.Connection) -> None:
+        conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
+        if self.path != ":memory:":
+            conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute(f"PRAGMA synchronous = {'FULL' if self._durable else 'NORMAL'}")
+        for statement in _SCHEMA:
+            conn.execute(statement)
 
     def _current(self) -> sqlite3.Connection:
         """This process's connection, opened if needed (call with ``self._lock`` held)."""

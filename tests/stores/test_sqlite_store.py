@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -237,3 +239,44 @@ def test_forked_child_opens_its_own_connection(tmp_path: Path) -> None:
     assert os.waitstatus_to_exitcode(status) == 0
     assert store.claim("evt_child", type="invoice.paid").outcome is ClaimOutcome.DONE
     store.close()
+
+
+def _open_and_claim(path: str, go: Any, results: Any) -> None:  # pragma: no cover - in a child
+    go.wait()
+    try:
+        with SqliteStore(path) as store:
+            store.claim(f"evt_{os.getpid()}", type="invoice.paid")
+    except Exception as exc:
+        results.put(repr(exc))
+    else:
+        results.put(None)
+
+
+def test_workers_starting_together_on_a_new_file_all_open_it(tmp_path: Path) -> None:
+    """Six processes released at once on a new file all open it (none gets "database is locked").
+
+    The first connections switch a new file to WAL together, and SQLite refuses one of two
+    such connections at once rather than letting it wait; opening must retry.
+    """
+    import multiprocessing
+    import warnings
+
+    ctx = multiprocessing.get_context("fork")
+    failures = []
+    for trial in range(20):
+        path = str(tmp_path / f"events-{trial}.db")
+        go, results = ctx.Event(), ctx.Queue()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # fork() with threads, 3.12+
+            workers = [
+                ctx.Process(target=_open_and_claim, args=(path, go, results)) for _ in range(6)
+            ]
+            for worker in workers:
+                worker.start()
+        go.set()
+        outcomes = [results.get(timeout=30) for _ in workers]
+        for worker in workers:
+            worker.join(timeout=30)
+        failures += [outcome for outcome in outcomes if outcome is not None]
+        assert [worker.exitcode for worker in workers] == [0] * 6
+    assert failures == []

@@ -11,8 +11,8 @@ import inspect
 import logging
 import re
 import sys
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, TypeGuard, TypeVar, cast
 
 import attrs
 
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["Checkout", "CheckoutRequest", "FulfilOutcome", "check_session_id"]
 
 _log = logging.getLogger("checkoutkit.checkout")
+_T = TypeVar("_T")
 
 _SESSION_ID = re.compile(r"cs_(?:test|live)_[A-Za-z0-9]{1,240}")
 
@@ -300,24 +301,31 @@ class Checkout:
             raise ConfigurationError("router must be a checkoutkit.WebhookRouter")
         # Plain functions that return a coroutine when an event loop is running: the router's
         # handle() runs them synchronously, its handle_async() awaits what they return.
-        on(*PAID_EVENTS)(_dual(self._on_paid, self._on_paid_async))
+        # The paid events' handler claims fulfil:<session id> itself, so the router need not
+        # claim the event as well (when it has no other handler for it).
+        on_deduplicated = getattr(router, "_on_deduplicated", on)
+        on_deduplicated(*PAID_EVENTS)(_dual(self._on_paid, self._on_paid_async))
         on(FAILED_EVENT)(_dual(self._on_failed, self._on_failed_async))
         on(EXPIRED_EVENT)(_dual(self._on_expired, self._on_expired_async))
 
-    def _on_paid(self, event: Event) -> None:
+    def _on_paid(self, event: Event) -> ClaimOutcome | None:
         session = _session_of(event)
-        self._paid_outcome(event, session, self.fulfil_session(session))
+        return self._paid_outcome(event, session, self.fulfil_session(session))
 
-    async def _on_paid_async(self, event: Event) -> None:
+    async def _on_paid_async(self, event: Event) -> ClaimOutcome | None:
         session = _session_of(event)
-        self._paid_outcome(event, session, await self.fulfil_session_async(session))
+        return self._paid_outcome(event, session, await self.fulfil_session_async(session))
 
     @staticmethod
-    def _paid_outcome(event: Event, session: CheckoutSession, outcome: FulfilOutcome) -> None:
+    def _paid_outcome(
+        event: Event, session: CheckoutSession, outcome: FulfilOutcome
+    ) -> ClaimOutcome | None:
+        """Log the outcome; ``DONE`` tells the router the delivery was a duplicate."""
         if outcome is FulfilOutcome.IN_PROGRESS:
             # A non-2xx makes Stripe deliver again later, when the other attempt has ended.
             raise FulfilmentError(f"fulfilment of {session.id} is in progress elsewhere")
         _log.info("%s for %s: %s", event.type, session.id, outcome.value)
+        return ClaimOutcome.DONE if outcome is FulfilOutcome.ALREADY_FULFILLED else None
 
     def _on_failed(self, event: Event) -> None:
         session = _session_of(event)
@@ -403,13 +411,12 @@ def _describe(exc: BaseException) -> str:
 
 
 def _dual(
-    sync: Callable[[Event], None], async_: Callable[[Event], Awaitable[None]]
-) -> Callable[[Event], Awaitable[None] | None]:
-    def handler(event: Event) -> Awaitable[None] | None:
+    sync: Callable[[Event], _T], async_: Callable[[Event], Awaitable[_T]]
+) -> Callable[[Event], Awaitable[_T] | _T]:
+    def handler(event: Event) -> Awaitable[_T] | _T:
         if _in_event_loop():
             return async_(event)
-        sync(event)
-        return None
+        return sync(event)
 
     handler.__name__ = handler.__qualname__ = sync.__name__.lstrip("_")
     return handler
@@ -418,17 +425,29 @@ def _dual(
 def _in_event_loop() -> bool:
     """True when called from a running asyncio loop (asyncio itself is imported only if used)."""
     asyncio = sys.modules.get("asyncio")
-    if asyncio is None:
-        return False
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
+    # _get_running_loop() is get_running_loop() answering None instead of raising RuntimeError
+    # (a documented part of asyncio's event loop policy API); it runs once per webhook event.
+    return asyncio is not None and asyncio._get_running_loop() is not None
+
+
+def _is_coroutine_function(
+    callback: Callable[..., object],
+) -> TypeGuard[Callable[..., Coroutine[Any, Any, Any]]]:
+    """``inspect.iscoroutinefunction``, remembered per callback (it runs once per event)."""
+    cached = _COROUTINE_FLAGS.get(id(callback))
+    if cached is not None and cached[0] is callback:
+        return cached[1]
+    flag = inspect.iscoroutinefunction(callback)
+    if len(_COROUTINE_FLAGS) < 64:
+        _COROUTINE_FLAGS[id(callback)] = (callback, flag)  # holds it, so its id stays unique
+    return flag
+
+
+_COROUTINE_FLAGS: dict[int, tuple[Callable[..., object], bool]] = {}
 
 
 def _call_sync(callback: Callable[[CheckoutSession], object], session: CheckoutSession) -> None:
-    if inspect.iscoroutinefunction(callback):
+    if _is_coroutine_function(callback):
         if not _in_event_loop():
             import asyncio
 
@@ -444,7 +463,7 @@ def _call_sync(callback: Callable[[CheckoutSession], object], session: CheckoutS
 async def _call_async(
     callback: Callable[[CheckoutSession], object], session: CheckoutSession, blocking: bool
 ) -> None:
-    if inspect.iscoroutinefunction(callback):
+    if _is_coroutine_function(callback):
         await callback(session)
         return
     if blocking:

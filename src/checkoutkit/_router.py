@@ -56,6 +56,7 @@ DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_LEASE = 60.0
 _SIGNATURE_HEADER = "stripe-signature"
 _CLAIMED = ClaimOutcome.CLAIMED
+_DONE = ClaimOutcome.DONE
 _MAX_ERROR_CHARS = 2000
 _JSON_HEADERS: Mapping[str, str] = MappingProxyType({"content-type": "application/json"})
 
@@ -92,12 +93,17 @@ STORE_FAILED = _response(503, '{"error":"event store unavailable"}', **{"retry-a
 
 
 class _Registration:
-    __slots__ = ("handler", "is_async", "pattern")
+    __slots__ = ("deduplicates", "handler", "is_async", "pattern")
 
-    def __init__(self, pattern: str, handler: Handler, is_async: bool) -> None:
+    def __init__(
+        self, pattern: str, handler: Handler, is_async: bool, *, deduplicates: bool = False
+    ) -> None:
         self.pattern = pattern
         self.handler = handler
         self.is_async = is_async
+        # The handler guards its own work against running twice (Checkout's paid-event handler
+        # claims fulfil:<session id>) and returns ClaimOutcome.DONE when it found it done.
+        self.deduplicates = deduplicates
 
 
 class WebhookRouter:
@@ -153,6 +159,9 @@ class WebhookRouter:
         self._registrations: list[_Registration] = []
         self._fallback: _Registration | None = None
         self._dispatch: dict[str, tuple[_Registration, ...]] = {}
+        # Event types whose handlers all deduplicate their own work: no claim of the event
+        # (two store writes fewer per event) unless payloads are kept for replay.
+        self._unclaimed: set[str] = set()
         self._pinned_api_version = pinned_api_version()
         self._api_versions_seen: set[str] = {self._pinned_api_version}
 
@@ -178,13 +187,32 @@ class WebhookRouter:
         """
         if not event_types:
             raise ConfigurationError("on() needs at least one event type")
+        return self._on(event_types, deduplicates=False)
+
+    def _on_deduplicated(self, *event_types: str) -> Callable[[H], H]:
+        """Like :meth:`on`, for a handler that never does its work twice by itself.
+
+        Such a handler claims a key of its own in the store (Checkout's claims
+        ``fulfil:<session id>``, shared with the success page) and returns
+        ``ClaimOutcome.DONE`` when it found the work already done. When every handler of an event
+        type is one, the router takes no claim on the event (unless it keeps payloads for
+        replay) and answers ``duplicate`` when they all found their work done.
+        """
+        if not event_types:
+            raise ConfigurationError("on() needs at least one event type")
+        return self._on(event_types, deduplicates=True)
+
+    def _on(self, event_types: tuple[str, ...], *, deduplicates: bool) -> Callable[[H], H]:
         patterns = [_checked_pattern(t) for t in event_types]
 
         def register(handler: H) -> H:
             is_async = _is_async(handler)
             for pattern in patterns:
-                self._registrations.append(_Registration(pattern, handler, is_async))
+                self._registrations.append(
+                    _Registration(pattern, handler, is_async, deduplicates=deduplicates)
+                )
             self._dispatch.clear()
+            self._unclaimed.clear()
             return handler
 
         return register
@@ -195,6 +223,7 @@ class WebhookRouter:
             raise ConfigurationError("fallback() decorates a function")
         self._fallback = _Registration("", handler, _is_async(handler))
         self._dispatch.clear()
+        self._unclaimed.clear()
         return handler
 
     def handlers_for(self, event_type: str) -> tuple[Handler, ...]:
@@ -211,6 +240,8 @@ class WebhookRouter:
             found = tuple(matching.values())
             if not found and self._fallback is not None:
                 found = (self._fallback,)
+            if found and not self._store_payload and all(r.deduplicates for r in found):
+                self._unclaimed.add(event_type)
             self._dispatch[event_type] = found
         return found
 
@@ -250,7 +281,7 @@ class WebhookRouter:
         if not registrations:
             return IGNORED
         claim = None
-        if self._store is not None:
+        if self._store is not None and event_type not in self._unclaimed:
             try:
                 claim = self._claim(
                     event.id,
@@ -263,12 +294,15 @@ class WebhookRouter:
             outcome = claim.outcome
             if outcome is not _CLAIMED:
                 return DUPLICATE if outcome is ClaimOutcome.DONE else BUSY
+        done = 0  # handlers that found their work already done (they deduplicate themselves)
         try:
             for registration in registrations:
                 if registration.is_async:
-                    _run(registration.handler(event))
+                    result = _run(registration.handler(event))
                 else:
-                    registration.handler(event)
+                    result = registration.handler(event)
+                if result is _DONE:
+                    done += 1
         except Exception as error:
             failure = _failure(event, error)
             if claim is not None:
@@ -283,6 +317,8 @@ class WebhookRouter:
                     _log_lost_claim(event)
             except Exception:
                 return _store_failed(event)
+        elif done == len(registrations) and event_type in self._unclaimed:
+            return DUPLICATE
         return HANDLED
 
     async def handle_async(self, body: bytes, headers: Mapping[str, str]) -> WebhookResponse:
@@ -317,9 +353,13 @@ class WebhookRouter:
             return prepared
         event, registrations = prepared  # type: ignore[misc]
         store = self._store
-        if store is None:
-            failure = await self._run_handlers_async(event, registrations)
-            return HANDLED if failure is None else failure.response
+        if store is None or event.type in self._unclaimed:
+            failure, done = await self._run_handlers_async(event, registrations)
+            if failure is not None:
+                return failure.response
+            if done == len(registrations) and event.type in self._unclaimed:
+                return DUPLICATE
+            return HANDLED
         payload = body if self._store_payload else None
         try:
             claim: Claim = await _maybe_await(
@@ -329,7 +369,7 @@ class WebhookRouter:
             return _store_failed(event)
         if claim.outcome is not ClaimOutcome.CLAIMED:
             return DUPLICATE if claim.outcome is ClaimOutcome.DONE else BUSY
-        failure = await self._run_handlers_async(event, registrations)
+        failure, _ = await self._run_handlers_async(event, registrations)
         try:
             if failure is None:
                 if not await _maybe_await(store.complete(claim)):
@@ -387,15 +427,19 @@ class WebhookRouter:
 
     async def _run_handlers_async(
         self, event: Event, registrations: tuple[_Registration, ...]
-    ) -> _Failure | None:
+    ) -> tuple[_Failure | None, int]:
+        """Run the handlers: how they failed (or None), and how many found their work done."""
+        done = 0
         try:
             for registration in registrations:
                 result = registration.handler(event)
                 if registration.is_async or inspect.isawaitable(result):
-                    await result
+                    result = await result
+                if result is _DONE:
+                    done += 1
         except Exception as error:
-            return _failure(event, error)
-        return None
+            return _failure(event, error), done
+        return None, done
 
 
 class _Failure:

@@ -135,3 +135,73 @@ def test_sqlite_claim_of_a_new_key_then_of_a_known_one(tmp_path: Path) -> None:
     assert store.complete(claim)
     assert store.claim("evt_1", type="checkout.session.completed").outcome is ClaimOutcome.DONE
     store.close()
+
+
+def _deliver_twice(router: WebhookRouter, body: bytes, *, use_async: bool) -> list[Any]:
+    headers = {"Stripe-Signature": sign_payload(body, TEST_SECRET)}
+    if use_async:
+        return [asyncio.run(router.handle_async(body, headers)) for _ in range(2)]
+    return [router.handle(body, headers) for _ in range(2)]
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+def test_paid_events_are_deduplicated_by_the_fulfil_claim_alone(use_async: bool) -> None:
+    """Checkout's paid-event handler claims ``fulfil:<id>``; the router claims no event for it.
+
+    One store key per fulfilled session, not two; the redelivery still answers "duplicate".
+    """
+    calls: list[str] = []
+    store = MemoryStore()
+    checkout = make_checkout(store, lambda s: calls.append(s.id), blocking_callbacks=False)
+    body = event_body("checkout.session.completed", "paid", "cs_test_dedupe1", 1)
+    first, again = _deliver_twice(checkout.router, body, use_async=use_async)
+    assert (first.status, again.status) == (200, 200)
+    assert json.loads(first.body) == {"received": True}
+    assert json.loads(again.body) == {"received": True, "duplicate": True}
+    assert calls == ["cs_test_dedupe1"]
+    assert [record.key for record in store.records()] == ["fulfil:cs_test_dedupe1"]
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+def test_an_unpaid_completion_is_not_a_duplicate_of_anything(use_async: bool) -> None:
+    """A delayed payment's ``completed`` (unpaid) claims nothing, so its success event fulfils."""
+    calls: list[str] = []
+    store = MemoryStore()
+    checkout = make_checkout(store, lambda s: calls.append(s.id), blocking_callbacks=False)
+    unpaid = event_body("checkout.session.completed", "unpaid", "cs_test_sepa1", 1)
+    answers = _deliver_twice(checkout.router, unpaid, use_async=use_async)
+    assert [json.loads(a.body) for a in answers] == [{"received": True}] * 2
+    assert store.records() == []
+    paid = event_body("checkout.session.async_payment_succeeded", "paid", "cs_test_sepa1", 2)
+    answers = _deliver_twice(checkout.router, paid, use_async=use_async)
+    assert [a.status for a in answers] == [200, 200]
+    assert calls == ["cs_test_sepa1"]
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+def test_another_handler_on_a_paid_event_brings_back_the_event_claim(use_async: bool) -> None:
+    """An application's own handler for ``checkout.session.completed`` still runs once per event."""
+    store = MemoryStore()
+    router = WebhookRouter(secrets=_SECRET, store=store)
+    fulfilled: list[str] = []
+    make_checkout(store, lambda s: fulfilled.append(s.id), router=router)
+    seen: list[str] = []
+    router.on("checkout.session.completed")(lambda event: seen.append(event.id))
+    body = event_body("checkout.session.completed", "paid", "cs_test_mixed1", 7)
+    first, again = _deliver_twice(router, body, use_async=use_async)
+    assert json.loads(first.body) == {"received": True}
+    assert json.loads(again.body) == {"received": True, "duplicate": True}
+    assert (seen, fulfilled) == (["evt_7"], ["cs_test_mixed1"])
+    assert {record.key for record in store.records()} == {"evt_7", "fulfil:cs_test_mixed1"}
+
+
+def test_a_router_keeping_payloads_records_paid_events_for_replay() -> None:
+    """With ``store_payload=True`` the paid events are claimed and kept, so they can be replayed."""
+    store = MemoryStore()
+    router = WebhookRouter(secrets=_SECRET, store=store, store_payload=True)
+    make_checkout(store, lambda s: None, router=router)
+    body = event_body("checkout.session.completed", "paid", "cs_test_kept1", 3)
+    _deliver_twice(router, body, use_async=False)
+    record = store.get("evt_3")
+    assert record is not None
+    assert record.payload == body

@@ -83,14 +83,17 @@ def test_file_uses_wal_and_the_documented_schema(tmp_path: Path) -> None:
         ]
         row = conn.execute("SELECT status, attempts, token FROM checkoutkit_events").fetchone()
         assert row == ("succeeded", 1, None)
+        (sql,) = conn.execute(
+            "SELECT sql FROM sqlite_master WHERE name = 'checkoutkit_events'"
+        ).fetchone()
+        assert sql.endswith("WITHOUT ROWID")
     finally:
         conn.close()
 
 
-def test_only_keys_awaiting_a_retry_are_indexed_by_status(tmp_path: Path) -> None:
-    """Failed and pending keys are found through a partial index that fresh events never touch."""
-    path = tmp_path / "events.db"
-    conn = sqlite3.connect(path)  # a file from an earlier version, with a full status index
+def _file_from_version_0_1(path: Path, rows: int = 0) -> None:
+    """A file as checkoutkit 0.1 made it: a rowid table with a full status index, and rows."""
+    conn = sqlite3.connect(path)
     conn.execute(
         "CREATE TABLE checkoutkit_events (key TEXT PRIMARY KEY, type TEXT NOT NULL,"
         " status TEXT NOT NULL, attempts INTEGER NOT NULL, last_error TEXT,"
@@ -100,7 +103,94 @@ def test_only_keys_awaiting_a_retry_are_indexed_by_status(tmp_path: Path) -> Non
     conn.execute(
         "CREATE INDEX checkoutkit_events_status_created ON checkoutkit_events (status, created_at)"
     )
+    statuses = ["succeeded", "pending", "failed", "processing"]
+    conn.executemany(
+        "INSERT INTO checkoutkit_events VALUES (?, 'invoice.paid', ?, 2, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                f"evt_old_{n}",
+                statuses[n % 4],
+                None if n % 4 == 0 else "boom",
+                1000.0 + n,
+                1001.0 + n,
+                2.0e9 if n % 4 == 3 else None,
+                "t" * 32 if n % 4 == 3 else None,
+                b'{"n": %d}' % n,
+            )
+            for n in range(rows)
+        ],
+    )
+    conn.commit()
     conn.close()
+
+
+def _table_sql(path: Path) -> str:
+    conn = sqlite3.connect(path)
+    try:
+        (sql,) = conn.execute(
+            "SELECT sql FROM sqlite_master WHERE name = 'checkoutkit_events'"
+        ).fetchone()
+        return str(sql)
+    finally:
+        conn.close()
+
+
+def test_a_file_from_version_0_1_is_rebuilt_without_rowid_keeping_its_events(
+    tmp_path: Path,
+) -> None:
+    """Opening a 0.1 file copies every record, unchanged, into the ``WITHOUT ROWID`` table."""
+    path = tmp_path / "events.db"
+    _file_from_version_0_1(path, rows=8)
+    with SqliteStore(path, clock=lambda: 5000.0) as store:
+        records = store.records()
+        assert [r.key for r in records] == [f"evt_old_{n}" for n in range(8)]
+        assert [r.payload for r in records] == [b'{"n": %d}' % n for n in range(8)]
+        assert [r.status.value for r in records[:4]] == [
+            "succeeded", "pending", "failed", "processing"
+        ]  # fmt: skip
+        assert (records[1].attempts, records[1].last_error) == (2, "boom")
+        assert store.claim("evt_old_0", type="invoice.paid").outcome is ClaimOutcome.DONE
+        assert store.claim("evt_old_3", type="invoice.paid").outcome is ClaimOutcome.BUSY
+        retried = store.claim("evt_old_1", type="invoice.paid")
+        assert (retried.outcome, retried.attempts) == (ClaimOutcome.CLAIMED, 3)
+        assert store.complete(retried)
+    assert _table_sql(path).endswith("WITHOUT ROWID")
+
+
+def test_workers_starting_together_on_a_file_from_version_0_1_rebuild_it_once(
+    tmp_path: Path,
+) -> None:
+    """Six processes opening a 0.1 file at once: one rebuilds it, none fails, nothing is lost."""
+    import multiprocessing
+    import warnings
+
+    ctx = multiprocessing.get_context("fork")
+    for trial in range(5):
+        path = tmp_path / f"events-{trial}.db"
+        _file_from_version_0_1(path, rows=50)
+        go, results = ctx.Event(), ctx.Queue()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # fork() with threads, 3.12+
+            workers = [
+                ctx.Process(target=_open_and_claim, args=(str(path), go, results)) for _ in range(6)
+            ]
+            for worker in workers:
+                worker.start()
+        go.set()
+        outcomes = [results.get(timeout=30) for _ in workers]
+        for worker in workers:
+            worker.join(timeout=30)
+        assert outcomes == [None] * 6
+        with SqliteStore(path) as store:
+            keys = [r.key for r in store.records()]
+        assert len(keys) == len(set(keys)) == 56
+        assert _table_sql(path).endswith("WITHOUT ROWID")
+
+
+def test_only_keys_awaiting_a_retry_are_indexed_by_status(tmp_path: Path) -> None:
+    """Failed and pending keys are found through a partial index that fresh events never touch."""
+    path = tmp_path / "events.db"
+    _file_from_version_0_1(path)  # with a full status index
     with SqliteStore(path) as store:
         assert store.complete(store.claim("evt_ok", type="invoice.paid"))
         failed = store.claim("evt_bad", type="invoice.paid")

@@ -40,7 +40,7 @@ SECRET = "whsec_bench_secret_0123456789"
 THREADS = 4
 CLIENTS = 2
 ROUNDS = 16
-RUN_SECONDS = 0.4
+RUN_SECONDS = 1.0
 ENDPOINTS = {"h": "/hand/webhook", "a": "/checkout/webhook"}
 
 

@@ -30,7 +30,7 @@ def _response(reply: _endpoints.Reply) -> fastapi.Response:
     return fastapi.Response(
         reply.body,
         status_code=reply.status,
-        headers=dict(reply.headers),
+        headers=dict(reply.headers) if reply.headers else None,
         media_type=reply.content_type,
     )
 

@@ -25,9 +25,11 @@ from checkoutkit.exceptions import ConfigurationError, StoreError, StoreUnavaila
 __all__ = ["SqliteStore"]
 
 _TABLE = "checkoutkit_events"
-_COLUMNS = (
-    "key, type, status, attempts, last_error, created_at, updated_at, lease_expires_at, token,"
-    " payload"
+_COPY_ROWS = (
+    "INSERT INTO checkoutkit_events_rebuilt (key, type, status, attempts, last_error,"
+    " created_at, updated_at, lease_expires_at, token, payload)"
+    " SELECT key, type, status, attempts, last_error, created_at, updated_at, lease_expires_at,"
+    " token, payload FROM checkoutkit_events WHERE key IS NOT NULL ORDER BY rowid"
 )
 # WITHOUT ROWID: the rows live in the key's own b-tree, so a claim writes one b-tree page instead
 # of two (the table's and its key index's), and the WAL fills (and is checkpointed) less often.
@@ -96,15 +98,11 @@ def _rebuild_without_rowid(conn: sqlite3.Connection) -> None:
     conn.execute("BEGIN IMMEDIATE")
     try:
         if _has_rowid_table(conn):  # another process may have rebuilt it meanwhile
-            rebuilt = f"{_TABLE}_rebuilt"
-            conn.execute(f"DROP TABLE IF EXISTS {rebuilt}")
-            conn.execute(_CREATE_TABLE.format(rebuilt))
-            conn.execute(
-                f"INSERT INTO {rebuilt} ({_COLUMNS}) SELECT {_COLUMNS} FROM {_TABLE}"
-                " WHERE key IS NOT NULL ORDER BY rowid"
-            )
-            conn.execute(f"DROP TABLE {_TABLE}")  # and its indexes; _SCHEMA creates ours again
-            conn.execute(f"ALTER TABLE {rebuilt} RENAME TO {_TABLE}")
+            conn.execute("DROP TABLE IF EXISTS checkoutkit_events_rebuilt")
+            conn.execute(_CREATE_TABLE.format("checkoutkit_events_rebuilt"))
+            conn.execute(_COPY_ROWS)
+            conn.execute("DROP TABLE checkoutkit_events")  # and its indexes: _SCHEMA makes ours
+            conn.execute("ALTER TABLE checkoutkit_events_rebuilt RENAME TO checkoutkit_events")
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:

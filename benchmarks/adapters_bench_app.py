@@ -77,6 +77,8 @@ def fastapi_app() -> Any:
         ok = hand_verify(await request.body(), request.headers.get("stripe-signature"))
         return fastapi.Response(status_code=200 if ok else 400)
 
+    # The same endpoint as a plain Starlette route, as the adapter mounts its webhook.
+    app.add_route("/plain/webhook", hand, methods=["POST"], include_in_schema=False)
     return app
 
 

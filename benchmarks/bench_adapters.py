@@ -15,6 +15,10 @@ ratios (adapter / hand-written requests per second), with their spread. The serv
 time per request (from ``/proc``) gives a second, steadier ratio: what the machine's load does
 to wall-clock throughput, it does not do to CPU time.
 
+FastAPI's adapter mounts its webhook as a plain Starlette route, which skips FastAPI's
+dependency solving; the floor is the endpoint a FastAPI user writes (``@app.post``), and the
+FastAPI rows also give the ratio to the same hand-written endpoint mounted as a plain route.
+
 The floor answers an empty 200; the adapter answers the router's ``{"received":true}``, and
 the servers write a response's headers and its body in two ``send()`` calls, so the adapter
 pays one more system call per request than the floor (about 5% with gunicorn).
@@ -42,6 +46,7 @@ CLIENTS = 2
 ROUNDS = 16
 RUN_SECONDS = 1.0
 ENDPOINTS = {"h": "/hand/webhook", "a": "/checkout/webhook"}
+PLAIN = {"p": "/plain/webhook"}  # FastAPI only: the hand-written endpoint as a Starlette route
 
 
 def _free_port() -> int:
@@ -226,14 +231,21 @@ class Figures:
         self.cpu_ratios: list[float] = []  # hand-written / adapter server CPU per request
         self.hand: list[float] = []
         self.adapter: list[float] = []
+        self.plain_ratios: list[float] = []  # adapter / hand-written plain route (FastAPI)
 
     def row(self) -> str:
         """The median ratio, its spread over the rounds, and the median rates."""
         cpu = f", CPU {statistics.median(self.cpu_ratios):.2f}x" if all(self.cpu_ratios) else ""
+        plain = (
+            f"; vs a plain route {statistics.median(self.plain_ratios):.2f}x"
+            if self.plain_ratios
+            else ""
+        )
         return (
             f"{statistics.median(self.ratios):.2f}x"
             f" (rounds {min(self.ratios):.2f}-{max(self.ratios):.2f}{cpu};"
-            f" {statistics.median(self.adapter):.0f} vs {statistics.median(self.hand):.0f} req/s)"
+            f" {statistics.median(self.adapter):.0f} vs {statistics.median(self.hand):.0f} req/s"
+            f"{plain})"
         )
 
 
@@ -243,23 +255,26 @@ def measure(framework: str, store: str, tag: str, rounds: int = ROUNDS) -> Figur
     process = _serve(framework, port, store)
     figures = Figures()
     load = None
+    endpoints = {**ENDPOINTS, **PLAIN} if framework == "fastapi" else ENDPOINTS
     try:
-        warm = {("w", k): _requests(path, 300, f"{tag}w{k}") for k, path in ENDPOINTS.items()}
+        warm = {("w", k): _requests(path, 300, f"{tag}w{k}") for k, path in endpoints.items()}
         load = _Load(port, warm, process.pid)
-        rate = min(load.run(("w", "h"))[0], load.run(("w", "a"))[0])
+        rate = min(load.run(("w", k))[0] for k in endpoints)
         load.close()
         count = max(100, int(rate * RUN_SECONDS))
         requests = {
             (r, k): _requests(path, count, f"{tag}{k}{r}")
             for r in range(rounds)
-            for k, path in ENDPOINTS.items()
+            for k, path in endpoints.items()
         }
         load = _Load(port, requests, process.pid)
         for r in range(rounds):
             # ABBA: each goes first every other round; ratios are taken within a round, so
             # drift on a shared machine falls on both endpoints alike.
-            order = "ah" if r % 2 else "ha"
-            got = {k: load.run((r, k)) for k in order}
+            order = "".join(endpoints)
+            got = {k: load.run((r, k)) for k in (order[::-1] if r % 2 else order)}
+            if "p" in got:
+                figures.plain_ratios.append(got["a"][0] / got["p"][0])
             (hand_rate, hand_cpu), (adapter_rate, adapter_cpu) = got["h"], got["a"]
             figures.hand.append(hand_rate)
             figures.adapter.append(adapter_rate)

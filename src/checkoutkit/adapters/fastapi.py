@@ -40,7 +40,8 @@ def router(checkout: Checkout, *, prefix: str = "") -> fastapi.APIRouter:
 
     ``POST create-checkout-session``, ``GET success``, ``GET cancel`` and ``POST webhook``
     (which passes the raw body bytes to ``router.handle_async``, untouched). Each path also
-    matches with a trailing slash, so no POST is ever redirected.
+    matches with a trailing slash, so no POST is ever redirected. The webhook is a plain
+    Starlette route: ``dependencies=`` given to ``include_router`` guard the three others only.
     """
     api = fastapi.APIRouter(prefix=prefix, include_in_schema=False, redirect_slashes=False)
 
@@ -75,5 +76,11 @@ def router(checkout: Checkout, *, prefix: str = "") -> fastapi.APIRouter:
     for segment, endpoint, method in routes:
         # Both spellings are routes of their own: a redirect would drop a webhook's POST.
         for path in (f"/{segment}", f"/{segment}/"):
-            api.add_api_route(path, endpoint, methods=[method], name=f"checkoutkit-{segment}")
+            name = f"checkoutkit-{segment}"
+            if endpoint is webhook:
+                # A plain Starlette route: the raw body in, a response out, without FastAPI's
+                # dependency solving (Stripe can meet no dependency; the signature is its proof).
+                api.add_route(path, endpoint, methods=[method], name=name, include_in_schema=False)
+            else:
+                api.add_api_route(path, endpoint, methods=[method], name=name)
     return api

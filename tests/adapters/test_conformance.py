@@ -342,3 +342,20 @@ def test_django_views_opt_out_of_csrf_login_and_atomic_requests(
         assert getattr(view, "csrf_exempt", False) is True, segment
         assert getattr(view, "login_required", True) is False, segment
         assert "default" in getattr(view, "_non_atomic_requests", set()), segment
+
+
+def test_django_url_names_reverse_to_the_endpoints(
+    sandbox: Any, request: pytest.FixtureRequest
+) -> None:
+    """Each Django URL name reverses to its endpoint, spelled without the trailing slash."""
+    from django.urls import resolve, reverse
+
+    make_shop("django", sandbox, request)
+    for name, segment in (
+        ("create", "create-checkout-session"),
+        ("success", "success"),
+        ("cancel", "cancel"),
+        ("webhook", "webhook"),
+    ):
+        assert reverse(f"checkoutkit-{name}") == f"{PREFIX}/{segment}"
+        assert resolve(f"{PREFIX}/{segment}/").func is resolve(f"{PREFIX}/{segment}").func

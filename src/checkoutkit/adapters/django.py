@@ -22,7 +22,7 @@ try:
     from django.contrib.auth import decorators as _auth_decorators
     from django.db import transaction
     from django.http import HttpRequest, HttpResponse
-    from django.urls import URLPattern, re_path
+    from django.urls import URLPattern, path
     from django.views.decorators.csrf import csrf_exempt
     from django.views.decorators.http import require_GET, require_POST
 except ImportError as exc:  # pragma: no cover - exercised in a subprocess
@@ -71,8 +71,10 @@ def _view(method: Callable[[View], Any], view: View) -> View:
     return _login_not_required(wrapped)
 
 
-def _path(segment: str, view: View, name: str) -> URLPattern:
-    return re_path(rf"^{segment}/?$", view, name=name)
+def _paths(segment: str, view: View, name: str) -> list[URLPattern]:
+    # Two plain routes rather than one regex: Django matches a route without converters by
+    # comparing strings. The name (for reverse()) is on the spelling without the slash.
+    return [path(segment, view, name=name), path(f"{segment}/", view)]
 
 
 def urls(checkout: Checkout, *, name_prefix: str = "checkoutkit") -> list[URLPattern]:
@@ -105,12 +107,12 @@ def urls(checkout: Checkout, *, name_prefix: str = "checkoutkit") -> list[URLPat
 
     # Patterns are tried in order: the webhook, the busiest, goes first.
     return [
-        _path(_endpoints.WEBHOOK_PATH, _view(require_POST, webhook), f"{name_prefix}-webhook"),
-        _path(
+        *_paths(_endpoints.WEBHOOK_PATH, _view(require_POST, webhook), f"{name_prefix}-webhook"),
+        *_paths(
             _endpoints.CREATE_PATH,
             _view(require_POST, create_checkout_session),
             f"{name_prefix}-create",
         ),
-        _path(_endpoints.SUCCESS_PATH, _view(require_GET, success), f"{name_prefix}-success"),
-        _path(_endpoints.CANCEL_PATH, _view(require_GET, cancel), f"{name_prefix}-cancel"),
+        *_paths(_endpoints.SUCCESS_PATH, _view(require_GET, success), f"{name_prefix}-success"),
+        *_paths(_endpoints.CANCEL_PATH, _view(require_GET, cancel), f"{name_prefix}-cancel"),
     ]

@@ -301,8 +301,11 @@ class WebhookRouter:
                     result = _run(registration.handler(event))
                 else:
                     result = registration.handler(event)
-                if result is _DONE:
-                    done += 1
+                if result is not None:
+                    if result is _DONE:
+                        done += 1
+                    elif inspect.isawaitable(result):
+                        _refuse_awaitable(result)
         except Exception as error:
             failure = _failure(event, error)
             if claim is not None:
@@ -505,6 +508,17 @@ def _log_lost_claim(event: Event) -> None:
         "over; raise the router's lease above the handlers' longest run",
         event.id,
         event.type,
+    )
+
+
+def _refuse_awaitable(result: object) -> None:
+    """A plain handler returned something to await: handle() cannot, so the event fails."""
+    close = getattr(result, "close", None)
+    if close is not None:
+        close()
+    raise ConfigurationError(
+        "a handler returned an awaitable (it was called inside a running event loop): "
+        "use 'await router.handle_async(body, headers)' there"
     )
 
 

@@ -205,3 +205,24 @@ def test_a_router_keeping_payloads_records_paid_events_for_replay() -> None:
     record = store.get("evt_3")
     assert record is not None
     assert record.payload == body
+
+
+def test_sync_handle_inside_an_event_loop_fails_the_event_instead_of_dropping_it() -> None:
+    """``router.handle`` called from async code cannot fulfil: 500, and Stripe redelivers.
+
+    Checkout's handlers return a coroutine inside a running loop; the sync path must not
+    answer 200 for an event whose fulfilment never ran.
+    """
+    calls: list[str] = []
+    store = MemoryStore()
+    checkout = make_checkout(store, lambda s: calls.append(s.id), blocking_callbacks=False)
+    body = event_body("checkout.session.completed", "paid", "cs_test_inloop1", 11)
+    headers = {"Stripe-Signature": sign_payload(body, TEST_SECRET)}
+
+    async def wrongly() -> Any:
+        return checkout.router.handle(body, headers)
+
+    assert asyncio.run(wrongly()).status == 500
+    assert calls == []
+    assert asyncio.run(checkout.router.handle_async(body, headers)).status == 200
+    assert calls == ["cs_test_inloop1"]

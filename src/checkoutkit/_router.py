@@ -513,13 +513,19 @@ def _log_lost_claim(event: Event) -> None:
 
 def _refuse_awaitable(result: object) -> None:
     """A plain handler returned something to await: handle() cannot, so the event fails."""
-    close = getattr(result, "close", None)
+    _close_and_refuse(
+        result,
+        "a handler returned an awaitable (it was called inside a running event loop): "
+        "use 'await router.handle_async(body, headers)' there",
+    )
+
+
+def _close_and_refuse(awaitable: object, message: str) -> None:
+    """Close an awaitable the sync path cannot run (no 'never awaited' warning), then raise."""
+    close = getattr(awaitable, "close", None)
     if close is not None:
         close()
-    raise ConfigurationError(
-        "a handler returned an awaitable (it was called inside a running event loop): "
-        "use 'await router.handle_async(body, headers)' there"
-    )
+    raise ConfigurationError(message)
 
 
 def _no_store(*args: object, **kwargs: object) -> Any:
@@ -562,12 +568,10 @@ def _run(awaitable: Awaitable[Any]) -> Any:
     except RuntimeError:
         pass
     else:
-        close = getattr(awaitable, "close", None)
-        if close is not None:
-            close()
-        raise ConfigurationError(
+        _close_and_refuse(
+            awaitable,
             "an async handler or store cannot run from the sync handle() inside a running "
-            "event loop; use 'await router.handle_async(body, headers)'"
+            "event loop; use 'await router.handle_async(body, headers)'",
         )
 
     async def wait() -> Any:

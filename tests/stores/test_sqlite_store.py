@@ -161,26 +161,10 @@ def test_workers_starting_together_on_a_file_from_version_0_1_rebuild_it_once(
     tmp_path: Path,
 ) -> None:
     """Six processes opening a 0.1 file at once: one rebuilds it, none fails, nothing is lost."""
-    import multiprocessing
-    import warnings
-
-    ctx = multiprocessing.get_context("fork")
     for trial in range(5):
         path = tmp_path / f"events-{trial}.db"
         _file_from_version_0_1(path, rows=50)
-        go, results = ctx.Event(), ctx.Queue()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)  # fork() with threads, 3.12+
-            workers = [
-                ctx.Process(target=_open_and_claim, args=(str(path), go, results)) for _ in range(6)
-            ]
-            for worker in workers:
-                worker.start()
-        go.set()
-        outcomes = [results.get(timeout=30) for _ in workers]
-        for worker in workers:
-            worker.join(timeout=30)
-        assert outcomes == [None] * 6
+        assert _open_together(str(path)) == [None] * 6
         with SqliteStore(path) as store:
             keys = [r.key for r in store.records()]
         assert len(keys) == len(set(keys)) == 56
@@ -342,31 +326,39 @@ def _open_and_claim(path: str, go: Any, results: Any) -> None:  # pragma: no cov
         results.put(None)
 
 
+def _open_together(path: str, count: int = 6) -> list[str | None]:
+    """Fork ``count`` processes, release them at once to open ``path`` and claim a key each.
+
+    Returns what each one reported: None, or the error it got. Every child must exit 0.
+    """
+    import multiprocessing
+    import warnings
+
+    ctx = multiprocessing.get_context("fork")
+    go, results = ctx.Event(), ctx.Queue()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # fork() with threads, 3.12+
+        workers = [
+            ctx.Process(target=_open_and_claim, args=(path, go, results)) for _ in range(count)
+        ]
+        for worker in workers:
+            worker.start()
+    go.set()
+    outcomes: list[str | None] = [results.get(timeout=30) for _ in workers]
+    for worker in workers:
+        worker.join(timeout=30)
+    assert [worker.exitcode for worker in workers] == [0] * count
+    return outcomes
+
+
 def test_workers_starting_together_on_a_new_file_all_open_it(tmp_path: Path) -> None:
     """Six processes released at once on a new file all open it (none gets "database is locked").
 
     The first connections switch a new file to WAL together, and SQLite refuses one of two
     such connections at once rather than letting it wait; opening must retry.
     """
-    import multiprocessing
-    import warnings
-
-    ctx = multiprocessing.get_context("fork")
-    failures = []
+    failures: list[str] = []
     for trial in range(20):
         path = str(tmp_path / f"events-{trial}.db")
-        go, results = ctx.Event(), ctx.Queue()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)  # fork() with threads, 3.12+
-            workers = [
-                ctx.Process(target=_open_and_claim, args=(path, go, results)) for _ in range(6)
-            ]
-            for worker in workers:
-                worker.start()
-        go.set()
-        outcomes = [results.get(timeout=30) for _ in workers]
-        for worker in workers:
-            worker.join(timeout=30)
-        failures += [outcome for outcome in outcomes if outcome is not None]
-        assert [worker.exitcode for worker in workers] == [0] * 6
+        failures += [outcome for outcome in _open_together(path) if outcome is not None]
     assert failures == []

@@ -155,6 +155,21 @@ class MemoryStore:
             entry.lease_expires_at = None
             return True
 
+    def renew(self, claim: Claim, *, lease: float) -> bool:
+        """Extend a held claim's lease to ``lease`` seconds from now; False if it was lost."""
+        check_claim_args(claim.key, "", lease)
+        token = claim.token
+        if token is None or claim.outcome is not _CLAIMED:
+            return False
+        with self._lock:
+            entry = self._entries.get(claim.key)
+            if entry is None or entry.token != token or entry.status is not _PROCESSING:
+                return False
+            now = self._clock()
+            entry.updated_at = now
+            entry.lease_expires_at = now + lease
+            return True
+
     def release(self, claim: Claim, *, error: str, permanent: bool = False) -> bool:
         """Give the key back after a failure: ``pending`` (retried) or ``failed`` if permanent."""
         status = EventStatus.FAILED if permanent else EventStatus.PENDING

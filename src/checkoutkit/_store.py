@@ -78,6 +78,14 @@ class EventStore(Protocol):
     def complete(self, claim: Claim) -> bool:
         """Mark the key succeeded; False if the claim was lost (lease expired and taken over)."""
 
+    def renew(self, claim: Claim, *, lease: float) -> bool:
+        """Extend a held claim's lease to ``lease`` seconds from now; False if it was lost.
+
+        Called while a handler runs and while completion is retried, so that a slow handler is
+        not taken over by another worker. Raises :class:`~checkoutkit.StoreError` when the
+        store cannot be reached (the caller keeps trying; the lease it had still holds).
+        """
+
     def release(self, claim: Claim, *, error: str, permanent: bool = False) -> bool:
         """Give the key back after a failure: ``pending`` (retried) or ``failed`` if permanent."""
 
@@ -104,6 +112,9 @@ class AsyncEventStore(Protocol):
 
     async def complete(self, claim: Claim) -> bool:
         """Mark the key succeeded; False if the claim was lost."""
+
+    async def renew(self, claim: Claim, *, lease: float) -> bool:
+        """Extend a held claim's lease to ``lease`` seconds from now; False if it was lost."""
 
     async def release(self, claim: Claim, *, error: str, permanent: bool = False) -> bool:
         """Give the key back after a failure."""

@@ -85,9 +85,9 @@ class CheckoutSession:
         Raises :class:`~checkoutkit.WebhookPayloadError` when ``data`` is not shaped like one.
         """
         try:
-            return _session_structurer()(data)
+            return _session_structurer(detailed=False)(data)
         except (KeyError, AttributeError, TypeError, ValueError) as error:
-            raise WebhookPayloadError(f"not a Checkout Session: {error!r}") from error
+            raise WebhookPayloadError(f"not a Checkout Session: {_what_is_wrong(data)}") from error
 
 
 @attrs.frozen
@@ -194,15 +194,26 @@ _set_session_raw = CheckoutSession.__dict__["raw"].__set__
 
 
 @cache
-def _converter() -> cattrs.Converter:
+def _converter(*, detailed: bool) -> cattrs.Converter:
     import cattrs
 
-    converter = cattrs.Converter(forbid_extra_keys=False, detailed_validation=False)
+    converter = cattrs.Converter(forbid_extra_keys=False, detailed_validation=detailed)
     # Stripe's JSON already has the right types: take values as they are, convert otherwise.
     converter.register_structure_hook(str, _structure_str)
     converter.register_structure_hook_func(_is_optional(str), _structure_optional_str)
     converter.register_structure_hook_func(_is_optional(int), _structure_optional_int)
     converter.register_structure_hook_func(lambda t: t == dict[str, str], _structure_metadata)
+    details = cattrs.gen.make_dict_structure_fn(CustomerDetails, converter)
+
+    def structure_details(value: Any, _: Any) -> CustomerDetails | None:
+        # Without this, a string would pass: the generated function tests keys with ``in``.
+        if value is None:
+            return None
+        if not isinstance(value, Mapping):
+            raise TypeError(f"expected an object, got {type(value).__name__}")
+        return details(value, CustomerDetails)
+
+    converter.register_structure_hook_func(_is_optional(CustomerDetails), structure_details)
     return converter
 
 
@@ -242,11 +253,27 @@ def _structure_metadata(value: Any, _: Any) -> dict[str, str]:
     return {str(k): v if type(v) is str else str(v) for k, v in value.items()}
 
 
-@cache
-def _session_structurer() -> Callable[[Mapping[str, Any]], CheckoutSession]:
+def _what_is_wrong(data: object) -> str:
+    """Which fields of a session that did not structure are wrong, as ``$.field`` paths.
+
+    Runs only for a session that failed: the detailed converter names each failing field.
+    """
     import cattrs
 
-    converter = _converter()
+    try:
+        _session_structurer(detailed=True)(data)  # type: ignore[arg-type]
+    except cattrs.BaseValidationError as error:
+        return "; ".join(cattrs.transform_error(error))
+    except (KeyError, AttributeError, TypeError, ValueError) as error:
+        return f"{type(error).__name__}: {error}"
+    return "it did not structure"  # pragma: no cover - the fast converter failed on it
+
+
+@cache
+def _session_structurer(*, detailed: bool) -> Callable[[Mapping[str, Any]], CheckoutSession]:
+    import cattrs
+
+    converter = _converter(detailed=detailed)
     structure = cattrs.gen.make_dict_structure_fn(
         CheckoutSession,
         converter,

@@ -17,14 +17,28 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeGuard, TypeVar, cast
 import attrs
 
 from checkoutkit._events import CheckoutSession, Event
+from checkoutkit._once import describe, run_once, run_once_async
 from checkoutkit._problems import Problem
-from checkoutkit._store import Claim, ClaimOutcome, EventStatus
-from checkoutkit.exceptions import ConfigurationError, FulfilmentError, InvalidSessionError
+from checkoutkit._store import ClaimOutcome, EventStatus
+from checkoutkit.exceptions import (
+    ConfigurationError,
+    FulfilmentError,
+    InvalidSessionError,
+    RetryLater,
+    StoreError,
+    WebhookPayloadError,
+)
 
 if TYPE_CHECKING:
     from checkoutkit._store import EventRecord
 
-__all__ = ["Checkout", "CheckoutRequest", "FulfilOutcome", "check_session_id"]
+__all__ = [
+    "ORIGIN_KEY",
+    "Checkout",
+    "CheckoutRequest",
+    "FulfilOutcome",
+    "check_session_id",
+]
 
 _log = logging.getLogger("checkoutkit.checkout")
 _T = TypeVar("_T")
@@ -50,6 +64,11 @@ class FulfilOutcome(enum.Enum):
     """Another call is fulfilling the session right now: nothing was done."""
     NOT_PAID = "not_paid"
     """The session is not paid (yet): a delayed payment may still succeed. Nothing was done."""
+    FOREIGN = "foreign"
+    """The session was not created through this ``Checkout`` (it lacks the origin marker in its
+    metadata) and ``accept_session`` did not accept it: nothing was done."""
+    NO_CALLBACK = "no_callback"
+    """A completed setup-mode session, and no ``on_setup`` callback: nothing was done."""
 
 
 @attrs.frozen
@@ -127,15 +146,24 @@ class Checkout:
     request to the create endpoint. ``fulfil(session)`` delivers the order; it runs once per
     session however many times and from wherever fulfilment is asked for — the success page,
     ``checkout.session.completed``, ``checkout.session.async_payment_succeeded``, duplicates and
-    concurrent calls — guarded by a claim on ``fulfil:<session id>`` in ``store``. If it raises,
-    the claim is released and the next attempt (Stripe's redelivery of the event) runs it again.
-    ``on_payment_failed`` runs for ``checkout.session.async_payment_failed`` and ``on_expired`` for
-    ``checkout.session.expired``; neither ever fulfils. Callbacks may be plain or ``async``
-    functions; plain ones also work on the async paths, where they run in a worker thread
-    (``asyncio.to_thread``) so that a blocking callback never stalls the event loop. When every
-    plain callback is quick and never blocks (no network, no disk, no locks held long), pass
-    ``blocking_callbacks=False`` to call them on the event loop directly and save the thread
-    hop per event; ``async`` callbacks never hop.
+    concurrent calls — guarded by a claim on ``fulfil:<session id>`` in ``store``. While it runs,
+    the claim's lease is renewed; once it returned, recording that is retried through a store
+    hiccup, so it does not run again. If it raises, the claim is released and the next attempt
+    (Stripe's redelivery of the event) runs it again. ``on_payment_failed`` runs for
+    ``checkout.session.async_payment_failed`` and ``on_expired`` for
+    ``checkout.session.expired``; neither ever fulfils.
+
+    Only sessions this ``Checkout`` created are fulfilled: their metadata carries
+    ``checkoutkit_origin`` set to ``origin``. Sessions created elsewhere on the account (Payment
+    Links, the Dashboard, another service) are left alone unless ``accept_session(session)``
+    returns True for them. A completed ``mode=setup`` session runs ``on_setup`` (once, like
+    ``fulfil``) and never ``fulfil``.
+
+    Callbacks may be plain or ``async`` functions; plain ones also work on the async paths,
+    where they run in a worker thread (``asyncio.to_thread``) so that a blocking callback never
+    stalls the event loop. When every plain callback is quick and never blocks (no network, no
+    disk, no locks held long), pass ``blocking_callbacks=False`` to call them on the event loop
+    directly and save the thread hop per event; ``async`` callbacks never hop.
 
     Success and cancel URLs are built from ``base_url``, the public URL where the endpoints
     are mounted (``https://shop.example/checkout``). Without it, the request's own host is used
@@ -153,6 +181,9 @@ class Checkout:
     fulfil_callback: SessionCallback = attrs.field(alias="fulfil")
     on_payment_failed: SessionCallback | None = None
     on_expired: SessionCallback | None = None
+    on_setup: SessionCallback | None = None
+    accept_session: Callable[[CheckoutSession], bool] | None = None
+    origin: str = "checkoutkit"
     base_url: str | None = attrs.field(default=None)
     allowed_hosts: Sequence[str] = attrs.field(default=(), converter=tuple)
     success_page: Callable[[CheckoutSession | None, FulfilOutcome | None], str] | None = None
@@ -172,6 +203,12 @@ class Checkout:
             raise ConfigurationError("lease must be positive")
         if not isinstance(self.blocking_callbacks, bool):
             raise ConfigurationError("blocking_callbacks must be True or False")
+        if not isinstance(self.origin, str) or not 0 < len(self.origin) <= _MAX_METADATA_VALUE:
+            raise ConfigurationError(
+                f"origin must be a non-empty string of at most {_MAX_METADATA_VALUE} characters"
+            )
+        if self.accept_session is not None and not callable(self.accept_session):
+            raise ConfigurationError("accept_session must be a function of the session")
         for name in ("claim", "complete", "release"):
             if not callable(getattr(self.store, name, None)):
                 raise ConfigurationError(f"store must be an event store (it has no {name}())")
@@ -207,7 +244,8 @@ class Checkout:
 
         A hosted session without ``success_url`` gets ``request.success_url`` (and
         ``cancel_url`` unless it has one); an embedded one without ``return_url`` gets the
-        success URL as its ``return_url``.
+        success URL as its ``return_url``. The metadata gets ``checkoutkit_origin``, which
+        tells this ``Checkout`` that it created the session.
         """
         built = self.build_session(request)
         if isinstance(built, Mapping):
@@ -220,6 +258,11 @@ class Checkout:
             params.setdefault("cancel_url", request.cancel_url)
         elif ui_mode == "embedded_page":
             params.setdefault("return_url", request.success_url)
+        metadata = params.get("metadata")
+        params["metadata"] = {
+            **(metadata if isinstance(metadata, Mapping) else {}),
+            ORIGIN_KEY: self.origin,
+        }
         return params
 
     def create(self, request: CheckoutRequest, *, idempotency_key: str) -> CheckoutSession:
@@ -235,12 +278,19 @@ class Checkout:
 
     # -- fulfil once -----------------------------------------------------------------------
 
+    def created_here(self, session: CheckoutSession) -> bool:
+        """True for a session this ``Checkout`` created, or one ``accept_session`` accepts."""
+        if session.metadata.get(ORIGIN_KEY) == self.origin:
+            return True
+        return self.accept_session is not None and bool(self.accept_session(session))
+
     def fulfil(self, session_id: str) -> FulfilOutcome:
         """Retrieve the session and fulfil it if it is paid, exactly once per session.
 
         Checks the id's shape first (:class:`~checkoutkit.InvalidSessionError`), then retrieves
         the session through the gateway. Raises :class:`~checkoutkit.FulfilmentError` when the
-        callback raised (the claim is released, so a later call runs it again).
+        callback raised (the claim is released, so a later call runs it again), and
+        :class:`~checkoutkit.StoreError` when the event store cannot be reached.
         """
         session = self.gateway.retrieve(check_session_id(session_id))
         return self.fulfil_session(session)
@@ -252,50 +302,70 @@ class Checkout:
 
     def fulfil_session(self, session: CheckoutSession) -> FulfilOutcome:
         """Fulfil an already retrieved (or signed, from a webhook) session exactly once."""
-        if not session.is_paid:
-            return FulfilOutcome.NOT_PAID
+        callback = self._callback_for(session)
+        if isinstance(callback, FulfilOutcome):
+            return callback
         if self._async_store:
             raise ConfigurationError("an async store needs fulfil_async() / the async adapter")
-        claim: Claim = self.store.claim(_key(session.id), type="fulfil", lease=self.lease)
-        early = _early_outcome(claim)
-        if early is not None:
-            return early
+
+        def work() -> None:
+            if _is_coroutine_function(callback):
+                if _in_event_loop():
+                    raise ConfigurationError(
+                        "an async callback cannot run from sync code inside an event loop: "
+                        "use fulfil_async() (the FastAPI adapter does)"
+                    )
+                import asyncio
+
+                asyncio.run(callback(session))
+            else:
+                callback(session)
+
         try:
-            _call_sync(self.fulfil_callback, session)
-        except BaseException as exc:
-            self.store.release(claim, error=_describe(exc))
-            raise FulfilmentError(f"fulfilling {session.id} failed: {_describe(exc)}") from exc
-        self._completed(claim, self.store.complete(claim))
-        return FulfilOutcome.FULFILLED
+            outcome, _ = run_once(
+                self.store, _key(session.id), type=_TYPE, lease=self.lease, work=work
+            )
+        except StoreError:
+            raise
+        except Exception as exc:
+            raise FulfilmentError(f"fulfilling {session.id} failed: {describe(exc)}") from exc
+        return _OUTCOMES[outcome]
 
     async def fulfil_session_async(self, session: CheckoutSession) -> FulfilOutcome:
-        """Async twin of :meth:`fulfil_session`."""
-        if not session.is_paid:
-            return FulfilOutcome.NOT_PAID
-        # A sync store is called directly, as the router does: its calls are short.
-        store, is_async = self.store, self._async_store
-        key = _key(session.id)
-        claim: Claim
-        if is_async:
-            claim = await store.claim(key, type="fulfil", lease=self.lease)
-        else:
-            claim = store.claim(key, type="fulfil", lease=self.lease)
-        early = _early_outcome(claim)
-        if early is not None:
-            return early
-        try:
-            callback = self.fulfil_callback
-            if self.blocking_callbacks or _is_coroutine_function(callback):
-                await _call_async(callback, session, self.blocking_callbacks)
+        """Async twin of :meth:`fulfil_session`.
+
+        Cancelling it while a plain callback runs in its worker thread keeps the claim until
+        the callback has ended and its outcome is recorded; ``CancelledError`` propagates.
+        """
+        callback = self._callback_for(session)
+        if isinstance(callback, FulfilOutcome):
+            return callback
+        in_thread = self.blocking_callbacks and not _is_coroutine_function(callback)
+
+        async def work() -> None:
+            if in_thread:
+                import asyncio
+
+                result = await asyncio.to_thread(callback, session)
             else:
-                result = callback(session)  # quick and never blocking, as promised
-                if result is not None and inspect.isawaitable(result):
-                    await result
-        except BaseException as exc:
-            await self._store_call("release", claim, error=_describe(exc))
-            raise FulfilmentError(f"fulfilling {session.id} failed: {_describe(exc)}") from exc
-        self._completed(claim, await store.complete(claim) if is_async else store.complete(claim))
-        return FulfilOutcome.FULFILLED
+                result = callback(session)
+            if inspect.isawaitable(result):
+                await result
+
+        try:
+            outcome, _ = await run_once_async(
+                self.store,
+                _key(session.id),
+                type=_TYPE,
+                lease=self.lease,
+                work=work,
+                cancellable=not in_thread,
+            )
+        except StoreError:
+            raise
+        except Exception as exc:
+            raise FulfilmentError(f"fulfilling {session.id} failed: {describe(exc)}") from exc
+        return _OUTCOMES[outcome]
 
     def fulfilment_status(self, session_id: str) -> EventStatus | None:
         """Where fulfilment of ``session_id`` stands in the store (None: never attempted)."""
@@ -303,6 +373,18 @@ class Checkout:
             raise ConfigurationError("an async store needs the async API")
         record: EventRecord | None = self.store.get(_key(check_session_id(session_id)))
         return None if record is None else record.status
+
+    def _callback_for(self, session: CheckoutSession) -> SessionCallback | FulfilOutcome:
+        """The callback to run once for ``session``, or why there is none."""
+        if not self.created_here(session):
+            return FulfilOutcome.FOREIGN
+        if session.mode == "setup":
+            if session.status != "complete":
+                return FulfilOutcome.NOT_PAID
+            return self.on_setup if self.on_setup is not None else FulfilOutcome.NO_CALLBACK
+        if not session.is_paid:
+            return FulfilOutcome.NOT_PAID
+        return self.fulfil_callback
 
     # -- events ----------------------------------------------------------------------------
 
@@ -314,8 +396,7 @@ class Checkout:
         # handle() runs them synchronously, its handle_async() awaits what they return.
         # The paid events' handler claims fulfil:<session id> itself, so the router need not
         # claim the event as well (when it has no other handler for it).
-        on_deduplicated = getattr(router, "_on_deduplicated", on)
-        on_deduplicated(*PAID_EVENTS)(_dual(self._on_paid, self._on_paid_async))
+        on(*PAID_EVENTS, deduplicates=True)(_dual(self._on_paid, self._on_paid_async))
         on(FAILED_EVENT)(_dual(self._on_failed, self._on_failed_async))
         on(EXPIRED_EVENT)(_dual(self._on_expired, self._on_expired_async))
 
@@ -327,72 +408,76 @@ class Checkout:
         session = _session_of(event)
         return self._paid_outcome(event, session, await self.fulfil_session_async(session))
 
-    @staticmethod
     def _paid_outcome(
-        event: Event, session: CheckoutSession, outcome: FulfilOutcome
+        self, event: Event, session: CheckoutSession, outcome: FulfilOutcome
     ) -> ClaimOutcome | None:
         """Log the outcome; ``DONE`` tells the router the delivery was a duplicate."""
         if outcome is FulfilOutcome.IN_PROGRESS:
             # A non-2xx makes Stripe deliver again later, when the other attempt has ended.
-            raise FulfilmentError(f"fulfilment of {session.id} is in progress elsewhere")
+            raise RetryLater(f"fulfilment of {session.id} is in progress elsewhere")
+        if outcome is FulfilOutcome.FOREIGN:
+            _log.info(
+                "%s for %s: not created through this Checkout (no %s=%s in its metadata); "
+                "left alone",
+                event.type,
+                session.id,
+                ORIGIN_KEY,
+                self.origin,
+            )
+            return None
         _log.info("%s for %s: %s", event.type, session.id, outcome.value)
         return ClaimOutcome.DONE if outcome is FulfilOutcome.ALREADY_FULFILLED else None
 
     def _on_failed(self, event: Event) -> None:
-        session = _session_of(event)
-        _log.info("delayed payment failed for %s", session.id)
-        if self.on_payment_failed is not None:
+        session = self._own_session(event, "delayed payment failed")
+        if session is not None and self.on_payment_failed is not None:
             _call_sync(self.on_payment_failed, session)
 
     async def _on_failed_async(self, event: Event) -> None:
-        session = _session_of(event)
-        _log.info("delayed payment failed for %s", session.id)
-        if self.on_payment_failed is not None:
+        session = self._own_session(event, "delayed payment failed")
+        if session is not None and self.on_payment_failed is not None:
             await _call_async(self.on_payment_failed, session, self.blocking_callbacks)
 
     def _on_expired(self, event: Event) -> None:
-        session = _session_of(event)
-        _log.info("checkout session %s expired", session.id)
-        if self.on_expired is not None:
+        session = self._own_session(event, "checkout session expired")
+        if session is not None and self.on_expired is not None:
             _call_sync(self.on_expired, session)
 
     async def _on_expired_async(self, event: Event) -> None:
-        session = _session_of(event)
-        _log.info("checkout session %s expired", session.id)
-        if self.on_expired is not None:
+        session = self._own_session(event, "checkout session expired")
+        if session is not None and self.on_expired is not None:
             await _call_async(self.on_expired, session, self.blocking_callbacks)
 
-    # -- internals -------------------------------------------------------------------------
+    def _own_session(self, event: Event, what: str) -> CheckoutSession | None:
+        """The event's session when this Checkout created it (else None, logged)."""
+        session = _session_of(event)
+        if not self.created_here(session):
+            _log.info("%s for %s: not created through this Checkout; left alone", what, session.id)
+            return None
+        _log.info("%s for %s", what, session.id)
+        return session
 
-    async def _store_call(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        # A sync store is called directly, as the router does: its calls are short.
-        result = getattr(self.store, name)(*args, **kwargs)
-        if self._async_store:
-            return await result
-        return result
 
-    @staticmethod
-    def _completed(claim: Claim, completed: bool) -> None:
-        if not completed:
-            _log.warning("fulfilment claim on %s was lost before it completed", claim.key)
+#: The metadata key whose value tells a ``Checkout`` that it created a session.
+ORIGIN_KEY = "checkoutkit_origin"
+_MAX_METADATA_VALUE = 500  # Stripe's limit on a metadata value
+_TYPE = "fulfil"
+_OUTCOMES = {
+    ClaimOutcome.CLAIMED: FulfilOutcome.FULFILLED,
+    ClaimOutcome.DONE: FulfilOutcome.ALREADY_FULFILLED,
+    ClaimOutcome.BUSY: FulfilOutcome.IN_PROGRESS,
+}
 
 
 def _key(session_id: str) -> str:
     return f"fulfil:{session_id}"
 
 
-def _early_outcome(claim: Claim) -> FulfilOutcome | None:
-    if claim.outcome is ClaimOutcome.DONE:
-        return FulfilOutcome.ALREADY_FULFILLED
-    if claim.outcome is ClaimOutcome.BUSY:
-        return FulfilOutcome.IN_PROGRESS
-    return None
-
-
 def _session_of(event: Event) -> CheckoutSession:
+    """The event's typed session; a malformed one raises :class:`WebhookPayloadError` (400)."""
     session = event.session
     if session is None:  # pragma: no cover - the router only routes checkout.session.* here
-        raise FulfilmentError(f"event {event.id} carries no Checkout Session")
+        raise WebhookPayloadError(f"event {event.id} carries no Checkout Session")
     return session
 
 
@@ -417,10 +502,6 @@ def _missing_success_url(problem: Problem) -> bool:
     )
 
 
-def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"[:500]
-
-
 def _dual(
     sync: Callable[[Event], _T], async_: Callable[[Event], Awaitable[_T]]
 ) -> Callable[[Event], Awaitable[_T] | _T]:
@@ -436,25 +517,21 @@ def _dual(
 def _in_event_loop() -> bool:
     """True when called from a running asyncio loop (asyncio itself is imported only if used)."""
     asyncio = sys.modules.get("asyncio")
-    # _get_running_loop() is get_running_loop() answering None instead of raising RuntimeError
-    # (a documented part of asyncio's event loop policy API); it runs once per webhook event.
-    return asyncio is not None and asyncio._get_running_loop() is not None
+    if asyncio is None:
+        return False
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def _is_coroutine_function(
     callback: Callable[..., object],
 ) -> TypeGuard[Callable[..., Coroutine[Any, Any, Any]]]:
-    """``inspect.iscoroutinefunction``, remembered per callback (it runs once per event)."""
-    cached = _COROUTINE_FLAGS.get(id(callback))
-    if cached is not None and cached[0] is callback:
-        return cached[1]
-    flag = inspect.iscoroutinefunction(callback)
-    if len(_COROUTINE_FLAGS) < 64:
-        _COROUTINE_FLAGS[id(callback)] = (callback, flag)  # holds it, so its id stays unique
-    return flag
-
-
-_COROUTINE_FLAGS: dict[int, tuple[Callable[..., object], bool]] = {}
+    return inspect.iscoroutinefunction(callback) or inspect.iscoroutinefunction(
+        getattr(callback, "__call__", None)  # noqa: B004 (an object with an async __call__)
+    )
 
 
 def _call_sync(callback: Callable[[CheckoutSession], object], session: CheckoutSession) -> None:

@@ -216,6 +216,9 @@ def _retrieve_failed(exc: StripeError) -> Reply:
 def _success_page(
     checkout: Checkout, session: CheckoutSession, outcome: FulfilOutcome | None
 ) -> Reply:
+    if outcome is FulfilOutcome.FOREIGN:
+        _log.info("success page for %s: not created through this Checkout", session.id)
+        return _text(404, "unknown checkout session")
     render = checkout.success_page or default_success_page
     return Reply(200, render(session, outcome).encode(), _HTML, (("Cache-Control", "no-store"),))
 

@@ -9,11 +9,14 @@ situation                                             status  Stripe
 body larger than ``max_body_bytes`` (before any HMAC)   413   retries, then gives up
 missing or bad signature (detail in the log only)       400   retries, then gives up
 signed, but not JSON / not an event                     400   retries, then gives up
+a handler raised ``WebhookPayloadError`` (malformed      400   retries, then gives up
+``data.object``; recorded as failed)
 no handler for the type (and no fallback)               200   done
 handled                                                 200   done
 a handler raised ``PermanentFailure`` (recorded)        200   done
 already processed (handlers not run)                    200   done
 another worker is processing it right now               409   retries later
+a handler raised ``RetryLater`` (its work is busy)       409   retries later
 a handler raised (claim released, not processed)        500   retries later
 the event store failed                                  503   retries later
 ====================================================  ======  ==========================
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import fnmatch
 import inspect
+import json
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from functools import cache
@@ -32,13 +36,17 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import attrs
 
 from checkoutkit._events import Event
+from checkoutkit._once import run_once, run_once_async
 from checkoutkit._signature import DEFAULT_TOLERANCE, SignatureVerifier, WebhookSecrets
-from checkoutkit._store import AsyncEventStore, Claim, ClaimOutcome, EventStore
+from checkoutkit._store import AsyncEventStore, ClaimOutcome, EventStore
 from checkoutkit.exceptions import (
     ConfigurationError,
     PermanentFailure,
+    RetryLater,
     SignatureVerificationError,
+    StoreError,
     UnknownEventTypeError,
+    WebhookPayloadError,
 )
 
 if TYPE_CHECKING:
@@ -55,9 +63,7 @@ H = TypeVar("H", bound=Handler)
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_LEASE = 60.0
 _SIGNATURE_HEADER = "stripe-signature"
-_CLAIMED = ClaimOutcome.CLAIMED
 _DONE = ClaimOutcome.DONE
-_MAX_ERROR_CHARS = 2000
 _JSON_HEADERS: Mapping[str, str] = MappingProxyType({"content-type": "application/json"})
 
 
@@ -148,10 +154,6 @@ class WebhookRouter:
             )
         self._store = store
         self._async_store = store is not None and inspect.iscoroutinefunction(store.claim)
-        # Bound once: the sync hot path calls them on every request.
-        self._claim: Callable[..., Claim] = getattr(store, "claim", _no_store)
-        self._complete: Callable[[Claim], bool] = getattr(store, "complete", _no_store)
-        self._release: Callable[..., bool] = getattr(store, "release", _no_store)
         self._max_body = max_body_bytes
         self._lease = float(lease)
         self._store_payload = bool(store_payload)
@@ -177,30 +179,26 @@ class WebhookRouter:
 
     # -- registration ------------------------------------------------------------------------
 
-    def on(self, *event_types: str) -> Callable[[H], H]:
+    def on(self, *event_types: str, deduplicates: bool = False) -> Callable[[H], H]:
         """Register the decorated function for one or more event types.
 
         A type may be exact (``checkout.session.completed``), a wildcard
         (``checkout.session.*``) or ``*``. Each is checked against the event types of the
         installed stripe SDK: a typo raises :class:`~checkoutkit.UnknownEventTypeError` here,
         with a suggestion, rather than never firing. Handlers may be sync or ``async``.
+
+        ``deduplicates=True`` declares a handler that never does its work twice by itself: it
+        claims a key of its own in the store (``Checkout`` claims ``fulfil:<session id>``,
+        shared with the success page) and returns ``ClaimOutcome.DONE`` when it found the work
+        already done. When every handler of an event type is one, the router takes no claim on
+        the event (unless it keeps payloads for replay) and answers ``duplicate`` when they all
+        found their work done.
         """
         if not event_types:
             raise ConfigurationError("on() needs at least one event type")
-        return self._on(event_types, deduplicates=False)
-
-    def _on_deduplicated(self, *event_types: str) -> Callable[[H], H]:
-        """Like :meth:`on`, for a handler that never does its work twice by itself.
-
-        Such a handler claims a key of its own in the store (Checkout's claims
-        ``fulfil:<session id>``, shared with the success page) and returns
-        ``ClaimOutcome.DONE`` when it found the work already done. When every handler of an event
-        type is one, the router takes no claim on the event (unless it keeps payloads for
-        replay) and answers ``duplicate`` when they all found their work done.
-        """
-        if not event_types:
-            raise ConfigurationError("on() needs at least one event type")
-        return self._on(event_types, deduplicates=True)
+        if not isinstance(deduplicates, bool):
+            raise ConfigurationError("deduplicates must be True or False")
+        return self._on(event_types, deduplicates=deduplicates)
 
     def _on(self, event_types: tuple[str, ...], *, deduplicates: bool) -> Callable[[H], H]:
         patterns = [_checked_pattern(t) for t in event_types]
@@ -257,81 +255,22 @@ class WebhookRouter:
         if self._async_store:
             response: WebhookResponse = _run(self.handle_async(body, headers))
             return response
-        # The steps of _prepare and the handler loop, inlined: this is the hot path.
-        if type(body) is not bytes:
-            body = _as_body(body)
-        if len(body) > self._max_body:
-            return self._too_large(body)
-        header = headers.get("Stripe-Signature")
-        try:
-            self._verify(body, header if header is not None else _signature_header(headers), None)
-        except SignatureVerificationError as error:
-            return _bad_signature(error)
-        try:
-            event = Event.from_dict(self._loads(body))
-        except (ValueError, TypeError, RecursionError) as error:
-            return _bad_payload(error)
-        event_type = event.type
-        version = event.raw.get("api_version")
-        if version.__class__ is str and version not in self._api_versions_seen:
-            self._note_api_version(version)
-        registrations = self._dispatch.get(event_type)
-        if registrations is None:
-            registrations = self._registrations_for(event_type)
-        if not registrations:
-            return IGNORED
-        claim = None
-        if self._store is not None and event_type not in self._unclaimed:
-            try:
-                claim = self._claim(
-                    event.id,
-                    type=event_type,
-                    lease=self._lease,
-                    payload=body if self._store_payload else None,
-                )
-            except Exception:
-                return _store_failed(event)
-            outcome = claim.outcome
-            if outcome is not _CLAIMED:
-                return DUPLICATE if outcome is ClaimOutcome.DONE else BUSY
-        done = 0  # handlers that found their work already done (they deduplicate themselves)
-        try:
-            for registration in registrations:
-                if registration.is_async:
-                    result = _run(registration.handler(event))
-                else:
-                    result = registration.handler(event)
-                if result is not None:
-                    if result is _DONE:
-                        done += 1
-                    elif inspect.isawaitable(result):
-                        _refuse_awaitable(result)
-        except Exception as error:
-            failure = _failure(event, error)
-            if claim is not None:
-                try:
-                    self._release(claim, error=failure.error, permanent=failure.permanent)
-                except Exception:
-                    _store_failed(event)
-            return failure.response
-        if claim is not None:
-            try:
-                if not self._complete(claim):
-                    _log_lost_claim(event)
-            except Exception:
-                return _store_failed(event)
-        elif done == len(registrations) and event_type in self._unclaimed:
-            return DUPLICATE
-        return HANDLED
+        body = _as_body(body)
+        prepared = self._prepare(body, headers)
+        if isinstance(prepared, WebhookResponse):
+            return prepared
+        return self._process(body, *prepared)
 
     async def handle_async(self, body: bytes, headers: Mapping[str, str]) -> WebhookResponse:
         """The ``async`` twin of :meth:`handle`: awaits async handlers and an async store.
 
         Sync handlers and a sync store are called directly (keep them quick).
         """
-        if type(body) is not bytes:
-            body = _as_body(body)
-        return await self._handle_async(body, self._prepare(body, headers))
+        body = _as_body(body)
+        prepared = self._prepare(body, headers)
+        if isinstance(prepared, WebhookResponse):
+            return prepared
+        return await self._process_async(body, *prepared)
 
     def dispatch_payload(self, payload: bytes) -> WebhookResponse:
         """Run a **trusted** event body through the handlers, without checking a signature.
@@ -341,49 +280,22 @@ class WebhookRouter:
         succeeded (or failed permanently) is answered ``duplicate`` and not run again. Never pass
         it a body received over the network: that is what :meth:`handle` is for.
         """
-        response: WebhookResponse = _run(self.dispatch_payload_async(payload))
-        return response
+        if self._async_store:
+            response: WebhookResponse = _run(self.dispatch_payload_async(payload))
+            return response
+        body = _as_body(payload)
+        prepared = self._prepare(body, {}, verify=False)
+        if isinstance(prepared, WebhookResponse):
+            return prepared
+        return self._process(body, *prepared)
 
     async def dispatch_payload_async(self, payload: bytes) -> WebhookResponse:
         """The ``async`` twin of :meth:`dispatch_payload` (trusted payloads only)."""
-        body = _as_body(payload) if type(payload) is not bytes else payload
-        return await self._handle_async(body, self._prepare(body, {}, verify=False))
-
-    async def _handle_async(
-        self, body: bytes, prepared: WebhookResponse | tuple[Event, tuple[_Registration, ...]]
-    ) -> WebhookResponse:
-        if type(prepared) is WebhookResponse:
+        body = _as_body(payload)
+        prepared = self._prepare(body, {}, verify=False)
+        if isinstance(prepared, WebhookResponse):
             return prepared
-        event, registrations = prepared  # type: ignore[misc]
-        store = self._store
-        if store is None or event.type in self._unclaimed:
-            failure, done = await self._run_handlers_async(event, registrations)
-            if failure is not None:
-                return failure.response
-            if done == len(registrations) and event.type in self._unclaimed:
-                return DUPLICATE
-            return HANDLED
-        payload = body if self._store_payload else None
-        try:
-            claim: Claim = await _maybe_await(
-                store.claim(event.id, type=event.type, lease=self._lease, payload=payload)
-            )
-        except Exception:
-            return _store_failed(event)
-        if claim.outcome is not ClaimOutcome.CLAIMED:
-            return DUPLICATE if claim.outcome is ClaimOutcome.DONE else BUSY
-        failure, _ = await self._run_handlers_async(event, registrations)
-        try:
-            if failure is None:
-                if not await _maybe_await(store.complete(claim)):
-                    _log_lost_claim(event)
-                return HANDLED
-            await _maybe_await(
-                store.release(claim, error=failure.error, permanent=failure.permanent)
-            )
-        except Exception:
-            return _store_failed(event) if failure is None else failure.response
-        return failure.response
+        return await self._process_async(body, *prepared)
 
     def _prepare(
         self, body: bytes, headers: Mapping[str, str], *, verify: bool = True
@@ -403,12 +315,62 @@ class WebhookRouter:
         version = event.api_version
         if version is not None and version not in self._api_versions_seen:
             self._note_api_version(version)
-        registrations = self._dispatch.get(event.type)
-        if registrations is None:
-            registrations = self._registrations_for(event.type)
+        registrations = self._registrations_for(event.type)
         if not registrations:
             return IGNORED
         return event, registrations
+
+    def _claims(self, event_type: str) -> bool:
+        """True when the event itself is claimed in the store before its handlers run."""
+        return self._store is not None and event_type not in self._unclaimed
+
+    def _process(
+        self, body: bytes, event: Event, registrations: tuple[_Registration, ...]
+    ) -> WebhookResponse:
+        """Claim (unless the handlers deduplicate themselves), run the handlers, record."""
+        try:
+            if self._claims(event.type):
+                outcome, _ = run_once(
+                    self._store,
+                    event.id,
+                    type=event.type,
+                    lease=self._lease,
+                    payload=body if self._store_payload else None,
+                    work=lambda: _run_handlers(event, registrations),
+                )
+                return _answer(outcome)
+            done = _run_handlers(event, registrations)
+        except Exception as error:
+            return _failed(event, error)
+        return self._answer_unclaimed(event, registrations, done)
+
+    async def _process_async(
+        self, body: bytes, event: Event, registrations: tuple[_Registration, ...]
+    ) -> WebhookResponse:
+        """The ``async`` twin of :meth:`_process`."""
+        try:
+            if self._claims(event.type):
+                outcome, _ = await run_once_async(
+                    self._store,
+                    event.id,
+                    type=event.type,
+                    lease=self._lease,
+                    payload=body if self._store_payload else None,
+                    work=lambda: _run_handlers_async(event, registrations),
+                )
+                return _answer(outcome)
+            done = await _run_handlers_async(event, registrations)
+        except Exception as error:
+            return _failed(event, error)
+        return self._answer_unclaimed(event, registrations, done)
+
+    def _answer_unclaimed(
+        self, event: Event, registrations: tuple[_Registration, ...], done: int
+    ) -> WebhookResponse:
+        """``duplicate`` when every self-deduplicating handler found its work done."""
+        if done == len(registrations) and event.type in self._unclaimed:
+            return DUPLICATE
+        return HANDLED
 
     def _too_large(self, body: bytes) -> WebhookResponse:
         _logger().warning(
@@ -428,51 +390,79 @@ class WebhookRouter:
             self._pinned_api_version,
         )
 
-    async def _run_handlers_async(
-        self, event: Event, registrations: tuple[_Registration, ...]
-    ) -> tuple[_Failure | None, int]:
-        """Run the handlers: how they failed (or None), and how many found their work done."""
-        done = 0
-        try:
-            for registration in registrations:
-                result = registration.handler(event)
-                if registration.is_async or inspect.isawaitable(result):
-                    result = await result
-                if result is _DONE:
-                    done += 1
-        except Exception as error:
-            return _failure(event, error), done
-        return None, done
+
+def _run_handlers(event: Event, registrations: tuple[_Registration, ...]) -> int:
+    """Run the handlers in order; how many found their work already done."""
+    done = 0
+    for registration in registrations:
+        if registration.is_async:
+            result = _run(registration.handler(event))
+        else:
+            result = registration.handler(event)
+            if inspect.isawaitable(result):
+                _refuse_awaitable(result)
+        if result is _DONE:
+            done += 1
+    return done
 
 
-class _Failure:
-    """How the handlers failed: the answer, the error recorded in the store, whether permanent."""
+async def _run_handlers_async(event: Event, registrations: tuple[_Registration, ...]) -> int:
+    """The ``async`` twin of :func:`_run_handlers`."""
+    done = 0
+    for registration in registrations:
+        result = registration.handler(event)
+        if registration.is_async or inspect.isawaitable(result):
+            result = await result
+        if result is _DONE:
+            done += 1
+    return done
 
-    __slots__ = ("error", "permanent", "response")
 
-    def __init__(self, response: WebhookResponse, error: str, *, permanent: bool) -> None:
-        self.response = response
-        self.error = error
-        self.permanent = permanent
+def _answer(outcome: ClaimOutcome) -> WebhookResponse:
+    """The answer for a claimed event: handled now, handled before, or being handled."""
+    if outcome is ClaimOutcome.CLAIMED:
+        return HANDLED
+    return DUPLICATE if outcome is ClaimOutcome.DONE else BUSY
 
 
-def _failure(event: Event, error: Exception) -> _Failure:
-    description = f"{type(error).__name__}: {error}"[:_MAX_ERROR_CHARS]
+def _failed(event: Event, error: Exception) -> WebhookResponse:
+    """The answer (and the one log line) for handlers that raised, or a store that failed."""
+    log = _logger()
+    if isinstance(error, StoreError):
+        log.error(
+            "event %s (%s): the event store failed (%s); answering 503 so that Stripe "
+            "redelivers it",
+            event.id,
+            event.type,
+            error,
+        )
+        return STORE_FAILED
+    if isinstance(error, RetryLater):
+        log.info(
+            "event %s (%s): not handled yet (%s); Stripe will redeliver it",
+            event.id,
+            event.type,
+            error,
+        )
+        return BUSY
+    if isinstance(error, WebhookPayloadError):
+        log.warning("event %s (%s) refused: %s", event.id, event.type, error)
+        return _response(400, json.dumps({"error": "invalid event object", "reason": str(error)}))
     if isinstance(error, PermanentFailure):
-        _logger().warning(
+        log.warning(
             "event %s (%s) failed permanently and will not be retried: %s",
             event.id,
             event.type,
             error,
         )
-        return _Failure(FAILED_PERMANENTLY, description, permanent=True)
-    _logger().error(
+        return FAILED_PERMANENTLY
+    log.error(
         "event %s (%s): a handler raised; answering 500 so that Stripe redelivers it",
         event.id,
         event.type,
         exc_info=error,
     )
-    return _Failure(HANDLER_FAILED, description, permanent=False)
+    return HANDLER_FAILED
 
 
 @cache
@@ -493,24 +483,6 @@ def _bad_payload(error: Exception) -> WebhookResponse:
     return BAD_PAYLOAD
 
 
-def _store_failed(event: Event) -> WebhookResponse:
-    _logger().exception(
-        "event %s (%s): the event store failed; answering 503 so that Stripe redelivers it",
-        event.id,
-        event.type,
-    )
-    return STORE_FAILED
-
-
-def _log_lost_claim(event: Event) -> None:
-    _logger().warning(
-        "event %s (%s): handled, but the claim's lease had expired and another worker took it "
-        "over; raise the router's lease above the handlers' longest run",
-        event.id,
-        event.type,
-    )
-
-
 def _refuse_awaitable(result: object) -> None:
     """A plain handler returned something to await: handle() cannot, so the event fails."""
     _close_and_refuse(
@@ -528,11 +500,9 @@ def _close_and_refuse(awaitable: object, message: str) -> None:
     raise ConfigurationError(message)
 
 
-def _no_store(*args: object, **kwargs: object) -> Any:
-    raise AssertionError("unreachable: the router has no store")
-
-
 def _as_body(body: object) -> bytes:
+    if type(body) is bytes:
+        return body
     if isinstance(body, (bytearray, memoryview)):
         return bytes(body)
     if isinstance(body, str):
@@ -578,12 +548,6 @@ def _run(awaitable: Awaitable[Any]) -> Any:
         return await awaitable
 
     return asyncio.run(wait())
-
-
-async def _maybe_await(value: Any) -> Any:
-    if inspect.isawaitable(value):
-        return await value
-    return value
 
 
 def _checked_pattern(event_type: object) -> str:

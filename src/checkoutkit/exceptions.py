@@ -11,6 +11,7 @@ built-in exception a caller would naturally catch, so ``except ValueError`` keep
     ├── SignatureVerificationError (ValueError) a webhook whose signature does not verify
     ├── WebhookPayloadError (ValueError)        a verified body that is not a Stripe event
     ├── PermanentFailure                        raised by a handler: record it, no retry
+    ├── RetryLater                              raised by a handler: not now, nothing is wrong
     ├── StoreError                              an event store failed
     │   └── StoreUnavailableError (ConnectionError)  its server cannot be reached
     ├── FulfilmentError                         fulfilment could not complete
@@ -39,6 +40,7 @@ __all__ = [
     "InvalidSessionError",
     "MissingDependencyError",
     "PermanentFailure",
+    "RetryLater",
     "SignatureVerificationError",
     "StoreError",
     "StoreUnavailableError",
@@ -105,6 +107,15 @@ class PermanentFailure(CheckoutKitError):
     """Raised by a webhook handler for an event that will never succeed.
 
     The router answers 200 so Stripe stops retrying, and records the event as failed.
+    """
+
+
+class RetryLater(CheckoutKitError):
+    """Raised by a webhook handler for an event that cannot be handled yet, though nothing failed.
+
+    Its work is in progress elsewhere, say (``Checkout`` raises it while the success page is
+    fulfilling the same session). The router answers 409 with ``Retry-After`` so that Stripe
+    delivers the event again later, and logs one INFO line, without a traceback.
     """
 
 

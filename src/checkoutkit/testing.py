@@ -111,7 +111,7 @@ def checkout_session(**fields: Any) -> dict[str, Any]:
         "invoice": None,
         "livemode": False,
         "locale": "auto",
-        "metadata": {"order_id": "8842"},
+        "metadata": {"order_id": "8842", "checkoutkit_origin": "checkoutkit"},
         "mode": "payment",
         "payment_intent": "pi_" + _token(24),
         "payment_link": None,

@@ -19,14 +19,19 @@ from checkoutkit import (
     WebhookRouter,
     _endpoints,
 )
-from checkoutkit._checkout import Checkout, FulfilOutcome
+from checkoutkit._checkout import ORIGIN_KEY, Checkout, FulfilOutcome
 from checkoutkit._events import CheckoutSession
 from checkoutkit.testing import TEST_SECRET, sign_payload
 from checkoutkit.testing import TEST_SECRET as _SECRET
 
 
+OURS = {ORIGIN_KEY: "checkoutkit"}  # the marker of sessions created through Checkout
+
+
 def session() -> CheckoutSession:
-    return CheckoutSession(id="cs_test_a1b2c3", status="complete", payment_status="paid")
+    return CheckoutSession(
+        id="cs_test_a1b2c3", status="complete", payment_status="paid", metadata=dict(OURS)
+    )
 
 
 def make_checkout(store: Any, fulfil: Callable[[CheckoutSession], Any], **kw: Any) -> Checkout:
@@ -44,6 +49,7 @@ def make_checkout(store: Any, fulfil: Callable[[CheckoutSession], Any], **kw: An
 
 def event_body(type_: str, payment_status: str, session_id: str, n: int) -> bytes:
     obj = {"id": session_id, "object": "checkout.session", "payment_status": payment_status,
+           "metadata": dict(OURS),
            "status": "complete"}  # fmt: skip
     return json.dumps({"id": f"evt_{n}", "object": "event", "type": type_,
                        "data": {"object": obj}}).encode()  # fmt: skip

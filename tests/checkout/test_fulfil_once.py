@@ -24,11 +24,12 @@ from checkoutkit import (
     SqliteStore,
     WebhookRouter,
 )
-from checkoutkit._checkout import Checkout, FulfilOutcome, check_session_id
+from checkoutkit._checkout import ORIGIN_KEY, Checkout, FulfilOutcome, check_session_id
 from checkoutkit._events import CheckoutSession
 from checkoutkit.testing import TEST_SECRET, sign_payload
 
 SESSION_ID = "cs_test_a1b2c3d4e5f6g7h8i9j0"
+OURS = {ORIGIN_KEY: "checkoutkit"}  # the marker of sessions created through Checkout
 
 
 def unreachable_gateway() -> CheckoutGateway:
@@ -42,7 +43,9 @@ def unreachable_gateway() -> CheckoutGateway:
 
 
 def session(payment_status: str = "paid", session_id: str = SESSION_ID) -> CheckoutSession:
-    return CheckoutSession(id=session_id, status="complete", payment_status=payment_status)
+    return CheckoutSession(
+        id=session_id, status="complete", payment_status=payment_status, metadata=dict(OURS)
+    )
 
 
 def make_checkout(store: Any, fulfil: Callable[[CheckoutSession], Any], **kw: Any) -> Checkout:
@@ -67,6 +70,7 @@ def event_body(type_: str, payment_status: str, session_id: str, n: int) -> byte
                 "id": session_id,
                 "object": "checkout.session",
                 "payment_status": payment_status,
+                "metadata": dict(OURS),
                 "status": "complete",
             }
         },
@@ -90,7 +94,7 @@ def test_an_unpaid_session_is_never_fulfilled(status: str | None) -> None:
     """A session whose payment has not arrived is not fulfilled and leaves no record."""
     calls: list[str] = []
     checkout = make_checkout(MemoryStore(), lambda s: calls.append(s.id))
-    view = CheckoutSession(id=SESSION_ID, payment_status=status)
+    view = CheckoutSession(id=SESSION_ID, payment_status=status, metadata=dict(OURS))
     assert checkout.fulfil_session(view) is FulfilOutcome.NOT_PAID
     assert calls == []
     assert checkout.fulfilment_status(SESSION_ID) is None

@@ -1,0 +1,443 @@
+"""Run a piece of work once per key: claim it, keep the lease alive while it runs, record the end.
+
+The router (per event) and :class:`~checkoutkit.Checkout` (per paid session) share this one path:
+
+1. ``claim`` the key in the event store: only ``CLAIMED`` runs the work;
+2. while the work runs, the claim's lease is renewed every third of the lease, so a slow
+   handler is not taken over by another worker;
+3. when the work returns, ``complete`` is recorded; a store that fails then (an outage, a lock
+   past its timeout) is retried with a bounded backoff that ends well inside the lease, and the
+   lease is still renewed meanwhile, so work that returned is not run again because of a
+   hiccup;
+4. when the work raises, the claim is released: ``pending`` (the next delivery runs it again)
+   or, for :class:`~checkoutkit.PermanentFailure` and
+   :class:`~checkoutkit.WebhookPayloadError`, ``failed``.
+
+One window remains: a process that dies after the work returned and before ``complete`` is
+recorded leaves the claim to expire, and the next delivery runs the work again.
+
+Errors of the store itself surface as :class:`~checkoutkit.StoreError`, whatever the store
+raised.
+"""
+
+from __future__ import annotations
+
+import heapq
+import inspect
+import itertools
+import logging
+import os
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from checkoutkit._store import Claim, ClaimOutcome
+from checkoutkit.exceptions import (
+    PermanentFailure,
+    RetryLater,
+    StoreError,
+    StoreUnavailableError,
+    WebhookPayloadError,
+)
+
+if TYPE_CHECKING:
+    import asyncio
+
+__all__ = ["describe", "is_permanent", "run_once", "run_once_async"]
+
+_log = logging.getLogger("checkoutkit.store")
+_T = TypeVar("_T")
+
+#: Completion is retried for at most this long (and at most half the lease).
+MAX_RECORD_RETRY = 10.0
+_FIRST_BACKOFF = 0.05
+_MAX_BACKOFF = 1.0
+_MAX_ERROR_CHARS = 2000
+
+
+def describe(exc: BaseException) -> str:
+    """``Type: message``, shortened for a store's ``last_error``."""
+    return f"{type(exc).__name__}: {exc}"[:_MAX_ERROR_CHARS]
+
+
+def is_permanent(exc: BaseException) -> bool:
+    """True for a failure that no retry can mend: it is recorded as ``failed``."""
+    return isinstance(exc, (PermanentFailure, WebhookPayloadError))
+
+
+def record_budget(lease: float) -> float:
+    """How long completion is retried: half the lease, at most :data:`MAX_RECORD_RETRY`.
+
+    A renewal happens at least every third of the lease, so retrying for half of it ends
+    before a lease that could no longer be renewed expires.
+    """
+    return min(lease / 2, MAX_RECORD_RETRY)
+
+
+def _store_error(exc: Exception, what: str, key: str) -> StoreError:
+    if isinstance(exc, StoreError):
+        return exc
+    error = StoreUnavailableError(f"the event store failed to {what} {key}: {describe(exc)}")
+    error.__cause__ = exc
+    return error
+
+
+def _backoffs(budget: float) -> Iterator[float]:
+    """Pauses between attempts (doubling from 50 ms to 1 s) until ``budget`` seconds are used."""
+    deadline = time.monotonic() + budget
+    pause = _FIRST_BACKOFF
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        yield min(pause, left)
+        pause = min(pause * 2, _MAX_BACKOFF)
+
+
+def _log_lost(claim: Claim) -> None:
+    _log.warning(
+        "%s: the work finished, but its claim had been taken over by another worker after the "
+        "lease expired; raise the lease above the longest run",
+        claim.key,
+    )
+
+
+def _log_unrecorded(claim: Claim, exc: StoreError, budget: float) -> None:
+    _log.error(
+        "%s: the work finished, but the event store could not record it for %.1f s (%s); it "
+        "may run again once the lease expires",
+        claim.key,
+        budget,
+        exc,
+    )
+
+
+# -- keeping a lease alive -----------------------------------------------------------------
+
+
+class _Renewal:
+    __slots__ = ("claim", "done", "lease", "store")
+
+    def __init__(self, store: Any, claim: Claim, lease: float) -> None:
+        self.store = store
+        self.claim = claim
+        self.lease = lease
+        self.done = False
+
+
+class _Renewer:
+    """One daemon thread per process that renews the leases of sync stores' running claims.
+
+    Registering a claim costs a heap push; most work ends before its first renewal is due.
+    """
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._due: list[tuple[float, int, _Renewal]] = []
+        self._order = itertools.count()
+        self._thread: threading.Thread | None = None
+        self._pid = os.getpid()
+
+    def add(self, renewal: _Renewal) -> None:
+        with self._condition:
+            if self._thread is None or self._pid != os.getpid():  # first use, or a forked child
+                self._due, self._pid = [], os.getpid()
+                self._thread = threading.Thread(
+                    target=self._run, name="checkoutkit-lease-renewer", daemon=True
+                )
+                self._thread.start()
+            first = not self._due or self._due[0][0] > time.monotonic() + renewal.lease / 3
+            heapq.heappush(
+                self._due, (time.monotonic() + renewal.lease / 3, next(self._order), renewal)
+            )
+            if first:
+                self._condition.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._condition:
+                while True:
+                    while self._due and self._due[0][2].done:
+                        heapq.heappop(self._due)
+                    wait = self._due[0][0] - time.monotonic() if self._due else None
+                    if wait is not None and wait <= 0:
+                        renewal = heapq.heappop(self._due)[2]
+                        break
+                    self._condition.wait(wait)
+            again = _renew_sync(renewal)
+            if again is not None:
+                with self._condition:
+                    if not renewal.done:
+                        heapq.heappush(
+                            self._due, (time.monotonic() + again, next(self._order), renewal)
+                        )
+
+
+def _renew_sync(renewal: _Renewal) -> float | None:
+    """Renew once; the pause until the next renewal, or None to stop."""
+    try:
+        kept = renewal.store.renew(renewal.claim, lease=renewal.lease)
+    except Exception as exc:
+        _log.warning("%s: renewing the lease failed: %s", renewal.claim.key, describe(exc))
+        return min(renewal.lease / 6, 1.0)
+    if not kept:
+        renewal.done = True
+        return None
+    return renewal.lease / 3
+
+
+_RENEWER = _Renewer()
+
+
+def _can_renew(store: Any) -> bool:
+    return callable(getattr(store, "renew", None))
+
+
+@contextmanager
+def _kept_alive(store: Any, claim: Claim, lease: float) -> Iterator[None]:
+    if not _can_renew(store):
+        yield
+        return
+    renewal = _Renewal(store, claim, lease)
+    _RENEWER.add(renewal)
+    try:
+        yield
+    finally:
+        renewal.done = True
+
+
+# -- sync ----------------------------------------------------------------------------------
+
+
+def run_once(
+    store: Any,
+    key: str,
+    *,
+    type: str,
+    lease: float,
+    work: Callable[[], _T],
+    payload: bytes | None = None,
+) -> tuple[ClaimOutcome, _T | None]:
+    """Claim ``key`` and run ``work`` once; ``(CLAIMED, result)`` when this call ran it.
+
+    ``(DONE, None)``: the work was done before; ``(BUSY, None)``: another worker holds the
+    claim. An exception from ``work`` releases the claim and propagates; a store failure raises
+    :class:`~checkoutkit.StoreError` (after the work returned: only once recording it has been
+    retried for :func:`record_budget` seconds).
+    """
+    try:
+        claim: Claim = store.claim(key, type=type, lease=lease, payload=payload)
+    except Exception as exc:
+        raise _store_error(exc, "claim", key) from exc
+    if claim.outcome is not ClaimOutcome.CLAIMED:
+        return claim.outcome, None
+    with _kept_alive(store, claim, lease):
+        try:
+            result = work()
+        except BaseException as exc:
+            _release(store, claim, exc)
+            raise
+        _complete(store, claim, lease)
+    return ClaimOutcome.CLAIMED, result
+
+
+def _release(store: Any, claim: Claim, exc: BaseException) -> None:
+    """Give the claim back after ``exc``; a store failure here only shortens nothing: logged."""
+    try:
+        store.release(claim, error=_error_of(exc), permanent=is_permanent(exc))
+    except Exception as failure:
+        _log.warning(
+            "%s: releasing the claim failed (%s); it is retried once its lease expires",
+            claim.key,
+            describe(failure),
+        )
+
+
+def _error_of(exc: BaseException) -> str:
+    if isinstance(exc, RetryLater):
+        return f"retry later: {exc}"[:_MAX_ERROR_CHARS]
+    return describe(exc)
+
+
+def _complete(store: Any, claim: Claim, lease: float) -> None:
+    budget = record_budget(lease)
+    pauses = _backoffs(budget)
+    while True:
+        try:
+            completed = store.complete(claim)
+        except Exception as exc:
+            pause = next(pauses, None)
+            if pause is None:
+                error = _store_error(exc, "record the completion of", claim.key)
+                _log_unrecorded(claim, error, budget)
+                raise error from exc
+            time.sleep(pause)
+            continue
+        if not completed:
+            _log_lost(claim)
+        return
+
+
+# -- async ---------------------------------------------------------------------------------
+
+
+async def _call(store: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+    """Call a store method, sync or async (a sync store's calls are short)."""
+    result = getattr(store, name)(*args, **kwargs)
+    if inspect.isawaitable(result):
+        return await result
+    return result
+
+
+def _is_async_store(store: Any) -> bool:
+    return inspect.iscoroutinefunction(getattr(store, "claim", None))
+
+
+@contextmanager
+def _kept_alive_async(store: Any, claim: Claim, lease: float) -> Iterator[None]:
+    """Renew an async store's lease from the running loop; a sync store's from the thread."""
+    if not _is_async_store(store):
+        with _kept_alive(store, claim, lease):
+            yield
+        return
+    if not _can_renew(store):
+        yield
+        return
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    renewal = _Renewal(store, claim, lease)
+    handles: list[asyncio.TimerHandle | asyncio.Task[None]] = []
+
+    async def renew() -> None:
+        try:
+            kept = await store.renew(claim, lease=lease)
+        except Exception as exc:
+            _log.warning("%s: renewing the lease failed: %s", claim.key, describe(exc))
+            schedule(min(lease / 6, 1.0))
+            return
+        if kept:
+            schedule(lease / 3)
+
+    def schedule(pause: float) -> None:
+        if not renewal.done:
+            handles.append(
+                loop.call_later(pause, lambda: handles.append(loop.create_task(renew())))
+            )
+
+    schedule(lease / 3)
+    try:
+        yield
+    finally:
+        renewal.done = True
+        for handle in handles:
+            handle.cancel()
+
+
+async def run_once_async(
+    store: Any,
+    key: str,
+    *,
+    type: str,
+    lease: float,
+    work: Callable[[], Awaitable[_T]],
+    payload: bytes | None = None,
+    cancellable: bool = True,
+) -> tuple[ClaimOutcome, _T | None]:
+    """The async twin of :func:`run_once`, for a sync or an async store.
+
+    With ``cancellable=False`` (work that runs in a worker thread, which cannot be stopped),
+    cancelling the caller does not give the claim back while the work still runs: the claim is
+    kept, the work's outcome is recorded when it ends, and ``CancelledError`` propagates at once.
+    """
+    try:
+        claim: Claim = await _call(store, "claim", key, type=type, lease=lease, payload=payload)
+    except Exception as exc:
+        raise _store_error(exc, "claim", key) from exc
+    if claim.outcome is not ClaimOutcome.CLAIMED:
+        return claim.outcome, None
+    if not cancellable:
+        return ClaimOutcome.CLAIMED, await _run_detached(store, claim, lease, work)
+    with _kept_alive_async(store, claim, lease):
+        try:
+            result = await work()
+        except BaseException as exc:
+            await _release_async(store, claim, exc)
+            raise
+        await _complete_async(store, claim, lease)
+    return ClaimOutcome.CLAIMED, result
+
+
+_DETACHED: set[asyncio.Task[Any]] = set()  # strong references while they finish
+
+
+async def _run_detached(
+    store: Any, claim: Claim, lease: float, work: Callable[[], Awaitable[_T]]
+) -> _T:
+    """Run and record ``work`` in a task of its own, so that cancelling the caller leaves both."""
+    import asyncio
+
+    async def run_and_record() -> _T:
+        with _kept_alive_async(store, claim, lease):
+            try:
+                result = await work()
+            except BaseException as exc:
+                await _release_async(store, claim, exc)
+                raise
+            await _complete_async(store, claim, lease)
+        return result
+
+    task = asyncio.ensure_future(run_and_record())
+    _DETACHED.add(task)
+    task.add_done_callback(_DETACHED.discard)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        if not task.done():
+            _log.info(
+                "%s: cancelled while its work runs in a worker thread; the claim is kept until "
+                "the work ends and its outcome is recorded",
+                claim.key,
+            )
+            task.add_done_callback(_retrieve_outcome)
+        raise
+
+
+def _retrieve_outcome(task: asyncio.Task[Any]) -> None:
+    """Consume a detached task's exception (it was logged or recorded already)."""
+    if not task.cancelled():
+        task.exception()
+
+
+async def _release_async(store: Any, claim: Claim, exc: BaseException) -> None:
+    try:
+        await _call(store, "release", claim, error=_error_of(exc), permanent=is_permanent(exc))
+    except Exception as failure:
+        _log.warning(
+            "%s: releasing the claim failed (%s); it is retried once its lease expires",
+            claim.key,
+            describe(failure),
+        )
+
+
+async def _complete_async(store: Any, claim: Claim, lease: float) -> None:
+    import asyncio
+
+    budget = record_budget(lease)
+    pauses = _backoffs(budget)
+    while True:
+        try:
+            completed = await _call(store, "complete", claim)
+        except Exception as exc:
+            pause = next(pauses, None)
+            if pause is None:
+                error = _store_error(exc, "record the completion of", claim.key)
+                _log_unrecorded(claim, error, budget)
+                raise error from exc
+            await asyncio.sleep(pause)
+            continue
+        if not completed:
+            _log_lost(claim)
+        return

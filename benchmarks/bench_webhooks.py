@@ -1,7 +1,7 @@
 """Webhook hot path: ``WebhookRouter.handle`` against a plain verify-and-parse floor.
 
-The payload is the 3.4 KB ``checkout.session.completed`` event in ``../shared/data`` (relative to
-the project root). Every request carries a distinct event id, so each one is claimed, handled
+The payload is the 3.4 KB ``checkout.session.completed`` event the tests carry in
+``tests/webhooks/data``. Every request carries a distinct event id, so each one is claimed, handled
 and completed in a ``MemoryStore``, as in production. The floor is ``hmac.new(...).hexdigest()``
 + ``hmac.compare_digest`` + ``json.loads`` of the same bodies, measured in the same run.
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-PAYLOAD_NAME = "shared/data/checkout.session.completed.json"
+PAYLOAD = ROOT / "tests" / "webhooks" / "data" / "checkout.session.completed.json"
 SECRET = "whsec_bench_0123456789abcdefghijklmnopqrstu"
 ORIGINAL_ID = b"evt_1PExampleEventId000000"
 REQUESTS = 500
@@ -27,9 +27,7 @@ REPEATS = 25
 def _requests() -> tuple[list[bytes], list[dict[str, str]], list[str], int]:
     from checkoutkit.testing import sign_payload
 
-    # ../shared/data from the project root (two levels up from a git worktree under wt/).
-    candidates = [ROOT.parent / PAYLOAD_NAME, ROOT.parent.parent / PAYLOAD_NAME]
-    template = next(p for p in candidates if p.exists()).read_bytes()
+    template = PAYLOAD.read_bytes()
     assert ORIGINAL_ID in template
     stamp = int(time.time())
     bodies, headers, signatures = [], [], []

@@ -22,13 +22,13 @@ raised.
 
 from __future__ import annotations
 
-import heapq
 import inspect
-import itertools
 import logging
+import math
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -118,61 +118,73 @@ def _log_unrecorded(claim: Claim, exc: StoreError, budget: float) -> None:
 
 
 class _Renewal:
-    __slots__ = ("claim", "done", "lease", "store")
+    __slots__ = ("claim", "done", "due", "lease", "store")
 
     def __init__(self, store: Any, claim: Claim, lease: float) -> None:
         self.store = store
         self.claim = claim
         self.lease = lease
         self.done = False
+        self.due = 0.0
 
 
 class _Renewer:
     """One daemon thread per process that renews the leases of sync stores' running claims.
 
-    Registering a claim costs a heap push; most work ends before its first renewal is due.
+    Claims wait in one queue per renewal interval, so each queue is in order of due time;
+    registering one is an append, and most work ends before its first renewal is due (its
+    entry is dropped when the thread gets to it).
     """
 
     def __init__(self) -> None:
-        self._condition = threading.Condition()
-        self._due: list[tuple[float, int, _Renewal]] = []
-        self._order = itertools.count()
+        self._lock = threading.Lock()  # guards starting the thread and adding queues
+        self._queues: dict[float, deque[_Renewal]] = {}
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
-        self._pid = os.getpid()
 
-    def add(self, renewal: _Renewal) -> None:
-        with self._condition:
-            if self._thread is None or self._pid != os.getpid():  # first use, or a forked child
-                self._due, self._pid = [], os.getpid()
+    def forget(self) -> None:
+        """In a forked child: the parent's thread and its claims are not ours."""
+        self.__init__()  # type: ignore[misc]
+
+    def add(self, renewal: _Renewal, interval: float) -> None:
+        renewal.due = time.monotonic() + interval
+        queue = self._queues.get(interval)
+        if queue is None:
+            queue = self._queue(interval)
+        queue.append(renewal)
+
+    def _queue(self, interval: float) -> deque[_Renewal]:
+        with self._lock:
+            queue = self._queues.setdefault(interval, deque())
+            if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._run, name="checkoutkit-lease-renewer", daemon=True
                 )
                 self._thread.start()
-            first = not self._due or self._due[0][0] > time.monotonic() + renewal.lease / 3
-            heapq.heappush(
-                self._due, (time.monotonic() + renewal.lease / 3, next(self._order), renewal)
-            )
-            if first:
-                self._condition.notify()
+        self._wake.set()  # a shorter interval than any so far: look again now
+        return queue
 
     def _run(self) -> None:
         while True:
-            with self._condition:
-                while True:
-                    while self._due and self._due[0][2].done:
-                        heapq.heappop(self._due)
-                    wait = self._due[0][0] - time.monotonic() if self._due else None
-                    if wait is not None and wait <= 0:
-                        renewal = heapq.heappop(self._due)[2]
-                        break
-                    self._condition.wait(wait)
-            again = _renew_sync(renewal)
-            if again is not None:
-                with self._condition:
-                    if not renewal.done:
-                        heapq.heappush(
-                            self._due, (time.monotonic() + again, next(self._order), renewal)
-                        )
+            pause = self._renew_due()
+            self._wake.wait(pause)
+            self._wake.clear()
+
+    def _renew_due(self) -> float:
+        """Renew the claims whose renewal is due; the pause until one may be due again."""
+        pause = math.inf
+        for interval, queue in list(self._queues.items()):
+            while queue and (queue[0].done or queue[0].due <= time.monotonic()):
+                renewal = queue.popleft()
+                if renewal.done:
+                    continue
+                again = _renew_sync(renewal)
+                if again is not None and not renewal.done:
+                    self.add(renewal, again)
+            # An empty queue is looked at twice per interval: new entries are due after one.
+            wait = queue[0].due - time.monotonic() if queue else interval / 2
+            pause = min(pause, wait)
+        return max(pause, 0.001)
 
 
 def _renew_sync(renewal: _Renewal) -> float | None:
@@ -181,30 +193,41 @@ def _renew_sync(renewal: _Renewal) -> float | None:
         kept = renewal.store.renew(renewal.claim, lease=renewal.lease)
     except Exception as exc:
         _log.warning("%s: renewing the lease failed: %s", renewal.claim.key, describe(exc))
-        return min(renewal.lease / 6, 1.0)
+        return _retry_interval(renewal.lease)
     if not kept:
         renewal.done = True
         return None
-    return renewal.lease / 3
+    return _interval(renewal.lease)
+
+
+def _interval(lease: float) -> float:
+    """Renew every third of the lease: two renewals may fail before it expires."""
+    return lease / 3
+
+
+def _retry_interval(lease: float) -> float:
+    return min(lease / 6, 1.0)
 
 
 _RENEWER = _Renewer()
+os.register_at_fork(after_in_child=_RENEWER.forget)
 
 
 def _can_renew(store: Any) -> bool:
     return callable(getattr(store, "renew", None))
 
 
-@contextmanager
-def _kept_alive(store: Any, claim: Claim, lease: float) -> Iterator[None]:
+def _keep_alive(store: Any, claim: Claim, lease: float) -> _Renewal | None:
+    """Start renewing ``claim`` from the renewer thread; set ``done`` on the result to stop."""
     if not _can_renew(store):
-        yield
-        return
+        return None
     renewal = _Renewal(store, claim, lease)
-    _RENEWER.add(renewal)
-    try:
-        yield
-    finally:
+    _RENEWER.add(renewal, _interval(lease))
+    return renewal
+
+
+def _stop(renewal: _Renewal | None) -> None:
+    if renewal is not None:
         renewal.done = True
 
 
@@ -233,13 +256,17 @@ def run_once(
         raise _store_error(exc, "claim", key) from exc
     if claim.outcome is not ClaimOutcome.CLAIMED:
         return claim.outcome, None
-    with _kept_alive(store, claim, lease):
-        try:
-            result = work()
-        except BaseException as exc:
-            _release(store, claim, exc)
-            raise
+    renewal = _keep_alive(store, claim, lease)
+    try:
+        result = work()
+    except BaseException as exc:
+        _stop(renewal)
+        _release(store, claim, exc)
+        raise
+    try:
         _complete(store, claim, lease)
+    finally:
+        _stop(renewal)
     return ClaimOutcome.CLAIMED, result
 
 
@@ -299,8 +326,11 @@ def _is_async_store(store: Any) -> bool:
 def _kept_alive_async(store: Any, claim: Claim, lease: float) -> Iterator[None]:
     """Renew an async store's lease from the running loop; a sync store's from the thread."""
     if not _is_async_store(store):
-        with _kept_alive(store, claim, lease):
+        renewal = _keep_alive(store, claim, lease)
+        try:
             yield
+        finally:
+            _stop(renewal)
         return
     if not _can_renew(store):
         yield
@@ -316,10 +346,10 @@ def _kept_alive_async(store: Any, claim: Claim, lease: float) -> Iterator[None]:
             kept = await store.renew(claim, lease=lease)
         except Exception as exc:
             _log.warning("%s: renewing the lease failed: %s", claim.key, describe(exc))
-            schedule(min(lease / 6, 1.0))
+            schedule(_retry_interval(lease))
             return
         if kept:
-            schedule(lease / 3)
+            schedule(_interval(lease))
 
     def schedule(pause: float) -> None:
         if not renewal.done:
@@ -327,7 +357,7 @@ def _kept_alive_async(store: Any, claim: Claim, lease: float) -> Iterator[None]:
                 loop.call_later(pause, lambda: handles.append(loop.create_task(renew())))
             )
 
-    schedule(lease / 3)
+    schedule(_interval(lease))
     try:
         yield
     finally:

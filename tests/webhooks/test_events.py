@@ -51,7 +51,12 @@ def test_checkout_session_view_has_the_fields_applications_use() -> None:
     assert session.customer == "cus_QExampleCustomer1"
     assert session.email == "jenny.rosen@example.com"
     assert session.client_reference_id == "order_8842"
-    assert session.metadata == {"order_id": "8842", "cart_id": "cart_77aa91", "source": "web"}
+    assert session.metadata == {
+        "order_id": "8842",
+        "cart_id": "cart_77aa91",
+        "source": "web",
+        "checkoutkit_origin": "checkoutkit",
+    }
     assert session.payment_intent == "pi_3PExamplePaymentIntent0"
     assert session.is_paid
     assert session.raw["ui_mode"] == "hosted"

@@ -13,7 +13,8 @@ from checkoutkit.testing import TEST_SECRET, sign_payload
 
 
 def _paid_event(session_id: str) -> bytes:
-    session = {"id": session_id, "object": "checkout.session", "payment_status": "paid"}
+    session = {"id": session_id, "object": "checkout.session", "payment_status": "paid",
+               "metadata": {"checkoutkit_origin": "checkoutkit"}}  # fmt: skip
     event = {"id": "evt_dep_1", "object": "event", "type": "checkout.session.completed",
              "data": {"object": session}}  # fmt: skip
     return json.dumps(event).encode()

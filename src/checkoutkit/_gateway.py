@@ -143,9 +143,9 @@ class CheckoutGateway:
 
         The network settings come from the arguments, else from ``STRIPE_CONNECT_TIMEOUT``,
         ``STRIPE_READ_TIMEOUT`` (seconds) and ``STRIPE_MAX_NETWORK_RETRIES``, else from the
-        defaults (2 s, 5 s, 1 retry: at most 14.5 s per call). A value that is not a positive
-        finite number of seconds, or a retry count that is not a whole number from 0 up, raises
-        :class:`ConfigurationError`.
+        defaults (2 s, 5 s, 1 retry: at most 14.5 s per call). A timeout that is not a number
+        of seconds above 0 and at most 3600, or a retry count that is not a whole number from 0
+        to 10, raises :class:`ConfigurationError`.
         """
         env = os.environ if environ is None else environ
         key = env.get(ENV_SECRET_KEY, "").strip()

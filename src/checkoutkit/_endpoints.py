@@ -23,6 +23,7 @@ from checkoutkit.exceptions import (
     ConfigurationError,
     FulfilmentError,
     InvalidSessionError,
+    StripeConnectionError,
     StripeError,
     StripeNotFoundError,
 )
@@ -141,7 +142,19 @@ def _created(session: CheckoutSession, headers: Mapping[str, str]) -> Reply:
     return Reply(200, json.dumps(payload).encode(), _JSON, (("Cache-Control", "no-store"),))
 
 
-def _create_failed(exc: Exception) -> Reply:
+def _create_failed(exc: Exception, request: CheckoutRequest) -> Reply:
+    if isinstance(exc, StripeConnectionError):
+        # Stripe is slow or down: a short 503 that leads back to the shop, the cause in the log.
+        _log.warning("creating a checkout session failed, answering 503: %s", exc)
+        if wants_json(_header(request.headers, "Accept")):
+            return _text(503, "the payment provider could not be reached; try again shortly")
+        page = _page(
+            "Checkout is unavailable right now",
+            "We could not reach our payment provider, so nothing was charged. "
+            "Please try again in a few minutes.",
+        )
+        link = f'<p><a href="{html.escape(request.cancel_url)}">Back to the shop</a></p>\n'
+        return Reply(503, (page + link).encode(), _HTML, (("Cache-Control", "no-store"),))
     if isinstance(exc, StripeError):
         _log.warning("creating a checkout session failed: %s", exc)
         return _text(502, "the payment provider refused or could not be reached")
@@ -163,7 +176,8 @@ def create(
     """``POST …/create-checkout-session``: 303 to the session's page, or JSON when asked.
 
     ``build_session`` may raise ``ValueError`` (400) or ``PermissionError`` (403) to refuse a
-    request; a Stripe error is a 502.
+    request; Stripe out of reach is a 503 page leading back to the shop, another Stripe error
+    a 502.
     """
     request = _request(checkout, body, headers, create_url, native)
     if isinstance(request, Reply):
@@ -171,7 +185,7 @@ def create(
     try:
         session = checkout.create(request, idempotency_key=_idempotency_key())
     except (StripeError, ValueError, PermissionError) as exc:
-        return _create_failed(exc)
+        return _create_failed(exc, request)
     return _created(session, headers)
 
 
@@ -190,7 +204,7 @@ async def create_async(
     try:
         session = await checkout.create_async(request, idempotency_key=_idempotency_key())
     except (StripeError, ValueError, PermissionError) as exc:
-        return _create_failed(exc)
+        return _create_failed(exc, request)
     return _created(session, headers)
 
 

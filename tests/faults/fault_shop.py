@@ -19,9 +19,9 @@ from typing import Any
 
 import checkoutkit
 from checkoutkit import EventStore
+from stores.exactly_once import Effects
 
 from .faultpoints import FaultyStore, Plan
-from stores.exactly_once import Effects
 
 PRODUCT = checkoutkit.SessionBuilder.payment().add_price_data(
     currency="usd", name="T-shirt", unit_amount=2000, quantity=1

@@ -163,12 +163,16 @@ class Shop:
         log: list[dict[str, Any]] = self.sandbox.deliveries(event_id)
         return log
 
-    def wait_attempts(self, event_id: str, count: int, *, timeout: float = 60) -> list[dict[str, Any]]:
+    def wait_attempts(
+        self, event_id: str, count: int, *, timeout: float = 60
+    ) -> list[dict[str, Any]]:
         """The delivery log of ``event_id`` once it holds ``count`` finished attempts."""
         deadline = time.monotonic() + timeout
         while len(log := self.attempts(event_id)) < count:
             if time.monotonic() > deadline:
-                raise AssertionError(f"{event_id}: {len(log)} of {count} attempts within {timeout} s")
+                raise AssertionError(
+                    f"{event_id}: {len(log)} of {count} attempts within {timeout} s"
+                )
             time.sleep(0.01)
         return log
 

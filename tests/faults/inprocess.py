@@ -82,9 +82,7 @@ def local_checkout(
     plan = Plan(faults.directory)
     store = FaultyStore(open_store(store_spec(store_kind, tmp, server)), plan)
     with Sandbox() as sandbox, checkoutkit.CheckoutGateway.for_sandbox(sandbox) as gateway:
-        router = checkoutkit.WebhookRouter(
-            secrets=sandbox.webhook_secret, store=store, lease=lease
-        )
+        router = checkoutkit.WebhookRouter(secrets=sandbox.webhook_secret, store=store, lease=lease)
         checkout = Checkout(
             gateway=gateway,
             router=router,

@@ -21,10 +21,10 @@ from checkoutkit import EventStatus, FulfilOutcome
 from stores.exactly_once import Effects, api_version, build_router, deliver, event_body
 
 from .conftest import multi_process
-from .faultpoints import FaultControl, FaultyStore, Plan
 from .fault_shop import open_store
+from .faultpoints import FaultControl, FaultyStore, Plan
 from .harness import running_shop, store_spec
-from .inprocess import SHORT_LEASE, Local, local_checkout
+from .inprocess import SHORT_LEASE, local_checkout
 
 POINTS = ["before-complete", "after-complete"]
 
@@ -112,7 +112,9 @@ def test_plain_router_handler_runs_once(
     effects = Effects(str(tmp_path / "effects.db"))
     effects.create()
     faults = FaultControl(tmp_path / "plan")
-    store = FaultyStore(open_store(store_spec(store_kind, tmp_path, server)), Plan(faults.directory))
+    store = FaultyStore(
+        open_store(store_spec(store_kind, tmp_path, server)), Plan(faults.directory)
+    )
     try:
         router = build_router(store, effects, lease=SHORT_LEASE)
         event_id = f"evt_complete_fails_{store_kind}_{point}".replace("-", "_")

@@ -44,9 +44,7 @@ def test_fifty_concurrent_duplicates_per_event_across_four_processes(
         with ThreadPoolExecutor(16) as pool:
             holder = pool.submit(shop.post_copy, held_event)
             held = shop.faults.wait_fired("hold")
-            answers[held_event] = list(
-                pool.map(shop.post_copy, [held_event] * (COPIES - 1))
-            )
+            answers[held_event] = list(pool.map(shop.post_copy, [held_event] * (COPIES - 1)))
             shop.faults.go("hold")
             answers[held_event].append(holder.result())
             others = [e for e in events if e != held_event]

@@ -23,9 +23,7 @@ from .harness import outage_for, running_shop, store_spec
 pytestmark = [multi_process, pytest.mark.slow, pytest.mark.services]
 
 
-def test_store_down_at_first_use_and_mid_run(
-    store_kind: str, server: Any, tmp_path: Path
-) -> None:
+def test_store_down_at_first_use_and_mid_run(store_kind: str, server: Any, tmp_path: Path) -> None:
     """Down before the shop's first store call, then up; then down again while a worker holds a
     claim whose callback has returned (paused at ``before-complete``): the worker's
     ``complete()`` meets the outage and is retried in-process (the second pause at

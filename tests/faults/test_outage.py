@@ -61,7 +61,7 @@ def test_store_down_at_first_use_and_mid_run(store_kind: str, server: Any, tmp_p
             outage.down()
             shop.faults.go("hold", 1)  # complete() now meets the outage ...
             # ... and is tried again by the same process, which holds the claim meanwhile.
-            retry = shop.faults.wait_fired("hold", 2, timeout=20)
+            retry = shop.faults.wait_fired("hold", 2, timeout=10)
             assert retry["key"] == f"fulfil:{held}"
             late = shop.create_session()
             late_event = shop.pay(late)

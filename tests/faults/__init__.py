@@ -1,0 +1,1 @@
+"""The fault suite: exactly-once fulfilment through crashes, store outages and cancellation."""

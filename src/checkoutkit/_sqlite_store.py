@@ -69,6 +69,10 @@ _FINISH = (
     "UPDATE checkoutkit_events SET status = ?, last_error = ?, updated_at = ?,"
     " lease_expires_at = NULL, token = NULL WHERE key = ? AND token = ? AND status = 'processing'"
 )
+_RENEW = (
+    "UPDATE checkoutkit_events SET updated_at = ?, lease_expires_at = ?"
+    " WHERE key = ? AND token = ? AND status = 'processing'"
+)
 _REQUEUE = (
     "UPDATE checkoutkit_events SET status = 'pending', updated_at = ?"
     " WHERE key = ? AND status = 'failed'"
@@ -345,6 +349,16 @@ class SqliteStore:
     def complete(self, claim: Claim) -> bool:
         """Mark the key succeeded; False if the claim was lost (lease expired and taken over)."""
         return self._finish(claim, EventStatus.SUCCEEDED, None)
+
+    def renew(self, claim: Claim, *, lease: float) -> bool:
+        """Extend a held claim's lease to ``lease`` seconds from now; False if it was lost."""
+        check_claim_args(claim.key, "", lease)
+        if claim.outcome is not ClaimOutcome.CLAIMED or claim.token is None:
+            return False
+        with self._connection() as conn:
+            now = self._clock()
+            cursor = conn.execute(_RENEW, (now, now + lease, claim.key, claim.token))
+            return cursor.rowcount == 1
 
     def release(self, claim: Claim, *, error: str, permanent: bool = False) -> bool:
         """Give the key back after a failure: ``pending`` (retried) or ``failed`` if permanent."""

@@ -112,6 +112,11 @@ class _Queries:
             " lease_expires_at = NULL, token = NULL"
             " WHERE key = %s AND token = %s AND status = 'processing'"
         ).format(t)
+        self.renew = sql.SQL(
+            "UPDATE {} SET updated_at = clock_timestamp(),"
+            " lease_expires_at = clock_timestamp() + %s * interval '1 second'"
+            " WHERE key = %s AND token = %s AND status = 'processing'"
+        ).format(t)
         self.requeue = sql.SQL(
             "UPDATE {} SET status = 'pending', updated_at = clock_timestamp()"
             " WHERE key = %s AND status = 'failed'"
@@ -320,6 +325,15 @@ class PostgresStore:
         """Mark the key succeeded; False if the claim was lost (lease expired and taken over)."""
         return self._finish(claim, EventStatus.SUCCEEDED, None)
 
+    def renew(self, claim: Claim, *, lease: float) -> bool:
+        """Extend a held claim's lease to ``lease`` seconds from now; False if it was lost."""
+        check_claim_args(claim.key, "", lease)
+        if claim.outcome is not ClaimOutcome.CLAIMED or claim.token is None:
+            return False
+        with self._connection("renew") as conn:
+            cursor = conn.execute(self._queries.renew, (float(lease), claim.key, claim.token))
+            return cursor.rowcount == 1
+
     def release(self, claim: Claim, *, error: str, permanent: bool = False) -> bool:
         """Give the key back after a failure: ``pending`` (retried) or ``failed`` if permanent."""
         return self._finish(claim, EventStatus.FAILED if permanent else EventStatus.PENDING, error)
@@ -492,6 +506,15 @@ class AsyncPostgresStore:
     async def complete(self, claim: Claim) -> bool:
         """Mark the key succeeded; False if the claim was lost."""
         return await self._finish(claim, EventStatus.SUCCEEDED, None)
+
+    async def renew(self, claim: Claim, *, lease: float) -> bool:
+        """Extend a held claim's lease to ``lease`` seconds from now; False if it was lost."""
+        check_claim_args(claim.key, "", lease)
+        if claim.outcome is not ClaimOutcome.CLAIMED or claim.token is None:
+            return False
+        params = (float(lease), claim.key, claim.token)
+        rowcount = await self._run("renew", self._queries.renew, params, "rowcount")
+        return bool(rowcount == 1)
 
     async def release(self, claim: Claim, *, error: str, permanent: bool = False) -> bool:
         """Give the key back after a failure: ``pending`` or ``failed`` if permanent."""

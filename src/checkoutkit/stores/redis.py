@@ -85,6 +85,16 @@ end
 return 1
 """
 
+_RENEW = """
+local st = redis.call('HMGET', KEYS[1], 'status', 'token')
+if st[1] ~= 'processing' or st[2] ~= ARGV[1] then return 0 end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+redis.call('HSET', KEYS[1], 'updated_at', string.format('%.6f', now),
+  'lease_expires_at', string.format('%.6f', now + tonumber(ARGV[2])))
+return 1
+"""
+
 _REQUEUE = """
 if redis.call('HGET', KEYS[1], 'status') ~= 'failed' then return 0 end
 local t = redis.call('TIME')
@@ -244,6 +254,7 @@ class RedisStore:
         self._claim_script = client.register_script(_CLAIM)
         self._finish_script = client.register_script(_FINISH)
         self._requeue_script = client.register_script(_REQUEUE)
+        self._renew_script = client.register_script(_RENEW)
 
     def __repr__(self) -> str:
         return f"RedisStore(prefix={self._keys.prefix!r})"
@@ -284,6 +295,17 @@ class RedisStore:
     def complete(self, claim: Claim) -> bool:
         """Mark the key succeeded; False if the claim was lost (lease expired and taken over)."""
         return self._finish(claim, EventStatus.SUCCEEDED, None)
+
+    def renew(self, claim: Claim, *, lease: float) -> bool:
+        """Extend a held claim's lease to ``lease`` seconds from now; False if it was lost."""
+        check_claim_args(claim.key, "", lease)
+        if claim.outcome is not ClaimOutcome.CLAIMED or claim.token is None:
+            return False
+        with _translate_errors("renew"):
+            done = self._renew_script(
+                keys=[self._keys.event(claim.key)], args=[claim.token, repr(float(lease))]
+            )
+        return bool(done == 1)
 
     def release(self, claim: Claim, *, error: str, permanent: bool = False) -> bool:
         """Give the key back after a failure: ``pending`` (retried) or ``failed`` if permanent."""
@@ -357,6 +379,7 @@ class AsyncRedisStore:
         self._claim_script = client.register_script(_CLAIM)
         self._finish_script = client.register_script(_FINISH)
         self._requeue_script = client.register_script(_REQUEUE)
+        self._renew_script = client.register_script(_RENEW)
 
     def __repr__(self) -> str:
         return f"AsyncRedisStore(prefix={self._keys.prefix!r})"
@@ -397,6 +420,17 @@ class AsyncRedisStore:
     async def complete(self, claim: Claim) -> bool:
         """Mark the key succeeded; False if the claim was lost."""
         return await self._finish(claim, EventStatus.SUCCEEDED, None)
+
+    async def renew(self, claim: Claim, *, lease: float) -> bool:
+        """Extend a held claim's lease to ``lease`` seconds from now; False if it was lost."""
+        check_claim_args(claim.key, "", lease)
+        if claim.outcome is not ClaimOutcome.CLAIMED or claim.token is None:
+            return False
+        with _translate_errors("renew"):
+            done = await self._renew_script(
+                keys=[self._keys.event(claim.key)], args=[claim.token, repr(float(lease))]
+            )
+        return bool(done == 1)
 
     async def release(self, claim: Claim, *, error: str, permanent: bool = False) -> bool:
         """Give the key back after a failure: ``pending`` or ``failed`` if permanent."""

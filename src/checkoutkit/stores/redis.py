@@ -17,6 +17,7 @@ append-only file, ``appendonly yes``, for an event store).
 
 from __future__ import annotations
 
+import asyncio
 import fnmatch
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -119,7 +120,12 @@ def _translate_errors(where: str) -> Iterator[None]:
 
     try:
         yield
-    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, TimeoutError) as exc:
+    except (
+        redis.exceptions.ConnectionError,  # also: no free connection within the pool's timeout
+        redis.exceptions.TimeoutError,
+        asyncio.TimeoutError,  # not the built-in TimeoutError before Python 3.11
+        OSError,  # socket errors that reach us unwrapped
+    ) as exc:
         raise StoreUnavailableError(f"Redis event store ({where}): {exc}") from exc
     except redis.exceptions.RedisError as exc:
         raise StoreError(f"Redis event store ({where}): {exc}") from exc
@@ -222,6 +228,9 @@ class RedisStore:
     ``pool_size`` connections; ``timeout`` (seconds) bounds connecting, each call, and the wait
     for a free connection. A server that cannot be reached raises
     :class:`~checkoutkit.StoreUnavailableError`. Nothing needs creating: keys appear on first use.
+
+    The store recovers by itself once Redis is back, whenever the outage began: a pooled
+    connection the server dropped is noticed when it is taken from the pool and replaced.
     """
 
     def __init__(

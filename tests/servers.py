@@ -173,11 +173,14 @@ class PostgresServer:
             [self.pg_ctl, "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "start"]
         )
 
-    def stop(self) -> None:
-        """Stop the server (fast shutdown), keeping the data directory."""
+    def stop(self, *, mode: str = "fast") -> None:
+        """Stop the server, keeping the data directory: ``fast`` (a clean shutdown that ends
+        every session) or ``immediate`` (a crash: every process quits at once, recovery runs at
+        the next start)."""
         assert self.pg_ctl
+        assert mode in ("fast", "immediate"), mode
         if (self.data / "postmaster.pid").exists():
-            self._run([self.pg_ctl, "-D", str(self.data), "-m", "fast", "-w", "stop"])
+            self._run([self.pg_ctl, "-D", str(self.data), "-m", mode, "-w", "stop"])
 
     def destroy(self) -> None:
         """Stop the server and delete its files."""
@@ -260,6 +263,14 @@ class RedisServer:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+        self.proc = None
+
+    def kill(self) -> None:
+        """Kill the server with SIGKILL (no shutdown: what the append-only file has is kept)."""
+        if self.proc is None:
+            return
+        self.proc.kill()
+        self.proc.wait()
         self.proc = None
 
     def destroy(self) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
+import logging
 import os
 import sqlite3
 import threading
@@ -23,6 +25,8 @@ from checkoutkit._store import (
 from checkoutkit.exceptions import ConfigurationError, StoreError, StoreUnavailableError
 
 __all__ = ["SqliteStore"]
+
+_log = logging.getLogger("checkoutkit.stores")
 
 _TABLE = "checkoutkit_events"
 _COPY_ROWS = (
@@ -69,6 +73,10 @@ _FINISH = (
     "UPDATE checkoutkit_events SET status = ?, last_error = ?, updated_at = ?,"
     " lease_expires_at = NULL, token = NULL WHERE key = ? AND token = ? AND status = 'processing'"
 )
+_RENEW = (
+    "UPDATE checkoutkit_events SET updated_at = ?, lease_expires_at = ?"
+    " WHERE key = ? AND token = ? AND status = 'processing'"
+)
 _REQUEUE = (
     "UPDATE checkoutkit_events SET status = 'pending', updated_at = ?"
     " WHERE key = ? AND status = 'failed'"
@@ -85,6 +93,9 @@ _SELECT_BY_STATUS = _SELECT + " WHERE status = '{}' ORDER BY created_at, key"
 _TABLE_SQL = "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?"
 
 _DONE = (EventStatus.SUCCEEDED.value, EventStatus.FAILED.value)
+# How often (seconds) a store checks that its path still names the file it has open: a stat()
+# per call would cost a tenth of a claim.
+_FILE_CHECK_INTERVAL = 0.5
 
 
 def _has_rowid_table(conn: sqlite3.Connection) -> bool:
@@ -116,6 +127,15 @@ def _is_busy(exc: sqlite3.Error) -> bool:
     if isinstance(code, int):
         return code & 0xFF in (5, 6)
     return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
+
+
+def _file_id(path: str) -> tuple[int, int] | None:
+    """The identity (device, inode) of the file at ``path``, or None if there is none."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
 
 
 def _record(row: Any) -> EventRecord:
@@ -169,6 +189,9 @@ class SqliteStore:
         self._conn: sqlite3.Connection | None = None
         self._inherited: list[sqlite3.Connection] = []
         self._pid = 0
+        # The identity of the file the connection has open (None: not a file on disk).
+        self._file: tuple[int, int] | None = None
+        self._check_file_at = 0.0  # time.monotonic() when the file's identity is checked next
 
     def __repr__(self) -> str:
         return f"SqliteStore({self.path!r})"
@@ -220,22 +243,59 @@ class SqliteStore:
     def _current(self) -> sqlite3.Connection:
         """This process's connection, opened if needed (call with ``self._lock`` held)."""
         pid = os.getpid()
-        if self._conn is None or self._pid != pid:
-            if self._conn is not None:
-                # A forked child must neither use nor close its parent's connection (closing
-                # it could checkpoint the parent's WAL): keep it untouched, open our own.
-                self._inherited.append(self._conn)
-            self._conn = self._open()
-            self._pid = pid
+        conn = self._conn
+        if conn is not None and self._pid == pid:
+            if self._file is None:
+                return conn
+            now = time.monotonic()
+            if now < self._check_file_at:
+                return conn
+            self._check_file_at = now + _FILE_CHECK_INTERVAL
+            if _file_id(self.path) == self._file:
+                return conn
+            # The file was removed or replaced: writing on would write to a file nobody else
+            # sees. Let go of it and open what is at the path now (a new file if need be).
+            _log.warning(
+                "the event store file %r was removed or replaced; opening it again", self.path
+            )
+            self._conn = None
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+        elif conn is not None:
+            # A forked child must neither use nor close its parent's connection (closing
+            # it could checkpoint the parent's WAL): keep it untouched, open our own.
+            self._inherited.append(conn)
+            self._conn = None
+        self._conn = self._open()
+        self._pid = pid
+        self._file = None if self.path in ("", ":memory:") else _file_id(self.path)
+        self._check_file_at = time.monotonic() + _FILE_CHECK_INTERVAL
         return self._conn
 
     def _failed(self, conn: sqlite3.Connection, exc: sqlite3.Error) -> StoreError:
-        """Roll back what ``exc`` interrupted; the error of our tree to raise in its place."""
-        if conn.in_transaction:
-            conn.rollback()
+        """Roll back what ``exc`` interrupted; the error of our tree to raise in its place.
+
+        After an error other than a busy database (an I/O error, a full disk, a file made
+        read-only) the connection is closed, so that the next call starts on a fresh one.
+        """
+        try:
+            if conn.in_transaction:
+                conn.rollback()
+        except sqlite3.Error:
+            self._drop(conn)
+        else:
+            if not _is_busy(exc) and isinstance(exc, sqlite3.OperationalError):
+                self._drop(conn)
         if isinstance(exc, sqlite3.OperationalError):
             return StoreUnavailableError(f"event store {self.path!r}: {exc}")
         return StoreError(f"event store {self.path!r}: {exc}")
+
+    def _drop(self, conn: sqlite3.Connection) -> None:
+        """Close ``conn`` and forget it (call with ``self._lock`` held)."""
+        if conn is self._conn:
+            self._conn = None
+        with contextlib.suppress(sqlite3.Error):
+            conn.close()
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
@@ -345,6 +405,16 @@ class SqliteStore:
     def complete(self, claim: Claim) -> bool:
         """Mark the key succeeded; False if the claim was lost (lease expired and taken over)."""
         return self._finish(claim, EventStatus.SUCCEEDED, None)
+
+    def renew(self, claim: Claim, *, lease: float) -> bool:
+        """Extend a held claim's lease to ``lease`` seconds from now; False if it was lost."""
+        check_claim_args(claim.key, "", lease)
+        if claim.outcome is not ClaimOutcome.CLAIMED or claim.token is None:
+            return False
+        with self._connection() as conn:
+            now = self._clock()
+            cursor = conn.execute(_RENEW, (now, now + lease, claim.key, claim.token))
+            return cursor.rowcount == 1
 
     def release(self, claim: Claim, *, error: str, permanent: bool = False) -> bool:
         """Give the key back after a failure: ``pending`` (retried) or ``failed`` if permanent."""

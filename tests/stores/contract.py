@@ -255,6 +255,84 @@ class StoreContract:
         assert store.complete(claim) is True
         assert store.claim("evt_1", type=COMPLETED, lease=30).outcome is ClaimOutcome.DONE
 
+    def test_renew_extends_the_lease(self, harness: Harness) -> None:
+        """A renewed claim is not taken over past its first lease, and may still complete."""
+        store = harness.store
+        claim = _claimed(store.claim("evt_1", type=COMPLETED, lease=harness.short_lease))
+        assert store.renew(claim, lease=30) is True
+        record = store.get("evt_1")
+        assert record is not None
+        assert record.status is EventStatus.PROCESSING
+        assert record.lease_expires_at is not None
+        assert record.lease_expires_at >= record.updated_at + 29
+        harness.advance(harness.short_lease * 2)
+        other = store.claim("evt_1", type=COMPLETED, lease=30)
+        assert other.outcome is ClaimOutcome.BUSY
+        assert other.attempts == 1
+        assert store.renew(claim, lease=30) is True  # again, as a slow handler keeps doing
+        assert store.complete(claim) is True
+        assert store.claim("evt_1", type=COMPLETED, lease=30).outcome is ClaimOutcome.DONE
+
+    def test_renew_may_shorten_the_lease(self, harness: Harness) -> None:
+        """``lease`` counts from the renewal: a shorter one lets another worker in sooner."""
+        store = harness.store
+        claim = _claimed(store.claim("evt_1", type=COMPLETED, lease=30))
+        assert store.renew(claim, lease=harness.short_lease) is True
+        harness.advance(harness.short_lease * 2)
+        taken = _claimed(store.claim("evt_1", type=COMPLETED, lease=30))
+        assert taken.attempts == 2
+        assert store.renew(claim, lease=30) is False
+
+    def test_renew_after_takeover_is_refused(self, harness: Harness) -> None:
+        """A claim whose lease ran out and was taken over cannot renew, nor disturb the new one."""
+        store = harness.store
+        stale = _claimed(store.claim("evt_1", type=COMPLETED, lease=harness.short_lease))
+        harness.advance(harness.short_lease * 2)
+        fresh = _claimed(store.claim("evt_1", type=COMPLETED, lease=30))
+        before = store.get("evt_1")
+        assert store.renew(stale, lease=300) is False
+        assert store.get("evt_1") == before
+        assert store.renew(fresh, lease=30) is True
+        assert store.complete(stale) is False
+        assert store.complete(fresh) is True
+
+    def test_renew_of_a_finished_or_unheld_claim_is_refused(self, store: EventStore) -> None:
+        """Completed, released, BUSY, forged and unknown claims renew nothing."""
+        done = _claimed(store.claim("evt_done", type=COMPLETED, lease=30))
+        assert store.complete(done)
+        assert store.renew(done, lease=30) is False
+        released = _claimed(store.claim("evt_released", type=COMPLETED, lease=30))
+        assert store.release(released, error="boom")
+        assert store.renew(released, lease=30) is False
+        failed = _claimed(store.claim("evt_failed", type=COMPLETED, lease=30))
+        assert store.release(failed, error="never", permanent=True)
+        assert store.renew(failed, lease=30) is False
+        held = _claimed(store.claim("evt_held", type=COMPLETED, lease=30))
+        busy = store.claim("evt_held", type=COMPLETED, lease=30)
+        assert store.renew(busy, lease=30) is False
+        assert store.renew(Claim(ClaimOutcome.CLAIMED, "evt_held", "0" * 32, 1), lease=30) is False
+        unknown = Claim(ClaimOutcome.CLAIMED, "evt_nobody", held.token, 1)
+        assert store.renew(unknown, lease=30) is False
+        assert store.get("evt_nobody") is None
+        statuses = {r.key: r.status for r in store.records()}
+        assert statuses == {
+            "evt_done": EventStatus.SUCCEEDED,
+            "evt_released": EventStatus.PENDING,
+            "evt_failed": EventStatus.FAILED,
+            "evt_held": EventStatus.PROCESSING,
+        }
+        assert store.claim("evt_done", type=COMPLETED).outcome is ClaimOutcome.DONE
+
+    @pytest.mark.parametrize("lease", [0, -1, math.nan, math.inf, "60", True, None])
+    def test_renew_with_a_bad_lease_is_refused(self, store: EventStore, lease: Any) -> None:
+        """A lease that is not a positive finite number: ConfigurationError, nothing changes."""
+        claim = _claimed(store.claim("evt_1", type=COMPLETED, lease=30))
+        before = store.get("evt_1")
+        with pytest.raises(ConfigurationError):
+            store.renew(claim, lease=lease)
+        assert store.get("evt_1") == before
+        assert store.complete(claim) is True
+
     def test_foreign_or_unheld_claims_are_refused(self, store: EventStore) -> None:
         """Claims that hold nothing (BUSY, DONE, forged token, unknown key) cannot finish a key."""
         held = _claimed(store.claim("evt_1", type=COMPLETED, lease=30))
@@ -405,8 +483,8 @@ class StoreContract:
 
 
 def check_against_model(make_store: Callable[[FakeClock], EventStore]) -> None:
-    """Random sequences of claims, completions, releases and clock moves give the same answers
-    as a few-line reference model (for stores with an injectable clock)."""
+    """Random sequences of claims, renewals, completions, releases and clock moves give the same
+    answers as a few-line reference model (for stores with an injectable clock)."""
     from hypothesis import settings
     from hypothesis import strategies as st
     from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
@@ -467,6 +545,16 @@ def check_against_model(make_store: Callable[[FakeClock], EventStore]) -> None:
         def release(self, index: int, permanent: bool, error: str) -> None:
             status = EventStatus.FAILED if permanent else EventStatus.PENDING
             self._finish(index, status, error)
+
+        @precondition(lambda self: self.claims)
+        @rule(index=st.integers(0, 50), lease=st.sampled_from([0.5, 2.0, 30.0]))
+        def renew(self, index: int, lease: float) -> None:
+            claim = self.claims[index % len(self.claims)]
+            state = self.model[claim.key]
+            holds = state[0] is EventStatus.PROCESSING and state[2] == claim.token
+            assert self.store.renew(claim, lease=lease) is holds
+            if holds:
+                state[3] = self.clock() + lease
 
         @rule(seconds=st.sampled_from([0.5, 2.0, 40.0]))
         def advance(self, seconds: float) -> None:

@@ -48,6 +48,9 @@ class SyncOverAsync:
     def complete(self, claim: Claim) -> bool:
         return self.loop.run(_await(self.inner.complete(claim)))
 
+    def renew(self, claim: Claim, *, lease: float) -> bool:
+        return self.loop.run(_await(self.inner.renew(claim, lease=lease)))
+
     def release(self, claim: Claim, *, error: str, permanent: bool = False) -> bool:
         return self.loop.run(_await(self.inner.release(claim, error=error, permanent=permanent)))
 

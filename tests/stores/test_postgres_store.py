@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import subprocess
 import sys
@@ -240,19 +241,48 @@ def test_server_restart_keeps_data_and_the_store_recovers() -> None:
             with pytest.raises(StoreUnavailableError):
                 store.get("evt_done")
             server.start()
-            outcome = None
-            for _ in range(3):  # pooled connections broken by the restart are discarded
-                try:
-                    outcome = store.claim("evt_done", type="invoice.paid").outcome
-                    break
-                except StoreUnavailableError:
-                    continue
-            assert outcome is ClaimOutcome.DONE
+            # The pooled connection broken by the restart is noticed and replaced before use.
+            assert store.claim("evt_done", type="invoice.paid").outcome is ClaimOutcome.DONE
             retry = store.claim("evt_pending", type="invoice.paid")
             assert retry.outcome is ClaimOutcome.CLAIMED
             assert retry.attempts == 2
     finally:
         server.destroy()
+
+
+def test_a_closed_store_opens_a_new_pool_when_used_again(postgres: PostgresServer) -> None:
+    """``close()`` ends the store's pool; a later call opens a new one instead of failing."""
+    from checkoutkit.stores.postgres import AsyncPostgresStore, PostgresStore
+
+    table = _table()
+    store = PostgresStore(postgres.dsn, table=table)
+    assert store.complete(store.claim("evt_1", type="invoice.paid"))
+    store.close()
+    assert store.claim("evt_1", type="invoice.paid").outcome is ClaimOutcome.DONE
+    store.close()
+    loop = LoopThread()
+    try:
+        async_store = AsyncPostgresStore(postgres.dsn, table=table)
+        loop.run(async_store.get("evt_1"))
+        loop.run(async_store.close())
+        record = loop.run(async_store.get("evt_1"))
+        assert record is not None
+        assert record.status is EventStatus.SUCCEEDED
+        loop.run(async_store.close())
+    finally:
+        loop.stop()
+
+
+@pytest.mark.parametrize("conninfo", ["host=127.0.0.1 port", "postgresql://a:b@[::1"])
+def test_malformed_connection_string_is_refused(conninfo: str) -> None:
+    """A connection string libpq cannot parse raises ConfigurationError at creation."""
+    pytest.importorskip("psycopg")
+    from checkoutkit.stores.postgres import AsyncPostgresStore, PostgresStore
+
+    with pytest.raises(ConfigurationError):
+        PostgresStore(conninfo)
+    with pytest.raises(ConfigurationError):
+        AsyncPostgresStore(conninfo)
 
 
 def test_missing_driver_names_the_extra() -> None:
@@ -278,7 +308,10 @@ except MissingDependencyError as exc:
     assert issubclass(MissingDependencyError, ImportError)
 
 
-@pytest.mark.parametrize("kwargs", [{"pool_size": 0}, {"timeout": 0}, {"timeout": -1}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"pool_size": 0}, {"pool_size": 2.5}, {"timeout": 0}, {"timeout": -1}, {"timeout": math.inf}],
+)
 def test_bad_limits_are_refused(postgres: PostgresServer, kwargs: dict[str, float]) -> None:
     """A pool size below 1 or a non-positive timeout raises ConfigurationError at creation."""
     from checkoutkit.stores.postgres import AsyncPostgresStore, PostgresStore

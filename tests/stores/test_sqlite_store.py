@@ -362,3 +362,140 @@ def test_workers_starting_together_on_a_new_file_all_open_it(tmp_path: Path) -> 
         path = str(tmp_path / f"events-{trial}.db")
         failures += [outcome for outcome in _open_together(path) if outcome is not None]
     assert failures == []
+
+
+def _until(what: str, check: Any, bound: float = 30.0) -> None:
+    """Poll ``check()`` until it is true (bounded: a store that never notices fails)."""
+    import time
+
+    deadline = time.monotonic() + bound
+    while not check():
+        assert time.monotonic() < deadline, f"{what} within {bound} s"
+        time.sleep(0.05)
+
+
+def test_a_removed_file_is_noticed_and_the_store_goes_on_with_a_new_one(tmp_path: Path) -> None:
+    """When its file is deleted the store stops writing to the deleted file (which no other
+    process could see) and opens the path again, so that every process shares one file."""
+    path = tmp_path / "events.db"
+    store = SqliteStore(path)
+    assert store.complete(store.claim("evt_old", type="invoice.paid"))
+    path.unlink()
+    keys = iter(range(10**6))
+    _until(
+        "the store opened a new file",
+        lambda: store.get(f"evt_probe_{next(keys)}") is None and path.exists(),
+    )
+    other = SqliteStore(path)  # another process, opening the path now
+    claim = store.claim("evt_new", type="invoice.paid")
+    assert claim.outcome is ClaimOutcome.CLAIMED
+    assert other.claim("evt_new", type="invoice.paid").outcome is ClaimOutcome.BUSY
+    assert store.complete(claim)
+    assert other.claim("evt_new", type="invoice.paid").outcome is ClaimOutcome.DONE
+    store.close()
+    other.close()
+
+
+def test_a_removed_directory_raises_store_unavailable_until_it_is_back(tmp_path: Path) -> None:
+    """With the file's directory gone every call raises StoreUnavailableError; once it exists
+    again the next call works."""
+    import shutil
+
+    directory = tmp_path / "data"
+    directory.mkdir()
+    store = SqliteStore(directory / "events.db")
+    assert store.complete(store.claim("evt_1", type="invoice.paid"))
+    shutil.rmtree(directory)
+
+    def unavailable() -> bool:
+        try:
+            store.get("evt_1")
+        except StoreUnavailableError:
+            return True
+        return False
+
+    _until("the store noticed its directory is gone", unavailable)
+    for _ in range(3):
+        with pytest.raises(StoreUnavailableError):
+            store.claim("evt_2", type="invoice.paid")
+    directory.mkdir()
+    claim = store.claim("evt_2", type="invoice.paid")
+    assert claim.outcome is ClaimOutcome.CLAIMED
+    assert store.complete(claim)
+    assert (directory / "events.db").exists()
+    store.close()
+
+
+_FULL_DISK = """
+import os, resource, signal, sys
+from checkoutkit import SqliteStore, StoreUnavailableError
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG
+path = sys.argv[1]
+store = SqliteStore(path)
+held = store.claim("evt_held", type="invoice.paid")
+soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+limit = max(os.path.getsize(path + suffix) for suffix in ("", "-wal"))
+resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))
+failures = 0
+for n in range(50):  # the WAL grows until a write crosses the limit
+    try:
+        store.claim(f"evt_{n}", type="invoice.paid", payload=b"x" * 8192)
+    except StoreUnavailableError:
+        failures += 1
+try:
+    store.complete(held)
+except StoreUnavailableError:
+    failures += 1
+resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+print("failures", failures)
+after = store.claim("evt_after", type="invoice.paid", payload=b"x" * 8192)
+print("after", after.outcome.value, store.complete(after), store.complete(held))
+"""
+
+
+def test_a_write_the_disk_refuses_raises_store_unavailable_and_the_next_works(
+    tmp_path: Path,
+) -> None:
+    """Writes refused by the file system (a file size limit standing in for a full disk) raise
+    StoreUnavailableError; once writes are possible again the same store works."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "events.db"
+    result = subprocess.run(
+        [sys.executable, "-c", _FULL_DISK, str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = dict(line.split(" ", 1) for line in result.stdout.splitlines())
+    assert int(lines["failures"]) > 0
+    assert lines["after"] == "claimed True True"
+
+
+def test_a_lock_held_past_busy_timeout_fails_each_call_and_keeps_the_claim(
+    tmp_path: Path,
+) -> None:
+    """While another process holds the write lock past ``busy_timeout``, claims of a taken key,
+    completions and renewals raise StoreUnavailableError; afterwards the claim is intact."""
+    path = tmp_path / "events.db"
+    store = SqliteStore(path, busy_timeout=0.05)
+    held = store.claim("evt_1", type="invoice.paid", lease=30)
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(StoreUnavailableError):
+            store.claim("evt_1", type="invoice.paid")
+        with pytest.raises(StoreUnavailableError):
+            store.complete(held)
+        with pytest.raises(StoreUnavailableError):
+            store.renew(held, lease=30)
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert store.claim("evt_1", type="invoice.paid").outcome is ClaimOutcome.BUSY
+    assert store.renew(held, lease=30)
+    assert store.complete(held)
+    store.close()

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import fnmatch
+import math
+import os
 import re
+import select
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any
 
 from checkoutkit._store import (
@@ -59,6 +62,20 @@ def _table_parts(table: str) -> tuple[str, ...]:
             f"table must be a plain SQL identifier, optionally schema-qualified: {table!r}"
         )
     return parts
+
+
+def _check_limits(timeout: float, pool_size: int) -> None:
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, (int, float))
+        or not 0 < timeout < math.inf
+        or isinstance(pool_size, bool)
+        or not isinstance(pool_size, int)
+        or pool_size < 1
+    ):
+        raise ConfigurationError(
+            "timeout must be a positive number of seconds and pool_size a whole number, at least 1"
+        )
 
 
 class _Queries:
@@ -110,6 +127,11 @@ class _Queries:
         self.finish = sql.SQL(
             "UPDATE {} SET status = %s, last_error = %s, updated_at = clock_timestamp(),"
             " lease_expires_at = NULL, token = NULL"
+            " WHERE key = %s AND token = %s AND status = 'processing'"
+        ).format(t)
+        self.renew = sql.SQL(
+            "UPDATE {} SET updated_at = clock_timestamp(),"
+            " lease_expires_at = clock_timestamp() + %s * interval '1 second'"
             " WHERE key = %s AND token = %s AND status = 'processing'"
         ).format(t)
         self.requeue = sql.SQL(
@@ -171,10 +193,46 @@ def _translate_errors(where: str) -> Iterator[None]:
 
     try:
         yield
-    except psycopg.OperationalError as exc:
+    except psycopg.OperationalError as exc:  # includes the pool's PoolTimeout and PoolClosed
         raise StoreUnavailableError(f"PostgreSQL event store ({where}): {exc}") from exc
     except psycopg.Error as exc:
         raise StoreError(f"PostgreSQL event store ({where}): {exc}") from exc
+
+
+def _connect_kwargs(conninfo: str, timeout: float) -> dict[str, Any]:
+    """The pool's connection arguments: autocommit, and a connect timeout unless one is set.
+
+    Without ``connect_timeout`` libpq waits for the operating system to give up on a host that
+    does not answer (minutes); the pool's reconnection attempts are then stuck that long.
+    """
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        params = conninfo_to_dict(conninfo)
+    except Exception as exc:  # psycopg.ProgrammingError for a malformed string
+        raise ConfigurationError(f"not a PostgreSQL connection string or URL: {exc}") from exc
+    kwargs: dict[str, Any] = {"autocommit": True}
+    if "connect_timeout" not in params and "PGCONNECT_TIMEOUT" not in os.environ:
+        kwargs["connect_timeout"] = max(2, math.ceil(timeout))
+    return kwargs
+
+
+def _suspect(conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any]) -> bool:
+    """True when an idle pooled connection may be dead: closed, or its socket has something to
+    read (a healthy idle connection has nothing; a server that shut down or restarted sent its
+    goodbye and closed the socket). Costs one ``poll`` system call, no round trip."""
+    if conn.closed:
+        return True
+    try:
+        fd = conn.fileno()
+    except Exception:  # the connection is closed
+        return True
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(fd, select.POLLIN | select.POLLPRI)
+        return bool(poller.poll(0))
+    readable, _, _ = select.select([fd], [], [], 0)  # pragma: no cover - platforms without poll
+    return bool(readable)
 
 
 class PostgresStore:
@@ -185,6 +243,11 @@ class PostgresStore:
     :class:`psycopg.Connection` dedicated to the store (switched to autocommit; calls through it
     are serialised by a lock). ``timeout`` bounds the wait for a connection: past it, and whenever
     the server cannot be reached, calls raise :class:`~checkoutkit.StoreUnavailableError`.
+
+    With a connection string the store recovers by itself from an outage, whenever it began
+    (before first use, with connections idle in the pool, in the middle of a statement): its
+    pool reconnects in the background, and a pooled connection that the server dropped is
+    noticed and replaced before use. A connection passed in is the caller's to replace.
 
     The table (``checkoutkit_events`` unless ``table`` names another, optionally
     schema-qualified) is created on first use unless ``create_schema=False``; then call
@@ -204,29 +267,22 @@ class PostgresStore:
         import psycopg
         import psycopg_pool
 
-        if not timeout > 0 or pool_size < 1:
-            raise ConfigurationError("timeout must be positive and pool_size at least 1")
+        _check_limits(timeout, pool_size)
         self._queries = _Queries(table)
         self.table = table
         self._schema_ready = not create_schema
         self._lock = threading.Lock()
         self._timeout = timeout
+        self._pool_size = pool_size
+        self._conninfo = ""
+        self._kwargs: dict[str, Any] = {}
         self._owns_pool = False
         self._pool: psycopg_pool.ConnectionPool[Any] | None = None
         self._conn: psycopg.Connection[Any] | None = None
-        self._pool_opened = True
         if isinstance(conninfo, str):
-            self._pool = psycopg_pool.ConnectionPool(
-                conninfo,
-                min_size=1,
-                max_size=pool_size,
-                kwargs={"autocommit": True},
-                open=False,
-                timeout=timeout,
-                name="checkoutkit-events",
-            )
-            self._owns_pool = True
-            self._pool_opened = False
+            self._conninfo = conninfo
+            self._kwargs = _connect_kwargs(conninfo, timeout)
+            self._owns_pool = True  # made and opened at first use, made again after close()
         elif isinstance(conninfo, psycopg_pool.ConnectionPool):
             self._pool = conninfo
         elif isinstance(conninfo, psycopg.Connection):
@@ -242,20 +298,64 @@ class PostgresStore:
     def __repr__(self) -> str:
         return f"PostgresStore(table={self.table!r})"
 
+    def _open_pool(self) -> psycopg_pool.ConnectionPool[Any]:
+        """The store's own pool, made and opened now if needed (never fails for a server down:
+        the pool connects in the background and keeps trying)."""
+        import psycopg_pool
+
+        with self._lock:
+            if self._pool is None:
+                pool: psycopg_pool.ConnectionPool[Any] = psycopg_pool.ConnectionPool(
+                    self._conninfo,
+                    min_size=1,
+                    max_size=self._pool_size,
+                    kwargs=self._kwargs,
+                    open=False,
+                    timeout=self._timeout,
+                    # Give up a round of reconnection attempts (1 s, 2 s, 4 s… apart) after
+                    # ``timeout``; the next caller waiting for a connection starts a new one.
+                    reconnect_timeout=self._timeout,
+                    check=self._check_connection,
+                    name="checkoutkit-events",
+                )
+                pool.open(wait=False)
+                self._pool = pool
+            return self._pool
+
+    def _check_connection(self, conn: psycopg.Connection[Any]) -> None:
+        """The pool's ``check``: a connection that looks dead is tested, and if it is, every
+        idle connection is (a server restart breaks them all), so the pool hands out a live one."""
+        from psycopg_pool import ConnectionPool
+
+        if not _suspect(conn):
+            return
+        try:
+            ConnectionPool.check_connection(conn)
+        except Exception:
+            if self._pool is not None:
+                with suppress(Exception):
+                    self._pool.check()
+            raise
+
     @contextmanager
     def _connection(self, where: str) -> Iterator[psycopg.Connection[Any]]:
+        import psycopg
+
         with _translate_errors(where):
-            if self._pool is not None:
-                if not self._pool_opened:
-                    with self._lock:
-                        if not self._pool_opened:
-                            self._pool.open(wait=True, timeout=self._timeout)
-                            self._pool_opened = True
-                with self._pool.connection(timeout=self._timeout) as conn:
-                    self._ensure_schema(conn)
-                    yield conn
+            if self._conn is None:
+                pool = self._pool if self._pool is not None else self._open_pool()
+                with pool.connection(timeout=self._timeout) as conn:
+                    try:
+                        self._ensure_schema(conn)
+                        yield conn
+                    except psycopg.Error:
+                        if conn.closed:
+                            # The server went away mid-call: the idle connections are likely
+                            # dead too; replace them now rather than fail one call each.
+                            with suppress(Exception):
+                                pool.check()
+                        raise
             else:
-                assert self._conn is not None
                 with self._lock:
                     self._ensure_schema(self._conn)
                     yield self._conn
@@ -280,9 +380,15 @@ class PostgresStore:
             self._create_schema(conn)
 
     def close(self) -> None:
-        """Close the pool the store opened itself (a pool or connection passed in stays open)."""
-        if self._owns_pool and self._pool is not None:
-            self._pool.close()
+        """Close the pool the store opened itself (a pool or connection passed in stays open).
+
+        A store made from a connection string opens a new pool if it is used again.
+        """
+        if self._owns_pool:
+            with self._lock:
+                pool, self._pool = self._pool, None
+            if pool is not None:
+                pool.close()
 
     def __enter__(self) -> PostgresStore:
         return self
@@ -319,6 +425,15 @@ class PostgresStore:
     def complete(self, claim: Claim) -> bool:
         """Mark the key succeeded; False if the claim was lost (lease expired and taken over)."""
         return self._finish(claim, EventStatus.SUCCEEDED, None)
+
+    def renew(self, claim: Claim, *, lease: float) -> bool:
+        """Extend a held claim's lease to ``lease`` seconds from now; False if it was lost."""
+        check_claim_args(claim.key, "", lease)
+        if claim.outcome is not ClaimOutcome.CLAIMED or claim.token is None:
+            return False
+        with self._connection("renew") as conn:
+            cursor = conn.execute(self._queries.renew, (float(lease), claim.key, claim.token))
+            return cursor.rowcount == 1
 
     def release(self, claim: Claim, *, error: str, permanent: bool = False) -> bool:
         """Give the key back after a failure: ``pending`` (retried) or ``failed`` if permanent."""
@@ -368,29 +483,22 @@ class AsyncPostgresStore:
         import psycopg
         import psycopg_pool
 
-        if not timeout > 0 or pool_size < 1:
-            raise ConfigurationError("timeout must be positive and pool_size at least 1")
+        _check_limits(timeout, pool_size)
         self._queries = _Queries(table)
         self.table = table
         self._schema_ready = not create_schema
         self._timeout = timeout
+        self._pool_size = pool_size
+        self._conninfo = ""
+        self._kwargs: dict[str, Any] = {}
         self._owns_pool = False
         self._lock: asyncio.Lock | None = None
         self._pool: psycopg_pool.AsyncConnectionPool[Any] | None = None
         self._conn: psycopg.AsyncConnection[Any] | None = None
-        self._pool_opened = True
         if isinstance(conninfo, str):
-            self._pool = psycopg_pool.AsyncConnectionPool(
-                conninfo,
-                min_size=1,
-                max_size=pool_size,
-                kwargs={"autocommit": True},
-                open=False,
-                timeout=timeout,
-                name="checkoutkit-events",
-            )
-            self._owns_pool = True
-            self._pool_opened = False
+            self._conninfo = conninfo
+            self._kwargs = _connect_kwargs(conninfo, timeout)
+            self._owns_pool = True  # made and opened at first use, made again after close()
         elif isinstance(conninfo, psycopg_pool.AsyncConnectionPool):
             self._pool = conninfo
         elif isinstance(conninfo, psycopg.AsyncConnection):
@@ -409,19 +517,57 @@ class AsyncPostgresStore:
             self._lock = asyncio.Lock()
         return self._lock
 
+    async def _open_pool(self) -> psycopg_pool.AsyncConnectionPool[Any]:
+        """The store's own pool, made and opened now if needed (see PostgresStore._open_pool)."""
+        import psycopg_pool
+
+        async with self._get_lock():
+            if self._pool is None:
+                pool: psycopg_pool.AsyncConnectionPool[Any] = psycopg_pool.AsyncConnectionPool(
+                    self._conninfo,
+                    min_size=1,
+                    max_size=self._pool_size,
+                    kwargs=self._kwargs,
+                    open=False,
+                    timeout=self._timeout,
+                    reconnect_timeout=self._timeout,
+                    check=self._check_connection,
+                    name="checkoutkit-events",
+                )
+                await pool.open(wait=False)
+                self._pool = pool
+            return self._pool
+
+    async def _check_connection(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        """The pool's ``check``: see PostgresStore._check_connection."""
+        from psycopg_pool import AsyncConnectionPool
+
+        if not _suspect(conn):
+            return
+        try:
+            await AsyncConnectionPool.check_connection(conn)
+        except Exception:
+            if self._pool is not None:
+                with suppress(Exception):
+                    await self._pool.check()
+            raise
+
     async def _run(
         self, where: str, query: Any, params: Any, fetch: str
     ) -> Any:  # one statement on a connection from the pool (or the dedicated one)
+        import psycopg
+
         with _translate_errors(where):
-            if self._pool is not None:
-                if not self._pool_opened:
-                    async with self._get_lock():
-                        if not self._pool_opened:
-                            await self._pool.open(wait=True, timeout=self._timeout)
-                            self._pool_opened = True
-                async with self._pool.connection(timeout=self._timeout) as conn:
-                    return await self._execute(conn, query, params, fetch)
-            assert self._conn is not None
+            if self._conn is None:
+                pool = self._pool if self._pool is not None else await self._open_pool()
+                async with pool.connection(timeout=self._timeout) as conn:
+                    try:
+                        return await self._execute(conn, query, params, fetch)
+                    except psycopg.Error:
+                        if conn.closed:  # the server went away: replace the idle ones now
+                            with suppress(Exception):
+                                await pool.check()
+                        raise
             async with self._get_lock():
                 if not self._conn.autocommit:
                     await self._conn.set_autocommit(True)
@@ -456,9 +602,14 @@ class AsyncPostgresStore:
         await self._run("create schema", None, None, "none")
 
     async def close(self) -> None:
-        """Close the pool the store opened itself (a pool or connection passed in stays open)."""
-        if self._owns_pool and self._pool is not None:
-            await self._pool.close()
+        """Close the pool the store opened itself (a pool or connection passed in stays open).
+
+        A store made from a connection string opens a new pool if it is used again.
+        """
+        if self._owns_pool:
+            pool, self._pool = self._pool, None
+            if pool is not None:
+                await pool.close()
 
     async def __aenter__(self) -> AsyncPostgresStore:
         return self
@@ -492,6 +643,15 @@ class AsyncPostgresStore:
     async def complete(self, claim: Claim) -> bool:
         """Mark the key succeeded; False if the claim was lost."""
         return await self._finish(claim, EventStatus.SUCCEEDED, None)
+
+    async def renew(self, claim: Claim, *, lease: float) -> bool:
+        """Extend a held claim's lease to ``lease`` seconds from now; False if it was lost."""
+        check_claim_args(claim.key, "", lease)
+        if claim.outcome is not ClaimOutcome.CLAIMED or claim.token is None:
+            return False
+        params = (float(lease), claim.key, claim.token)
+        rowcount = await self._run("renew", self._queries.renew, params, "rowcount")
+        return bool(rowcount == 1)
 
     async def release(self, claim: Claim, *, error: str, permanent: bool = False) -> bool:
         """Give the key back after a failure: ``pending`` or ``failed`` if permanent."""

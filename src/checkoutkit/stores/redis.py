@@ -17,6 +17,7 @@ append-only file, ``appendonly yes``, for an event store).
 
 from __future__ import annotations
 
+import asyncio
 import fnmatch
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -85,6 +86,16 @@ end
 return 1
 """
 
+_RENEW = """
+local st = redis.call('HMGET', KEYS[1], 'status', 'token')
+if st[1] ~= 'processing' or st[2] ~= ARGV[1] then return 0 end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+redis.call('HSET', KEYS[1], 'updated_at', string.format('%.6f', now),
+  'lease_expires_at', string.format('%.6f', now + tonumber(ARGV[2])))
+return 1
+"""
+
 _REQUEUE = """
 if redis.call('HGET', KEYS[1], 'status') ~= 'failed' then return 0 end
 local t = redis.call('TIME')
@@ -109,7 +120,12 @@ def _translate_errors(where: str) -> Iterator[None]:
 
     try:
         yield
-    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, TimeoutError) as exc:
+    except (
+        redis.exceptions.ConnectionError,  # also: no free connection within the pool's timeout
+        redis.exceptions.TimeoutError,
+        asyncio.TimeoutError,  # not the built-in TimeoutError before Python 3.11
+        OSError,  # socket errors that reach us unwrapped
+    ) as exc:
         raise StoreUnavailableError(f"Redis event store ({where}): {exc}") from exc
     except redis.exceptions.RedisError as exc:
         raise StoreError(f"Redis event store ({where}): {exc}") from exc
@@ -212,6 +228,9 @@ class RedisStore:
     ``pool_size`` connections; ``timeout`` (seconds) bounds connecting, each call, and the wait
     for a free connection. A server that cannot be reached raises
     :class:`~checkoutkit.StoreUnavailableError`. Nothing needs creating: keys appear on first use.
+
+    The store recovers by itself once Redis is back, whenever the outage began: a pooled
+    connection the server dropped is noticed when it is taken from the pool and replaced.
     """
 
     def __init__(
@@ -244,6 +263,7 @@ class RedisStore:
         self._claim_script = client.register_script(_CLAIM)
         self._finish_script = client.register_script(_FINISH)
         self._requeue_script = client.register_script(_REQUEUE)
+        self._renew_script = client.register_script(_RENEW)
 
     def __repr__(self) -> str:
         return f"RedisStore(prefix={self._keys.prefix!r})"
@@ -284,6 +304,17 @@ class RedisStore:
     def complete(self, claim: Claim) -> bool:
         """Mark the key succeeded; False if the claim was lost (lease expired and taken over)."""
         return self._finish(claim, EventStatus.SUCCEEDED, None)
+
+    def renew(self, claim: Claim, *, lease: float) -> bool:
+        """Extend a held claim's lease to ``lease`` seconds from now; False if it was lost."""
+        check_claim_args(claim.key, "", lease)
+        if claim.outcome is not ClaimOutcome.CLAIMED or claim.token is None:
+            return False
+        with _translate_errors("renew"):
+            done = self._renew_script(
+                keys=[self._keys.event(claim.key)], args=[claim.token, repr(float(lease))]
+            )
+        return bool(done == 1)
 
     def release(self, claim: Claim, *, error: str, permanent: bool = False) -> bool:
         """Give the key back after a failure: ``pending`` (retried) or ``failed`` if permanent."""
@@ -357,6 +388,7 @@ class AsyncRedisStore:
         self._claim_script = client.register_script(_CLAIM)
         self._finish_script = client.register_script(_FINISH)
         self._requeue_script = client.register_script(_REQUEUE)
+        self._renew_script = client.register_script(_RENEW)
 
     def __repr__(self) -> str:
         return f"AsyncRedisStore(prefix={self._keys.prefix!r})"
@@ -397,6 +429,17 @@ class AsyncRedisStore:
     async def complete(self, claim: Claim) -> bool:
         """Mark the key succeeded; False if the claim was lost."""
         return await self._finish(claim, EventStatus.SUCCEEDED, None)
+
+    async def renew(self, claim: Claim, *, lease: float) -> bool:
+        """Extend a held claim's lease to ``lease`` seconds from now; False if it was lost."""
+        check_claim_args(claim.key, "", lease)
+        if claim.outcome is not ClaimOutcome.CLAIMED or claim.token is None:
+            return False
+        with _translate_errors("renew"):
+            done = await self._renew_script(
+                keys=[self._keys.event(claim.key)], args=[claim.token, repr(float(lease))]
+            )
+        return bool(done == 1)
 
     async def release(self, claim: Claim, *, error: str, permanent: bool = False) -> bool:
         """Give the key back after a failure: ``pending`` or ``failed`` if permanent."""

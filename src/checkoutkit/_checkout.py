@@ -343,14 +343,18 @@ class Checkout:
         in_thread = self.blocking_callbacks and not _is_coroutine_function(callback)
 
         async def work() -> None:
-            if in_thread:
-                import asyncio
-
-                result = await asyncio.to_thread(callback, session)
-            else:
-                result = callback(session)
+            result = callback(session)
             if inspect.isawaitable(result):
                 await result
+
+        def in_worker_thread() -> Awaitable[object]:
+            # The executor's future, not a task: the loop's shutdown cancels tasks, and the
+            # claim must stay until the thread has really finished.
+            import asyncio
+            import contextvars
+
+            context = contextvars.copy_context()
+            return asyncio.get_running_loop().run_in_executor(None, context.run, callback, session)
 
         try:
             outcome, _ = await run_once_async(
@@ -358,7 +362,7 @@ class Checkout:
                 _key(session.id),
                 type=_TYPE,
                 lease=self.lease,
-                work=work,
+                work=in_worker_thread if in_thread else work,
                 cancellable=not in_thread,
             )
         except StoreError:

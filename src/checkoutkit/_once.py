@@ -33,7 +33,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from checkoutkit._store import Claim, ClaimOutcome
+from checkoutkit._store import Claim, ClaimOutcome, EventRecord, EventStatus
 from checkoutkit.exceptions import (
     PermanentFailure,
     RetryLater,
@@ -291,9 +291,10 @@ def _error_of(exc: BaseException) -> str:
 def _complete(store: Any, claim: Claim, lease: float) -> None:
     budget = record_budget(lease)
     pauses = _backoffs(budget)
+    retried = False
     while True:
         try:
-            completed = store.complete(claim)
+            completed = store.complete(claim) or (retried and _succeeded(store.get(claim.key)))
         except Exception as exc:
             pause = next(pauses, None)
             if pause is None:
@@ -301,10 +302,20 @@ def _complete(store: Any, claim: Claim, lease: float) -> None:
                 _log_unrecorded(claim, error, budget)
                 raise error from exc
             time.sleep(pause)
+            retried = True
             continue
         if not completed:
             _log_lost(claim)
         return
+
+
+def _succeeded(record: EventRecord | None) -> bool:
+    """After a failed ``complete``, whether it had been recorded before the failure showed.
+
+    A ``complete`` whose answer was lost (the connection broke after the server committed)
+    finds the claim finished when retried: ``succeeded`` then means it was recorded.
+    """
+    return record is not None and record.status is EventStatus.SUCCEEDED
 
 
 # -- async ---------------------------------------------------------------------------------
@@ -380,7 +391,7 @@ async def run_once_async(
 
     With ``cancellable=False`` (work that runs in a worker thread, which cannot be stopped),
     cancelling the caller does not give the claim back while the work still runs: the claim is
-    kept, the work's outcome is recorded when it ends, and ``CancelledError`` propagates at once.
+    kept, the work's outcome is recorded when it ends, and then ``CancelledError`` propagates.
     """
     try:
         claim: Claim = await _call(store, "claim", key, type=type, lease=lease, payload=payload)
@@ -389,7 +400,7 @@ async def run_once_async(
     if claim.outcome is not ClaimOutcome.CLAIMED:
         return claim.outcome, None
     if not cancellable:
-        return ClaimOutcome.CLAIMED, await _run_detached(store, claim, lease, work)
+        return ClaimOutcome.CLAIMED, await _run_to_the_end(store, claim, lease, work)
     with _kept_alive_async(store, claim, lease):
         try:
             result = await work()
@@ -400,45 +411,51 @@ async def run_once_async(
     return ClaimOutcome.CLAIMED, result
 
 
-_DETACHED: set[asyncio.Task[Any]] = set()  # strong references while they finish
-
-
-async def _run_detached(
+async def _run_to_the_end(
     store: Any, claim: Claim, lease: float, work: Callable[[], Awaitable[_T]]
 ) -> _T:
-    """Run and record ``work`` in a task of its own, so that cancelling the caller leaves both."""
+    """Run and record ``work`` even when the caller is cancelled meanwhile, then re-raise.
+
+    ``work()`` should give a future (a worker thread's, from ``run_in_executor``) rather than
+    a task: a task is cancelled with the loop at shutdown, a thread's future is not.
+    """
     import asyncio
 
-    async def run_and_record() -> _T:
-        with _kept_alive_async(store, claim, lease):
-            try:
-                result = await work()
-            except BaseException as exc:
-                await _release_async(store, claim, exc)
-                raise
-            await _complete_async(store, claim, lease)
-        return result
-
-    task = asyncio.ensure_future(run_and_record())
-    _DETACHED.add(task)
-    task.add_done_callback(_DETACHED.discard)
-    try:
-        return await asyncio.shield(task)
-    except asyncio.CancelledError:
-        if not task.done():
+    with _kept_alive_async(store, claim, lease):
+        done, cancelled = await _unstoppable(work())
+        if cancelled:
             _log.info(
                 "%s: cancelled while its work runs in a worker thread; the claim is kept until "
                 "the work ends and its outcome is recorded",
                 claim.key,
             )
-            task.add_done_callback(_retrieve_outcome)
-        raise
+        failure = asyncio.CancelledError() if done.cancelled() else done.exception()
+        if failure is not None:
+            recorded, again = await _unstoppable(_release_async(store, claim, failure))
+        else:
+            recorded, again = await _unstoppable(_complete_async(store, claim, lease))
+    if cancelled or again or recorded.cancelled():
+        raise asyncio.CancelledError
+    if failure is not None:
+        raise failure
+    error = recorded.exception()
+    if error is not None:
+        raise error
+    return done.result()
 
 
-def _retrieve_outcome(task: asyncio.Task[Any]) -> None:
-    """Consume a detached task's exception (it was logged or recorded already)."""
-    if not task.cancelled():
-        task.exception()
+async def _unstoppable(awaitable: Awaitable[_T]) -> tuple[asyncio.Future[_T], bool]:
+    """Wait for ``awaitable`` to end whatever happens to the caller; (its future, cancelled?)."""
+    import asyncio
+
+    future = asyncio.ensure_future(awaitable)
+    cancelled = False
+    while not future.done():
+        try:
+            await asyncio.wait({future})
+        except asyncio.CancelledError:
+            cancelled = True
+    return future, cancelled
 
 
 async def _release_async(store: Any, claim: Claim, exc: BaseException) -> None:
@@ -457,9 +474,12 @@ async def _complete_async(store: Any, claim: Claim, lease: float) -> None:
 
     budget = record_budget(lease)
     pauses = _backoffs(budget)
+    retried = False
     while True:
         try:
-            completed = await _call(store, "complete", claim)
+            completed = await _call(store, "complete", claim) or (
+                retried and _succeeded(await _call(store, "get", claim.key))
+            )
         except Exception as exc:
             pause = next(pauses, None)
             if pause is None:
@@ -467,6 +487,7 @@ async def _complete_async(store: Any, claim: Claim, lease: float) -> None:
                 _log_unrecorded(claim, error, budget)
                 raise error from exc
             await asyncio.sleep(pause)
+            retried = True
             continue
         if not completed:
             _log_lost(claim)

@@ -41,6 +41,7 @@ __all__ = [
     "Reply",
     "create",
     "create_async",
+    "declared_length",
     "read_body",
     "read_body_async",
     "receive_webhook",

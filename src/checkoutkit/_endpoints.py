@@ -6,12 +6,13 @@ headers and short error messages are decided, so all frameworks answer alike.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import logging
 import re
 import secrets
-from collections.abc import AsyncIterable, Iterable, Mapping
+from collections.abc import AsyncIterable, Iterable, Iterator, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
@@ -46,6 +47,7 @@ __all__ = [
     "read_body_async",
     "receive_webhook",
     "receive_webhook_async",
+    "server_reads_refused_bodies",
     "success",
     "success_async",
 ]
@@ -147,7 +149,9 @@ def _unreadable(exc: Exception) -> BodyRefused:
     return BodyRefused(400, f"the body could not be read: {type(exc).__name__}: {exc}"[:300])
 
 
-def read_body(length: str | None, chunks: Iterable[bytes], limit: int) -> bytes:
+def read_body(
+    length: str | None, chunks: Iterable[bytes], limit: int, *, discard_refused: bool = False
+) -> bytes:
     """The request body, never holding more than ``limit`` bytes (plus one chunk) of it.
 
     ``length`` is the ``Content-Length`` header (None when the body is chunked) and ``chunks``
@@ -155,13 +159,27 @@ def read_body(length: str | None, chunks: Iterable[bytes], limit: int) -> bytes:
     before anything is read; otherwise chunks are read one by one and reading stops as soon as
     more than ``limit`` bytes have arrived. Raises :class:`BodyRefused`: 413 for a body too
     large, 400 for one the server could not read (a client gone, a broken chunked encoding).
+
+    ``discard_refused`` reads the rest of a refused body and drops it, a chunk at a time, for
+    servers that would otherwise read it themselves in large blocks (see
+    :func:`server_reads_refused_bodies`).
     """
+    stream = iter(chunks)
+    try:
+        return _read(length, stream, limit)
+    except BodyRefused as refused:
+        if discard_refused and refused.status == 413:
+            _discard(stream)
+        raise
+
+
+def _read(length: str | None, stream: Iterator[bytes], limit: int) -> bytes:
     declared = declared_length(length)
     if declared is not None and declared > limit:
         raise _too_long(declared, limit)
     received = bytearray()
     try:
-        for chunk in chunks:
+        for chunk in stream:
             received += chunk
             if len(received) > limit:
                 raise _grew_too_long(limit)
@@ -170,6 +188,24 @@ def read_body(length: str | None, chunks: Iterable[bytes], limit: int) -> bytes:
     except Exception as exc:  # whatever the server's stream raises: the client's doing
         raise _unreadable(exc) from None
     return bytes(received)
+
+
+def _discard(stream: Iterator[bytes]) -> None:
+    with contextlib.suppress(Exception):  # a client gone mid-body: nothing left to drop
+        for _ in stream:
+            pass
+
+
+def server_reads_refused_bodies(server_software: str | None) -> bool:
+    """True for a WSGI server that reads a body the application left unread, in large blocks.
+
+    werkzeug's development server (``flask run``, ``checkoutkit demo``) reads what is left of
+    the body after the answer, 10 MB at a time, so that the client sees the answer rather than
+    a reset connection: on a 100 MB body that costs its process 10-20 MB. Reading the rest
+    first, a chunk at a time, costs one chunk. Production servers (gunicorn, uvicorn) close
+    the connection instead, so their adapters leave a refused body unread.
+    """
+    return (server_software or "").startswith("Werkzeug/")
 
 
 async def read_body_async(length: str | None, chunks: AsyncIterable[bytes], limit: int) -> bytes:
@@ -276,16 +312,19 @@ def create(
     headers: Mapping[str, str],
     create_url: str,
     native: Any = None,
+    discard_refused: bool = False,
 ) -> Reply:
     """``POST …/create-checkout-session``: 303 to the session's page, or JSON when asked.
 
     The body (``length`` its ``Content-Length``, ``chunks`` its stream) is read up to the
-    router's ``max_body_bytes``; a longer one is a 413, unread. ``build_session`` may raise
-    ``ValueError`` (400) or ``PermissionError`` (403) to refuse a request; a Stripe error is a
-    502.
+    router's ``max_body_bytes``; a longer one is a 413 (see :func:`read_body` for
+    ``discard_refused``). ``build_session`` may raise ``ValueError`` (400) or
+    ``PermissionError`` (403) to refuse a request; a Stripe error is a 502.
     """
     try:
-        body = read_body(length, chunks, checkout.router.max_body_bytes)
+        body = read_body(
+            length, chunks, checkout.router.max_body_bytes, discard_refused=discard_refused
+        )
     except BodyRefused as refused:
         return _refused_create(refused)
     request = _request(checkout, body, headers, create_url, native)
@@ -467,11 +506,21 @@ _UNREADABLE_WEBHOOK = Reply(400, b'{"error":"unreadable body"}', _JSON)
 
 
 def receive_webhook(
-    checkout: Checkout, *, length: str | None, chunks: Iterable[bytes], headers: Mapping[str, str]
+    checkout: Checkout,
+    *,
+    length: str | None,
+    chunks: Iterable[bytes],
+    headers: Mapping[str, str],
+    discard_refused: bool = False,
 ) -> Reply:
-    """:func:`webhook` for a body not read yet: read up to ``max_body_bytes``, else 413 unread."""
+    """:func:`webhook` for a body not read yet: read up to ``max_body_bytes``, else 413.
+
+    See :func:`read_body` for ``discard_refused``.
+    """
     try:
-        body = read_body(length, chunks, checkout.router.max_body_bytes)
+        body = read_body(
+            length, chunks, checkout.router.max_body_bytes, discard_refused=discard_refused
+        )
     except BodyRefused as refused:
         return _refused_webhook(refused)
     return webhook(checkout, body, headers)

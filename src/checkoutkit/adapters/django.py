@@ -59,6 +59,10 @@ def headers_of(request: HttpRequest) -> dict[str, str]:
     return headers
 
 
+def _discards(request: HttpRequest) -> bool:
+    return _endpoints.server_reads_refused_bodies(request.META.get("SERVER_SOFTWARE"))
+
+
 def _chunks(request: HttpRequest) -> Iterator[bytes]:
     """The body as it arrives, a chunk at a time, never through ``request.body``.
 
@@ -108,6 +112,7 @@ def urls(checkout: Checkout, *, name_prefix: str = "checkoutkit") -> list[URLPat
             checkout,
             length=request.META.get("CONTENT_LENGTH"),
             chunks=_chunks(request),
+            discard_refused=_discards(request),
             headers=headers_of(request),
             create_url=request.build_absolute_uri(request.path),
             native=request,
@@ -126,6 +131,7 @@ def urls(checkout: Checkout, *, name_prefix: str = "checkoutkit") -> list[URLPat
             checkout,
             length=request.META.get("CONTENT_LENGTH"),
             chunks=_chunks(request),
+            discard_refused=_discards(request),
             headers=signature,
         )
         return _response(reply)

@@ -33,6 +33,10 @@ def _response(reply: _endpoints.Reply) -> flask.Response:
     return response
 
 
+def _discards(request: flask.Request) -> bool:
+    return _endpoints.server_reads_refused_bodies(request.environ.get("SERVER_SOFTWARE"))
+
+
 def _chunks(request: flask.Request) -> Iterator[bytes]:
     """The body as it arrives, a chunk at a time (werkzeug's stream, chunked or not)."""
     stream = request.stream  # opened lazily: a refused body is never touched
@@ -57,6 +61,7 @@ def blueprint(checkout: Checkout, *, name: str = "checkoutkit") -> flask.Bluepri
             checkout,
             length=request.headers.get("Content-Length"),
             chunks=_chunks(request),
+            discard_refused=_discards(request),
             headers=dict(request.headers),
             create_url=request.base_url,
             native=request,
@@ -79,6 +84,7 @@ def blueprint(checkout: Checkout, *, name: str = "checkoutkit") -> flask.Bluepri
             checkout,
             length=request.headers.get("Content-Length"),
             chunks=_chunks(request),
+            discard_refused=_discards(request),
             headers=signature,
         )
         return _response(reply)

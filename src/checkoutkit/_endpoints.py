@@ -318,8 +318,9 @@ def create(
 
     The body (``length`` its ``Content-Length``, ``chunks`` its stream) is read up to the
     router's ``max_body_bytes``; a longer one is a 413 (see :func:`read_body` for
-    ``discard_refused``). ``build_session`` may raise ``ValueError`` (400) or
-    ``PermissionError`` (403) to refuse a request; a Stripe error is a 502.
+    ``discard_refused``).
+    ``build_session`` may raise ``ValueError`` (400) or ``PermissionError`` (403) to refuse a
+    request; a Stripe error is a 502.
     """
     try:
         body = read_body(

@@ -6,12 +6,13 @@ headers and short error messages are decided, so all frameworks answer alike.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import logging
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import AsyncIterable, Iterable, Iterator, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
@@ -19,10 +20,13 @@ from urllib.parse import parse_qsl
 import attrs
 
 from checkoutkit._checkout import CheckoutRequest, FulfilOutcome, check_session_id
+from checkoutkit._router import LOGGER_NAME as _WEBHOOK_LOGGER
+from checkoutkit._router import TOO_LARGE
 from checkoutkit.exceptions import (
     ConfigurationError,
     FulfilmentError,
     InvalidSessionError,
+    StoreError,
     StripeConnectionError,
     StripeError,
     StripeNotFoundError,
@@ -32,9 +36,25 @@ if TYPE_CHECKING:
     from checkoutkit._checkout import Checkout
     from checkoutkit._events import CheckoutSession
 
-__all__ = ["CREATE_PATH", "Reply", "create", "create_async", "success", "success_async"]
+__all__ = [
+    "CREATE_PATH",
+    "READ_CHUNK",
+    "BodyRefused",
+    "Reply",
+    "create",
+    "create_async",
+    "declared_length",
+    "read_body",
+    "read_body_async",
+    "receive_webhook",
+    "receive_webhook_async",
+    "server_reads_refused_bodies",
+    "success",
+    "success_async",
+]
 
 _log = logging.getLogger("checkoutkit.checkout")
+_webhook_log = logging.getLogger(_WEBHOOK_LOGGER)
 
 CREATE_PATH = "create-checkout-session"
 SUCCESS_PATH = "success"
@@ -87,6 +107,138 @@ def wants_json(accept: str) -> bool:
         elif media in ("text/html", "text/*"):
             html_q = max(html_q, quality)
     return json_q > html_q
+
+
+# -- reading a body, bounded ---------------------------------------------------------------
+
+READ_CHUNK = 64 * 1024
+"""How much an adapter asks its framework's input stream for at a time."""
+
+
+class BodyRefused(Exception):
+    """A request body that was not read whole: ``status`` 413 (too large) or 400 (unreadable)."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def declared_length(value: str | None) -> int | None:
+    """The ``Content-Length`` header as a number; None when absent or not plain digits."""
+    if value is None:
+        return None
+    value = value.strip()
+    if not value.isdigit() or not value.isascii():
+        return None
+    return int(value)
+
+
+def _too_long(declared: int, limit: int) -> BodyRefused:
+    return BodyRefused(413, f"Content-Length {declared} exceeds the limit of {limit} bytes")
+
+
+def _grew_too_long(limit: int) -> BodyRefused:
+    return BodyRefused(413, f"the body grew past the limit of {limit} bytes")
+
+
+def _unreadable(exc: Exception) -> BodyRefused:
+    # A framework's own size limit (Flask's MAX_CONTENT_LENGTH) raises an HTTP 413 error.
+    status = getattr(exc, "code", None) or getattr(exc, "status_code", None)
+    if status == 413:
+        return BodyRefused(413, f"the framework's own size limit refused the body: {exc}"[:300])
+    return BodyRefused(400, f"the body could not be read: {type(exc).__name__}: {exc}"[:300])
+
+
+def read_body(
+    length: str | None, chunks: Iterable[bytes], limit: int, *, discard_refused: bool = False
+) -> bytes:
+    """The request body, never holding more than ``limit`` bytes (plus one chunk) of it.
+
+    ``length`` is the ``Content-Length`` header (None when the body is chunked) and ``chunks``
+    the framework's input stream, read lazily. A declared length over ``limit`` is refused
+    before anything is read; otherwise chunks are read one by one and reading stops as soon as
+    more than ``limit`` bytes have arrived. Raises :class:`BodyRefused`: 413 for a body too
+    large, 400 for one the server could not read (a client gone, a broken chunked encoding).
+
+    ``discard_refused`` reads the rest of a refused body and drops it, a chunk at a time, for
+    servers that would otherwise read it themselves in large blocks (see
+    :func:`server_reads_refused_bodies`).
+    """
+    stream = iter(chunks)
+    try:
+        return _read(length, stream, limit)
+    except BodyRefused as refused:
+        if discard_refused and refused.status == 413:
+            _discard(stream)
+        raise
+
+
+def _read(length: str | None, stream: Iterator[bytes], limit: int) -> bytes:
+    declared = declared_length(length)
+    if declared is not None and declared > limit:
+        raise _too_long(declared, limit)
+    received = bytearray()
+    try:
+        for chunk in stream:
+            received += chunk
+            if len(received) > limit:
+                raise _grew_too_long(limit)
+    except BodyRefused:
+        raise
+    except Exception as exc:  # whatever the server's stream raises: the client's doing
+        raise _unreadable(exc) from None
+    return bytes(received)
+
+
+def _discard(stream: Iterator[bytes]) -> None:
+    with contextlib.suppress(Exception):  # a client gone mid-body: nothing left to drop
+        for _ in stream:
+            pass
+
+
+def server_reads_refused_bodies(server_software: str | None) -> bool:
+    """True for a WSGI server that reads a body the application left unread, in large blocks.
+
+    werkzeug's development server (``flask run``, ``checkoutkit demo``) reads what is left of
+    the body after the answer, 10 MB at a time, so that the client sees the answer rather than
+    a reset connection: on a 100 MB body that costs its process 10-20 MB. Reading the rest
+    first, a chunk at a time, costs one chunk. Production servers (gunicorn, uvicorn) close
+    the connection instead, so their adapters leave a refused body unread.
+    """
+    return (server_software or "").startswith("Werkzeug/")
+
+
+async def read_body_async(length: str | None, chunks: AsyncIterable[bytes], limit: int) -> bytes:
+    """Async twin of :func:`read_body`, for an ASGI server's stream of chunks."""
+    declared = declared_length(length)
+    if declared is not None and declared > limit:
+        raise _too_long(declared, limit)
+    received = bytearray()
+    try:
+        async for chunk in chunks:
+            received += chunk
+            if len(received) > limit:
+                raise _grew_too_long(limit)
+    except BodyRefused:
+        raise
+    except Exception as exc:  # whatever the server's stream raises: the client's doing
+        raise _unreadable(exc) from None
+    return bytes(received)
+
+
+def _refused_create(refused: BodyRefused) -> Reply:
+    _log.info("refused a checkout request: %s", refused.reason)
+    if refused.status == 413:
+        return _text(413, "request body too large")
+    return _text(400, "unreadable request body")
+
+
+def _refused_webhook(refused: BodyRefused) -> Reply:
+    _webhook_log.warning("webhook refused: %s", refused.reason)
+    if refused.status == 413:
+        return webhook_reply(TOO_LARGE)
+    return _UNREADABLE_WEBHOOK
 
 
 def read_form(body: bytes, content_type: str) -> dict[str, str]:
@@ -168,17 +320,28 @@ def _create_failed(exc: Exception, request: CheckoutRequest) -> Reply:
 def create(
     checkout: Checkout,
     *,
-    body: bytes,
+    length: str | None,
+    chunks: Iterable[bytes],
     headers: Mapping[str, str],
     create_url: str,
     native: Any = None,
+    discard_refused: bool = False,
 ) -> Reply:
     """``POST …/create-checkout-session``: 303 to the session's page, or JSON when asked.
 
+    The body (``length`` its ``Content-Length``, ``chunks`` its stream) is read up to the
+    router's ``max_body_bytes``; a longer one is a 413 (see :func:`read_body` for
+    ``discard_refused``).
     ``build_session`` may raise ``ValueError`` (400) or ``PermissionError`` (403) to refuse a
     request; Stripe out of reach is a 503 page leading back to the shop, another Stripe error
     a 502.
     """
+    try:
+        body = read_body(
+            length, chunks, checkout.router.max_body_bytes, discard_refused=discard_refused
+        )
+    except BodyRefused as refused:
+        return _refused_create(refused)
     request = _request(checkout, body, headers, create_url, native)
     if isinstance(request, Reply):
         return request
@@ -192,12 +355,17 @@ def create(
 async def create_async(
     checkout: Checkout,
     *,
-    body: bytes,
+    length: str | None,
+    chunks: AsyncIterable[bytes],
     headers: Mapping[str, str],
     create_url: str,
     native: Any = None,
 ) -> Reply:
     """Async twin of :func:`create`."""
+    try:
+        body = await read_body_async(length, chunks, checkout.router.max_body_bytes)
+    except BodyRefused as refused:
+        return _refused_create(refused)
     request = _request(checkout, body, headers, create_url, native)
     if isinstance(request, Reply):
         return request
@@ -237,6 +405,26 @@ def _success_page(
     return Reply(200, render(session, outcome).encode(), _HTML, (("Cache-Control", "no-store"),))
 
 
+CONFIRM_RETRY_AFTER = 10
+"""Seconds the 503 "confirming your order" page asks the browser to wait before reloading."""
+
+
+def _confirming(session: CheckoutSession, exc: StoreError) -> Reply:
+    """503: paid, but the store could not record it yet; the webhook and a reload will."""
+    _log.warning(
+        "the success page could not confirm %s: the event store failed (%s: %s)",
+        session.id,
+        type(exc).__name__,
+        exc,
+    )
+    return Reply(
+        503,
+        confirming_page().encode(),
+        _HTML,
+        (("Retry-After", str(CONFIRM_RETRY_AFTER)), ("Cache-Control", "no-store")),
+    )
+
+
 def success(checkout: Checkout, session_id: str | None) -> Reply:
     """``GET …/success?session_id=…``: fulfil once (if paid), then the success page."""
     checked = _session_id_or_reply(session_id)
@@ -252,6 +440,8 @@ def success(checkout: Checkout, session_id: str | None) -> Reply:
     except FulfilmentError:
         _log.exception("fulfilment from the success page failed; the webhook will retry")
         outcome = None
+    except StoreError as exc:
+        return _confirming(session, exc)
     return _success_page(checkout, session, outcome)
 
 
@@ -270,6 +460,8 @@ async def success_async(checkout: Checkout, session_id: str | None) -> Reply:
     except FulfilmentError:
         _log.exception("fulfilment from the success page failed; the webhook will retry")
         outcome = None
+    except StoreError as exc:
+        return _confirming(session, exc)
     return _success_page(checkout, session, outcome)
 
 
@@ -328,10 +520,51 @@ async def webhook_async(checkout: Checkout, body: bytes, headers: Mapping[str, s
     return webhook_reply(await checkout.router.handle_async(body, headers))
 
 
-def _page(title: str, message: str) -> str:
+_UNREADABLE_WEBHOOK = Reply(400, b'{"error":"unreadable body"}', _JSON)
+
+
+def receive_webhook(
+    checkout: Checkout,
+    *,
+    length: str | None,
+    chunks: Iterable[bytes],
+    headers: Mapping[str, str],
+    discard_refused: bool = False,
+) -> Reply:
+    """:func:`webhook` for a body not read yet: read up to ``max_body_bytes``, else 413.
+
+    See :func:`read_body` for ``discard_refused``.
+    """
+    try:
+        body = read_body(
+            length, chunks, checkout.router.max_body_bytes, discard_refused=discard_refused
+        )
+    except BodyRefused as refused:
+        return _refused_webhook(refused)
+    return webhook(checkout, body, headers)
+
+
+async def receive_webhook_async(
+    checkout: Checkout,
+    *,
+    length: str | None,
+    chunks: AsyncIterable[bytes],
+    headers: Mapping[str, str],
+) -> Reply:
+    """Async twin of :func:`receive_webhook`."""
+    try:
+        body = await read_body_async(length, chunks, checkout.router.max_body_bytes)
+    except BodyRefused as refused:
+        return _refused_webhook(refused)
+    return await webhook_async(checkout, body, headers)
+
+
+def _page(title: str, message: str, *, refresh: int | None = None) -> str:
+    reload = "" if refresh is None else f'<meta http-equiv=refresh content="{int(refresh)}">'
     return (
         "<!doctype html>\n<html lang=en><meta charset=utf-8>"
         '<meta name=viewport content="width=device-width, initial-scale=1">'
+        f"{reload}"
         f"<title>{html.escape(title)}</title>\n"
         f"<h1>{html.escape(title)}</h1>\n<p>{html.escape(message)}</p>\n"
     )
@@ -347,6 +580,16 @@ def default_success_page(session: CheckoutSession | None, outcome: FulfilOutcome
     email = session.email if session is not None else None
     note = f" A confirmation goes to {email}." if email else ""
     return _page("Thanks for your order!", f"We appreciate your business.{note}")
+
+
+def confirming_page() -> str:
+    """The page shown when a payment went through but the order could not be confirmed yet."""
+    return _page(
+        "Payment received",
+        "Thank you: your payment went through. We are confirming your order; "
+        "this page reloads in a moment, or refresh it yourself.",
+        refresh=CONFIRM_RETRY_AFTER,
+    )
 
 
 def default_cancel_page() -> str:

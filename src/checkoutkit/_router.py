@@ -173,6 +173,11 @@ class WebhookRouter:
         return self._verifier
 
     @property
+    def max_body_bytes(self) -> int:
+        """The largest body accepted, in bytes; the adapters answer 413 to larger ones unread."""
+        return self._max_body
+
+    @property
     def store(self) -> EventStore | AsyncEventStore | None:
         """The event store, or None when every delivery runs the handlers."""
         return self._store

@@ -271,9 +271,13 @@ def make_shop(
     sandbox: Any,
     request: pytest.FixtureRequest,
     store: Any = None,
+    max_body_bytes: int | None = None,
     **checkout_options: Any,
 ) -> Shop:
-    """Build the shop for ``framework`` (Django's URLconf comes from the fixture)."""
+    """Build the shop for ``framework`` (Django's URLconf comes from the fixture).
+
+    ``max_body_bytes`` is the router's body limit (its default when None).
+    """
     orders: list[str] = []
     failures_left = [0]
     failed: list[str] = []
@@ -287,7 +291,8 @@ def make_shop(
 
     store = MemoryStore() if store is None else store
     gateway = CheckoutGateway.for_sandbox(sandbox)
-    router = WebhookRouter(secrets=TEST_SECRET, store=store)
+    limit = {} if max_body_bytes is None else {"max_body_bytes": max_body_bytes}
+    router = WebhookRouter(secrets=TEST_SECRET, store=store, **limit)
     checkout_options.setdefault("base_url", BASE_URL)
     checkout = Checkout(
         gateway=gateway,

@@ -12,7 +12,7 @@ with and without a trailing slash, so ``APPEND_SLASH`` never redirects a POST.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from checkoutkit import _endpoints
@@ -59,6 +59,26 @@ def headers_of(request: HttpRequest) -> dict[str, str]:
     return headers
 
 
+def _discards(request: HttpRequest) -> bool:
+    return _endpoints.server_reads_refused_bodies(request.META.get("SERVER_SOFTWARE"))
+
+
+def _chunks(request: HttpRequest) -> Iterator[bytes]:
+    """The body as it arrives, a chunk at a time, never through ``request.body``.
+
+    ``request.body`` reads the whole body at once (and answers an HTML 400 past
+    ``DATA_UPLOAD_MAX_MEMORY_SIZE``). Under WSGI, Django reads nothing of a chunked body (it
+    has no ``Content-Length``); when the server has decoded the chunks (``wsgi.input_terminated``)
+    the input stream is read directly, so chunked bodies arrive as well.
+    """
+    meta = request.META
+    stream: Any = request
+    if not meta.get("CONTENT_LENGTH") and meta.get("wsgi.input_terminated"):
+        stream = meta["wsgi.input"]
+    while chunk := stream.read(_endpoints.READ_CHUNK):
+        yield chunk
+
+
 def _response(reply: _endpoints.Reply) -> HttpResponse:
     response = HttpResponse(reply.body, status=reply.status, content_type=reply.content_type)
     for name, value in reply.headers:
@@ -81,14 +101,18 @@ def urls(checkout: Checkout, *, name_prefix: str = "checkoutkit") -> list[URLPat
     """URL patterns serving ``checkout``'s endpoints; ``include()`` them under any prefix.
 
     ``POST create-checkout-session``, ``GET success``, ``GET cancel`` and ``POST webhook``
-    (which passes ``request.body``, the raw bytes, to the router). Names are
-    ``<name_prefix>-create``, ``-success``, ``-cancel`` and ``-webhook``.
+    (which passes the raw body bytes to the router). Both POST bodies are read a chunk at a
+    time from the request stream, never through ``request.body``, and refused with 413 past the
+    router's ``max_body_bytes``. Names are ``<name_prefix>-create``, ``-success``, ``-cancel``
+    and ``-webhook``.
     """
 
     def create_checkout_session(request: HttpRequest) -> HttpResponse:
         reply = _endpoints.create(
             checkout,
-            body=request.body,
+            length=request.META.get("CONTENT_LENGTH"),
+            chunks=_chunks(request),
+            discard_refused=_discards(request),
             headers=headers_of(request),
             create_url=request.build_absolute_uri(request.path),
             native=request,
@@ -103,7 +127,14 @@ def urls(checkout: Checkout, *, name_prefix: str = "checkoutkit") -> list[URLPat
 
     def webhook(request: HttpRequest) -> HttpResponse:
         signature = _endpoints.signature_headers(request.META.get("HTTP_STRIPE_SIGNATURE"))
-        return _response(_endpoints.webhook(checkout, request.body, signature))
+        reply = _endpoints.receive_webhook(
+            checkout,
+            length=request.META.get("CONTENT_LENGTH"),
+            chunks=_chunks(request),
+            discard_refused=_discards(request),
+            headers=signature,
+        )
+        return _response(reply)
 
     # Patterns are tried in order: the webhook, the busiest, goes first.
     return [

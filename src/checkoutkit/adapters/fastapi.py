@@ -39,16 +39,19 @@ def router(checkout: Checkout, *, prefix: str = "") -> fastapi.APIRouter:
     """An ``APIRouter`` serving ``checkout``'s endpoints with the async gateway and router.
 
     ``POST create-checkout-session``, ``GET success``, ``GET cancel`` and ``POST webhook``
-    (which passes the raw body bytes to ``router.handle_async``, untouched). Each path also
-    matches with a trailing slash, so no POST is ever redirected. The webhook is a plain
-    Starlette route: ``dependencies=`` given to ``include_router`` guard the three others only.
+    (which passes the raw body bytes to ``router.handle_async``, untouched). Both POST bodies
+    are read as they stream in and refused with 413 past the router's ``max_body_bytes``,
+    before being read whole. Each path also matches with a trailing slash, so no POST is ever
+    redirected. The webhook is a plain Starlette route: ``dependencies=`` given to
+    ``include_router`` guard the three others only.
     """
     api = fastapi.APIRouter(prefix=prefix, include_in_schema=False, redirect_slashes=False)
 
     async def create_checkout_session(request: fastapi.Request) -> fastapi.Response:
         reply = await _endpoints.create_async(
             checkout,
-            body=await request.body(),
+            length=request.headers.get("content-length"),
+            chunks=request.stream(),
             headers=request.headers,
             create_url=str(request.url.replace(query="")),
             native=request,
@@ -63,8 +66,13 @@ def router(checkout: Checkout, *, prefix: str = "") -> fastapi.APIRouter:
         return _response(_endpoints.cancel(checkout))
 
     async def webhook(request: fastapi.Request) -> fastapi.Response:
-        body = await request.body()
-        return _response(await _endpoints.webhook_async(checkout, body, request.headers))
+        reply = await _endpoints.receive_webhook_async(
+            checkout,
+            length=request.headers.get("content-length"),
+            chunks=request.stream(),
+            headers=request.headers,
+        )
+        return _response(reply)
 
     # Routes are tried in order: the webhook, the busiest, goes first.
     routes: list[tuple[str, Callable[..., Any], str]] = [

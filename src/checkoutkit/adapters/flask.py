@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from checkoutkit import _endpoints
@@ -32,12 +33,24 @@ def _response(reply: _endpoints.Reply) -> flask.Response:
     return response
 
 
+def _discards(request: flask.Request) -> bool:
+    return _endpoints.server_reads_refused_bodies(request.environ.get("SERVER_SOFTWARE"))
+
+
+def _chunks(request: flask.Request) -> Iterator[bytes]:
+    """The body as it arrives, a chunk at a time (werkzeug's stream, chunked or not)."""
+    stream = request.stream  # opened lazily: a refused body is never touched
+    while chunk := stream.read(_endpoints.READ_CHUNK):
+        yield chunk
+
+
 def blueprint(checkout: Checkout, *, name: str = "checkoutkit") -> flask.Blueprint:
     """A blueprint serving ``checkout``'s endpoints; register it with the ``url_prefix`` you like.
 
     ``POST create-checkout-session``, ``GET success``, ``GET cancel`` and ``POST webhook``
-    (which passes the raw body bytes to the router, untouched). Each path also matches with a
-    trailing slash, so no POST is ever redirected.
+    (which passes the raw body bytes to the router, untouched). Both POST bodies are read a
+    chunk at a time and refused with 413 past the router's ``max_body_bytes``, before being
+    read whole. Each path also matches with a trailing slash, so no POST is ever redirected.
     """
     bp = flask.Blueprint(name, __name__)
 
@@ -46,7 +59,9 @@ def blueprint(checkout: Checkout, *, name: str = "checkoutkit") -> flask.Bluepri
         request = flask.request
         reply = _endpoints.create(
             checkout,
-            body=request.get_data(),
+            length=request.headers.get("Content-Length"),
+            chunks=_chunks(request),
+            discard_refused=_discards(request),
             headers=dict(request.headers),
             create_url=request.base_url,
             native=request,
@@ -65,6 +80,13 @@ def blueprint(checkout: Checkout, *, name: str = "checkoutkit") -> flask.Bluepri
     def webhook() -> flask.Response:
         request = flask.request
         signature = _endpoints.signature_headers(request.headers.get("Stripe-Signature"))
-        return _response(_endpoints.webhook(checkout, request.get_data(), signature))
+        reply = _endpoints.receive_webhook(
+            checkout,
+            length=request.headers.get("Content-Length"),
+            chunks=_chunks(request),
+            discard_refused=_discards(request),
+            headers=signature,
+        )
+        return _response(reply)
 
     return bp

@@ -24,7 +24,6 @@ from checkoutkit._events import CheckoutSession
 from checkoutkit.testing import TEST_SECRET, sign_payload
 from checkoutkit.testing import TEST_SECRET as _SECRET
 
-
 OURS = {ORIGIN_KEY: "checkoutkit"}  # the marker of sessions created through Checkout
 
 

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import math
 from typing import Dict, List, Literal, Union  # noqa: UP035 - spelled as the SDK spells them
 
 from stripe.params.checkout import SessionCreateParams
 from typing_extensions import NotRequired, TypedDict
 
 from checkoutkit import validate_session_params
-from checkoutkit._schema import (
-    REQUEST_OPTION_KEYS,
-    Kind,
-    _Compiler,
-    plain_line_items_allowed,
-    session_create_spec,
-)
+from checkoutkit._rules import REQUEST_OPTION_KEYS, Kind, session_create_spec
+from checkoutkit._rules._spec import _Compiler
 
 
 def test_top_level_keys_are_the_sdks_own() -> None:
@@ -110,21 +104,3 @@ def test_a_newer_sdk_needs_no_code_change() -> None:
 def test_compiling_twice_gives_the_same_cached_spec() -> None:
     """The spec is built once and reused."""
     assert session_create_spec() is session_create_spec()
-
-
-def test_the_plain_line_item_fast_path_is_enabled_for_this_sdk() -> None:
-    """The installed SDK's line items allow the validator's fast path."""
-    assert session_create_spec().fields["line_items"].plain_items
-
-
-def test_the_fast_path_is_refused_when_the_sdk_adds_a_limit() -> None:
-    """A bound or a required key the fast path does not check disables it."""
-    root = _Compiler().compile_typeddict(SessionCreateParams, (), REQUEST_OPTION_KEYS)
-    assert plain_line_items_allowed(root)
-    item = root.fields["line_items"].item
-    assert item is not None
-    item.fields["quantity"].hi = 99
-    assert not plain_line_items_allowed(root)
-    item.fields["quantity"].hi = math.inf
-    item.fields["price_data"].fields["product_data"].required_set = frozenset({"name", "sku"})
-    assert not plain_line_items_allowed(root)

@@ -96,7 +96,7 @@ def test_round_trip_of_sdk_encoding(params: dict[str, Any]) -> None:
 
 def test_drop_unset_removes_only_unsettable_empty_strings() -> None:
     """``""`` goes where the spec allows unsetting; other empty strings are kept for the rules."""
-    from checkoutkit._schema import session_create_spec
+    from checkoutkit._rules import session_create_spec
     from checkoutkit.sandbox._params import drop_unset
 
     params = {

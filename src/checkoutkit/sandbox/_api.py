@@ -20,12 +20,17 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from checkoutkit._rules import coerce_form_params
-from checkoutkit._schema import session_create_spec
+from checkoutkit._rules import session_create_spec
 from checkoutkit.sandbox import _pages
 from checkoutkit.sandbox._core import API_VERSION, Core, RequestInfo
 from checkoutkit.sandbox._errors import ApiError, invalid
-from checkoutkit.sandbox._params import coerce, drop_unset, parse_pairs, reject_unknown
+from checkoutkit.sandbox._params import (
+    coerce,
+    coerce_form_params,
+    drop_unset,
+    parse_pairs,
+    reject_unknown,
+)
 from checkoutkit.sandbox._state import new_id
 
 if TYPE_CHECKING:

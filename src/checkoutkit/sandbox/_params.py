@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from checkoutkit._schema import Kind, Spec
+from checkoutkit._rules import Kind, Spec, session_create_spec
 from checkoutkit.sandbox._errors import invalid
 
 _KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
@@ -45,7 +45,7 @@ INT_KEYS = frozenset(
 )
 
 #: Keys whose values Stripe's schema types as booleans (outside Checkout Session create, which
-#: goes by the SDK-derived spec: :func:`checkoutkit._rules.coerce_form_params`). Any other
+#: goes by the SDK-derived spec: :func:`coerce_form_params`). Any other
 #: ``true``/``false`` is text, e.g. a product or customer name.
 BOOL_KEYS = frozenset({"active", "enabled", "save", "shippable"})
 
@@ -168,3 +168,52 @@ def drop_unset(params: dict[str, Any], spec: Spec) -> dict[str, Any]:
         else:
             out[key] = value
     return out
+
+
+def coerce_form_params(params: dict[str, Any]) -> dict[str, Any]:
+    """Give form-decoded Checkout Session params the types the stripe SDK would have sent.
+
+    A form body carries only strings; Stripe reads them by its schema. Along the spec that
+    :func:`checkoutkit.validate_session_params` walks, this turns integer parameters' digit
+    strings into ``int``, boolean parameters' ``"true"``/``"false"`` into ``bool``, and dicts
+    keyed ``"0"``, ``"1"``, … where a list belongs into lists. Everything else (text, metadata,
+    unknown keys, values that do not parse) is kept as it is, for validation to judge. The input
+    is not changed.
+    """
+    return _coerce_object(session_create_spec(), params)
+
+
+def _coerce_object(spec: Spec, value: dict[Any, Any]) -> dict[Any, Any]:
+    fields = spec.fields
+    return {
+        key: _coerce_by_spec(fields[key], item) if key in fields else item
+        for key, item in value.items()
+    }
+
+
+def _coerce_by_spec(spec: Spec, value: object) -> object:
+    kind = spec.kind
+    if kind == Kind.INT and isinstance(value, str):
+        digits = value[1:] if value[:1] == "-" else value
+        if digits.isascii() and digits.isdigit() and len(digits) <= 30:
+            return int(value)
+        return value
+    if kind == Kind.BOOL and isinstance(value, str):
+        return {"true": True, "false": False}.get(value, value)
+    if kind == Kind.OBJECT and isinstance(value, dict):
+        return _coerce_object(spec, value)
+    if kind == Kind.LIST and spec.item is not None:
+        if (
+            isinstance(value, dict)
+            and value
+            and all(isinstance(k, str) and k.isascii() and k.isdigit() for k in value)
+        ):
+            value = [value[k] for k in sorted(value, key=int)]
+        if isinstance(value, list):
+            item_spec = spec.item
+            return [_coerce_by_spec(item_spec, item) for item in value]
+        return value
+    if kind == Kind.MAP and spec.item is not None and isinstance(value, dict):
+        item_spec = spec.item
+        return {key: _coerce_by_spec(item_spec, item) for key, item in value.items()}
+    return value

@@ -14,8 +14,6 @@ does not have is simply ignored.
 
 from __future__ import annotations
 
-import math
-import sys
 import types
 import typing
 from decimal import Decimal
@@ -25,20 +23,13 @@ from typing import Any
 import typing_extensions
 from typing_extensions import is_typeddict
 
-__all__ = [
-    "PLAIN_LINE_ITEM_KEYS",
-    "REQUEST_OPTION_KEYS",
-    "Kind",
-    "Spec",
-    "plain_line_items_allowed",
-    "session_create_spec",
-]
+__all__ = ["REQUEST_OPTION_KEYS", "Kind", "Spec", "session_create_spec"]
 
 Path = tuple[str, ...]
 
 
 class Kind:
-    """What a :class:`Spec` accepts (plain ints, compared by identity in the walker)."""
+    """What a :class:`Spec` accepts."""
 
     ANY = 0
     STR = 1
@@ -60,22 +51,18 @@ class Spec:
         "enum",
         "enum_code",
         "fields",
-        "hi",
         "item",
         "key_rule",
         "kind",
         "limit_code",
-        "lo",
         "max_items",
         "max_len",
         "maximum",
         "minimum",
         "path",
-        "plain_items",
         "required",
         "required_codes",
         "required_set",
-        "str_max",
         "unknown_codes",
     )
 
@@ -95,9 +82,6 @@ class Spec:
         self.unknown_codes: dict[str, str] = {}
         #: LIST and MAP: the spec of each item or value.
         self.item: Spec | None = None
-        #: LIST: items of the most common line-item shape may skip the generic walk (see
-        #: :func:`plain_line_items_allowed`).
-        self.plain_items = False
         #: MAP: ``"metadata"`` or ``"currency"``: what the keys must be.
         self.key_rule = ""
         #: Limits with the rule id reported when one is exceeded.
@@ -106,19 +90,6 @@ class Spec:
         self.minimum: int | None = None
         self.maximum: int | None = None
         self.limit_code = ""
-        #: The same limits for the validator's fast paths (always comparable numbers).
-        self.str_max: int = sys.maxsize
-        self.lo: float = -math.inf
-        self.hi: float = math.inf
-
-    def finish(self) -> None:
-        """Derive the fast-path fields from the limits."""
-        if self.max_len is not None:
-            self.str_max = self.max_len
-        if self.minimum is not None:
-            self.lo = self.minimum
-        if self.maximum is not None:
-            self.hi = self.maximum
 
     def __repr__(self) -> str:
         return f"Spec(kind={self.kind}, path={'.'.join(self.path)!r})"
@@ -372,7 +343,6 @@ class _Compiler:
             spec.key_rule = "currency"
         if spec.kind == Kind.ENUM:
             spec.enum_code = _ENUM_CODES.get(path, "invalid_enum")
-        spec.finish()
         return spec
 
     def _compile(self, tp: Any, path: Path) -> Spec:
@@ -440,61 +410,9 @@ class _Compiler:
         return Spec(Kind.ANY, path)
 
 
-#: The most common line item: ``{"price_data": {"currency", "product_data": {"name"},
-#: "unit_amount"}, "quantity"}``. Keys of each level, outermost first.
-PLAIN_LINE_ITEM_KEYS = (
-    frozenset({"price_data", "quantity"}),
-    frozenset({"currency", "product_data", "unit_amount"}),
-    frozenset({"name"}),
-)
-
-
-def plain_line_items_allowed(root: Spec) -> bool:
-    """Whether the installed SDK's spec lets the validator take its line-item fast path.
-
-    The fast path accepts a line item of exactly the shape :data:`PLAIN_LINE_ITEM_KEYS` with a
-    non-empty ``str`` currency and name, an ``int`` unit amount of at least 0 and an ``int``
-    quantity of at least 1 without walking it. That is only right if the generic walk would
-    accept the same items, which this checks: no other required key and no other limit on
-    those fields.
-    """
-
-    def field(spec: Spec | None, key: str, kind: int) -> Spec | None:
-        found = spec.fields.get(key) if spec is not None else None
-        return found if found is not None and found.kind == kind and not found.empty_ok else None
-
-    def free_str(spec: Spec | None) -> bool:
-        return spec is not None and spec.str_max == sys.maxsize
-
-    def int_from(spec: Spec | None, lowest: int) -> bool:
-        return spec is not None and spec.lo <= lowest and spec.hi == math.inf
-
-    items = field(root, "line_items", Kind.LIST)
-    item = items.item if items is not None else None
-    if item is None or item.kind != Kind.OBJECT:
-        return False
-    price_data = field(item, "price_data", Kind.OBJECT)
-    product_data = field(price_data, "product_data", Kind.OBJECT)
-    item_keys, price_data_keys, product_data_keys = PLAIN_LINE_ITEM_KEYS
-    return (
-        price_data is not None
-        and product_data is not None
-        and int_from(field(item, "quantity", Kind.INT), 1)
-        and free_str(field(price_data, "currency", Kind.STR))
-        and int_from(field(price_data, "unit_amount", Kind.INT), 0)
-        and free_str(field(product_data, "name", Kind.STR))
-        and item.required_set <= item_keys
-        and price_data.required_set <= price_data_keys
-        and product_data.required_set <= product_data_keys
-    )
-
-
 @cache
 def session_create_spec() -> Spec:
     """The compiled spec of ``stripe.params.checkout.SessionCreateParams`` (built once)."""
     from stripe.params.checkout import SessionCreateParams
 
-    root = _Compiler().compile_typeddict(SessionCreateParams, (), REQUEST_OPTION_KEYS)
-    if plain_line_items_allowed(root):
-        root.fields["line_items"].plain_items = True
-    return root
+    return _Compiler().compile_typeddict(SessionCreateParams, (), REQUEST_OPTION_KEYS)

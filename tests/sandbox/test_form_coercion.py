@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from stripe._encode import _api_encode
 
 from checkoutkit import validate_session_params
-from checkoutkit._rules import coerce_form_params
+from checkoutkit.sandbox._params import coerce_form_params
 from strategies import NOW, item, payment, valid_sessions
 
 _SEGMENT = re.compile(r"\[([^\[\]]*)\]")

@@ -733,3 +733,14 @@ def test_line_items_replace_and_remove() -> None:
 def test_repr_shows_the_params() -> None:
     """The repr shows the params gathered so far."""
     assert "'mode': 'payment'" in repr(SessionBuilder.payment())
+
+
+def test_get_reads_what_was_set_without_sharing_it() -> None:
+    """``get`` answers what a builder it was handed already has, as a copy."""
+    builder = SessionBuilder.payment().success_url("https://shop.example/ok").metadata(order="7")
+    assert builder.get("success_url") == "https://shop.example/ok"
+    assert builder.get("cancel_url") is None
+    metadata = builder.get("metadata")
+    assert metadata == {"order": "7"}
+    metadata["order"] = "8"
+    assert builder.get("metadata") == {"order": "7"}

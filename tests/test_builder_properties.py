@@ -253,7 +253,8 @@ METHODS = [
     name
     for name, member in inspect.getmembers(SessionBuilder, inspect.isfunction)
     if not name.startswith("_")
-    and name not in {"build", "problems", "url_with_session_id", "param", "extra", "from_params"}
+    and name
+    not in {"build", "problems", "get", "url_with_session_id", "param", "extra", "from_params"}
 ]
 
 

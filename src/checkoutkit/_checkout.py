@@ -12,7 +12,7 @@ import logging
 import re
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol, TypeGuard, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Protocol, TypeGuard, TypeVar
 
 import attrs
 
@@ -30,6 +30,7 @@ from checkoutkit.exceptions import (
 )
 
 if TYPE_CHECKING:
+    from checkoutkit._builder import SessionBuilder
     from checkoutkit._store import EventRecord
 
 __all__ = [
@@ -88,10 +89,6 @@ class CheckoutRequest:
     native: Any = None
 
 
-class _Builder(Protocol):
-    def build(self) -> Mapping[str, Any]: ...
-
-
 class _Gateway(Protocol):
     def create(self, session: Any, *, idempotency_key: str | None = None) -> CheckoutSession: ...
 
@@ -104,7 +101,7 @@ class _Gateway(Protocol):
     async def retrieve_async(self, session: str) -> CheckoutSession: ...
 
 
-BuildSession = Callable[[CheckoutRequest], "_Builder | Mapping[str, Any]"]
+BuildSession = Callable[[CheckoutRequest], "SessionBuilder | Mapping[str, Any]"]
 SessionCallback = Callable[[CheckoutSession], "Awaitable[None] | None"]
 
 
@@ -245,36 +242,53 @@ class Checkout:
         A hosted session without ``success_url`` gets ``request.success_url`` (and
         ``cancel_url`` unless it has one); an embedded one without ``return_url`` gets the
         success URL as its ``return_url``. The metadata gets ``checkoutkit_origin``, which
-        tells this ``Checkout`` that it created the session.
+        tells this ``Checkout`` that it created the session. A builder's params are validated
+        (:class:`~checkoutkit.InvalidSessionError`); a dict is returned as it is.
         """
-        built = self.build_session(request)
+        session = self._session_for(request)
+        return dict(session) if isinstance(session, Mapping) else dict(session.build())
+
+    def _session_for(self, request: CheckoutRequest) -> SessionBuilder | dict[str, Any]:
+        """What the gateway creates for ``request``: it validates it, once."""
+        from checkoutkit._builder import SessionBuilder
+
+        built: object = self.build_session(request)
+        if not isinstance(built, (SessionBuilder, Mapping)):
+            build = getattr(built, "build", None)
+            if not callable(build):
+                raise ConfigurationError(
+                    "build_session must return a SessionBuilder or a dict of params, "
+                    f"not {type(built).__name__}"
+                )
+            built = build()  # another builder: its params, validated by the gateway too
         if isinstance(built, Mapping):
             params = dict(built)
-        else:
-            params = _params_of(built, request.success_url)
-        ui_mode = params.get("ui_mode", "hosted_page")
-        if ui_mode == "hosted_page":
-            params.setdefault("success_url", request.success_url)
-            params.setdefault("cancel_url", request.cancel_url)
-        elif ui_mode == "embedded_page":
-            params.setdefault("return_url", request.success_url)
-        metadata = params.get("metadata")
-        params["metadata"] = {
-            **(metadata if isinstance(metadata, Mapping) else {}),
-            ORIGIN_KEY: self.origin,
-        }
-        return params
+            _complete_urls(params.get, params.__setitem__, request)
+            metadata = params.get("metadata")
+            params["metadata"] = {
+                **(metadata if isinstance(metadata, Mapping) else {}),
+                ORIGIN_KEY: self.origin,
+            }
+            return params
+        builder: SessionBuilder = built  # type: ignore[assignment]
+
+        def set_url(name: str, url: str) -> None:
+            nonlocal builder
+            builder = getattr(builder, name)(url)  # success_url(), cancel_url(), return_url()
+
+        _complete_urls(builder.get, set_url, request)
+        return builder.metadata({ORIGIN_KEY: self.origin})
 
     def create(self, request: CheckoutRequest, *, idempotency_key: str) -> CheckoutSession:
         """Create the Checkout Session for ``request`` through the gateway."""
-        return self.gateway.create(self.session_params(request), idempotency_key=idempotency_key)
+        return self.gateway.create(self._session_for(request), idempotency_key=idempotency_key)
 
     async def create_async(
         self, request: CheckoutRequest, *, idempotency_key: str
     ) -> CheckoutSession:
         """Async twin of :meth:`create`."""
-        params = self.session_params(request)
-        return await self.gateway.create_async(params, idempotency_key=idempotency_key)
+        session = self._session_for(request)
+        return await self.gateway.create_async(session, idempotency_key=idempotency_key)
 
     # -- fulfil once -----------------------------------------------------------------------
 
@@ -485,25 +499,18 @@ def _session_of(event: Event) -> CheckoutSession:
     return session
 
 
-def _params_of(builder: _Builder, success_url: str) -> dict[str, Any]:
-    """The builder's params; a hosted session's missing ``success_url`` becomes ours."""
-    try:
-        return dict(builder.build())
-    except InvalidSessionError as exc:
-        if not any(_missing_success_url(p) for p in exc.problems):
-            raise
-        with_url = getattr(builder, "success_url", None)
-        if not callable(with_url):
-            raise
-    return dict(cast("_Builder", with_url(success_url)).build())
-
-
-def _missing_success_url(problem: Problem) -> bool:
-    return problem.param == "success_url" and (
-        problem.code == "hosted_requires_success_url"
-        or "required" in problem.code
-        or "missing" in problem.code
-    )
+def _complete_urls(
+    get: Callable[[str], Any], set_url: Callable[[str, str], object], request: CheckoutRequest
+) -> None:
+    """Give a session the flow's URLs where it has none of its own."""
+    ui_mode = get("ui_mode") or "hosted_page"
+    if ui_mode == "hosted_page":
+        if get("success_url") is None:
+            set_url("success_url", request.success_url)
+        if get("cancel_url") is None:
+            set_url("cancel_url", request.cancel_url)
+    elif ui_mode == "embedded_page" and get("return_url") is None:
+        set_url("return_url", request.success_url)
 
 
 def _dual(

@@ -499,6 +499,15 @@ class SessionBuilder(ItemMethods):
 
     # -- output ------------------------------------------------------------------------------
 
+    def get(self, name: str) -> Any:
+        """The value set for the top-level parameter ``name`` (a copy), or None if it is unset.
+
+        For code that completes a builder it was handed (``Checkout`` adds its URLs where the
+        application set none); ``line_items`` and ``expires_at`` from :meth:`expires_in` are
+        only in :meth:`build`'s result.
+        """
+        return _copy(self._fields.get(name))
+
     def _params(self, now: float | None) -> tuple[dict[str, Any], tuple[Problem, ...]]:
         """The params as a fresh dict (sharing nothing with the builder), and builder problems."""
         out: dict[str, Any] = _copy(self._fields)

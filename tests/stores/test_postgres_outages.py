@@ -170,6 +170,18 @@ def _wait_for_lock_wait(dsn: str, table: str) -> None:
     raise AssertionError("the store's statement never waited for the lock")
 
 
+def _terminate_lock_waiters(dsn: str, table: str) -> None:
+    """End the sessions whose statement on ``table`` waits for a lock."""
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE wait_event_type = 'Lock' AND query LIKE %s",
+            (f"%{table}%",),
+        )
+
+
 def _lock_row(dsn: str, table: str, key: str) -> Any:
     """A connection holding ``key``'s row locked in an open transaction."""
     import psycopg
@@ -199,6 +211,10 @@ def test_server_stops_in_the_middle_of_a_statement(
     thread = threading.Thread(target=claim)
     thread.start()
     _wait_for_lock_wait(running.dsn, table)
+    # Shutting down ends the blocker's session too, and which one ends first is the server's
+    # choice: end the waiting statement's own session first, as the shutdown would, so that
+    # the claim cannot slip through once the lock is gone.
+    _terminate_lock_waiters(running.dsn, table)
     running.stop()
     thread.join(BOUND)
     assert not thread.is_alive()

@@ -7,6 +7,7 @@ that framework's own test client (Django's with CSRF checks and LoginRequiredMid
 
 from __future__ import annotations
 
+import inspect
 import json
 import urllib.parse
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -228,8 +229,17 @@ def litestar_request(
 
     from checkoutkit.adapters.litestar import router
 
+    # logging_config=None: Litestar's default configures the root logger at startup, which
+    # would take pytest's log capture away; the application's logging is its own business.
+    async def close_async_store() -> None:
+        # An async store's connections belong to the client's event loop: close them with it.
+        if inspect.iscoroutinefunction(getattr(checkout.store, "close", None)):
+            await checkout.store.close()
+
     app = litestar.Litestar(
-        route_handlers=[router(checkout, path=PREFIX)], on_shutdown=[gateway.aclose]
+        route_handlers=[router(checkout, path=PREFIX)],
+        on_shutdown=[gateway.aclose, close_async_store],
+        logging_config=None,
     )
     return litestar_test_client(app, cleanup)
 

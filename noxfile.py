@@ -134,5 +134,5 @@ def build(session: nox.Session) -> None:
 @nox.session(python=NEWEST)
 def demo(session: nox.Session) -> None:
     """Run the demo shop on the sandbox (``nox -s demo -- --framework fastapi --port 8000``)."""
-    session.install("-e.[sandbox,flask,fastapi,django]")
+    session.install("-e.[sandbox,flask,fastapi,django,litestar]")
     session.run("checkoutkit", "demo", *session.posargs)

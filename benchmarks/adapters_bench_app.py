@@ -82,6 +82,19 @@ def fastapi_app() -> Any:
     return app
 
 
+def litestar_app() -> Any:
+    import litestar
+
+    from checkoutkit.adapters.litestar import router
+
+    @litestar.post("/hand/webhook", request_max_body_size=None)
+    async def hand(request: litestar.Request) -> litestar.Response:
+        ok = hand_verify(await request.body(), request.headers.get("stripe-signature"))
+        return litestar.Response(b"", status_code=200 if ok else 400)
+
+    return litestar.Litestar(route_handlers=[router(make_checkout(), path="/checkout"), hand])
+
+
 def django_app() -> Any:
     import django
     from django.conf import settings

@@ -1,7 +1,7 @@
 """Webhook throughput of each adapter on a real server, against a hand-written endpoint.
 
-Flask and Django run under gunicorn (one worker, four threads), FastAPI under uvicorn (one
-worker). Both endpoints live in the same app and server. The events are the 3.4 KB
+Flask and Django run under gunicorn (one worker, four threads), FastAPI and Litestar under
+uvicorn (one worker). Both endpoints live in the same app and server. The events are the 3.4 KB
 ``checkout.session.completed`` of ``tests/webhooks/data``, each with its own event and session
 id, signed before the clock starts (so every adapter request fulfils a new session).
 
@@ -203,8 +203,8 @@ def _serve(framework: str, port: int, store: str) -> subprocess.Popen[bytes]:
         "BENCH_STORE": store,
         "BENCH_SECRET": SECRET,
     }
-    if framework == "fastapi":
-        argv = [sys.executable, "-m", "uvicorn", "--factory", "adapters_bench_app:fastapi_app",
+    if framework in ("fastapi", "litestar"):
+        argv = [sys.executable, "-m", "uvicorn", "--factory", f"adapters_bench_app:{framework}_app",
                 "--app-dir", str(HERE), "--port", str(port), "--log-level", "warning"]  # fmt: skip
     else:
         argv = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
@@ -292,7 +292,7 @@ def run() -> list[tuple[str, str]]:
     """Rows of (label, figure): the adapter / hand-written ratio per framework and store."""
     rows: list[tuple[str, str]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        for framework in ("flask", "fastapi", "django"):
+        for framework in ("flask", "fastapi", "django", "litestar"):
             for store, target in (("memory", 0.9), ("sqlite", 0.75)):
                 where = "memory" if store == "memory" else str(Path(tmp) / f"{framework}.db")
                 figures = measure(framework, where, f"{framework}{store}")

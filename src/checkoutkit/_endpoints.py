@@ -1,597 +1,92 @@
-"""The four endpoints of the checkout flow, framework-neutral: request parts in, a Reply out.
+"""Deprecated: the adapter contract is public as :mod:`checkoutkit.adapters.endpoints`.
 
-Every adapter calls these and only translates: this is the one place where status codes,
-headers and short error messages are decided, so all frameworks answer alike.
+Kept for one release for code that imported the private module before the contract was
+public; importing it warns with ``DeprecationWarning``. Two things changed on the way: the
+endpoints return :class:`~checkoutkit.adapters.endpoints.Reply`, whose ``headers`` is a
+mapping (``content-type`` among them, ``content_type`` a property), and they take all request
+headers, so ``signature_headers`` and ``webhook_reply`` are only kept here.
 """
 
 from __future__ import annotations
 
-import contextlib
-import html
-import json
-import logging
-import re
-import secrets
-from collections.abc import AsyncIterable, Iterable, Iterator, Mapping
-from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl
+import warnings
+from collections.abc import Mapping
 
-import attrs
-
-from checkoutkit._checkout import CheckoutRequest, FulfilOutcome, check_session_id
-from checkoutkit._router import LOGGER_NAME as _WEBHOOK_LOGGER
-from checkoutkit._router import TOO_LARGE
-from checkoutkit.exceptions import (
-    ConfigurationError,
-    FulfilmentError,
-    InvalidSessionError,
-    StoreError,
-    StripeConnectionError,
-    StripeError,
-    StripeNotFoundError,
+from checkoutkit.adapters.endpoints import (
+    CANCEL_PATH,
+    CONFIRM_RETRY_AFTER,
+    CREATE_PATH,
+    READ_CHUNK,
+    SUCCESS_PATH,
+    WEBHOOK_PATH,
+    BodyRefused,
+    Reply,
+    cancel,
+    confirming_page,
+    create,
+    create_async,
+    declared_length,
+    default_cancel_page,
+    default_success_page,
+    mount_root,
+    read_body,
+    read_body_async,
+    read_form,
+    receive_webhook,
+    receive_webhook_async,
+    server_reads_refused_bodies,
+    success,
+    success_async,
+    wants_json,
+    webhook,
+    webhook_async,
 )
 
-if TYPE_CHECKING:
-    from checkoutkit._checkout import Checkout
-    from checkoutkit._events import CheckoutSession
-
 __all__ = [
+    "CANCEL_PATH",
+    "CONFIRM_RETRY_AFTER",
     "CREATE_PATH",
     "READ_CHUNK",
+    "SUCCESS_PATH",
+    "WEBHOOK_PATH",
     "BodyRefused",
     "Reply",
+    "cancel",
+    "confirming_page",
     "create",
     "create_async",
     "declared_length",
+    "default_cancel_page",
+    "default_success_page",
+    "mount_root",
     "read_body",
     "read_body_async",
+    "read_form",
     "receive_webhook",
     "receive_webhook_async",
     "server_reads_refused_bodies",
+    "signature_headers",
     "success",
     "success_async",
+    "wants_json",
+    "webhook",
+    "webhook_async",
+    "webhook_reply",
 ]
 
-_log = logging.getLogger("checkoutkit.checkout")
-_webhook_log = logging.getLogger(_WEBHOOK_LOGGER)
-
-CREATE_PATH = "create-checkout-session"
-SUCCESS_PATH = "success"
-CANCEL_PATH = "cancel"
-WEBHOOK_PATH = "webhook"
-
-_TEXT = "text/plain; charset=utf-8"
-_HTML = "text/html; charset=utf-8"
-_JSON = "application/json"
-_MOUNT = re.compile(r"/create-checkout-session/?$")
-
-
-@attrs.frozen
-class Reply:
-    """An HTTP answer in plain terms, for an adapter to turn into its framework's response."""
-
-    status: int
-    body: bytes
-    content_type: str = _TEXT
-    headers: tuple[tuple[str, str], ...] = ()
-
-
-def _text(status: int, message: str) -> Reply:
-    return Reply(status, message.encode() + b"\n", _TEXT, (("Cache-Control", "no-store"),))
-
-
-def _header(headers: Mapping[str, str], name: str) -> str:
-    value = headers.get(name)
-    if value is None:
-        value = headers.get(name.lower())
-    return value or ""
-
-
-def wants_json(accept: str) -> bool:
-    """True when the Accept header prefers ``application/json`` to an HTML page."""
-    json_q = html_q = 0.0
-    for item in accept.split(","):
-        media, *options = (part.strip() for part in item.split(";"))
-        quality = 1.0
-        for option in options:
-            name, _, value = option.partition("=")
-            if name.strip() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        media = media.lower()
-        if media == "application/json":
-            json_q = max(json_q, quality)
-        elif media in ("text/html", "text/*"):
-            html_q = max(html_q, quality)
-    return json_q > html_q
-
-
-# -- reading a body, bounded ---------------------------------------------------------------
-
-READ_CHUNK = 64 * 1024
-"""How much an adapter asks its framework's input stream for at a time."""
-
-
-class BodyRefused(Exception):
-    """A request body that was not read whole: ``status`` 413 (too large) or 400 (unreadable)."""
-
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
-
-
-def declared_length(value: str | None) -> int | None:
-    """The ``Content-Length`` header as a number; None when absent or not plain digits."""
-    if value is None:
-        return None
-    value = value.strip()
-    if not value.isdigit() or not value.isascii():
-        return None
-    return int(value)
-
-
-def _too_long(declared: int, limit: int) -> BodyRefused:
-    return BodyRefused(413, f"Content-Length {declared} exceeds the limit of {limit} bytes")
-
-
-def _grew_too_long(limit: int) -> BodyRefused:
-    return BodyRefused(413, f"the body grew past the limit of {limit} bytes")
-
-
-def _unreadable(exc: Exception) -> BodyRefused:
-    # A framework's own size limit (Flask's MAX_CONTENT_LENGTH) raises an HTTP 413 error.
-    status = getattr(exc, "code", None) or getattr(exc, "status_code", None)
-    if status == 413:
-        return BodyRefused(413, f"the framework's own size limit refused the body: {exc}"[:300])
-    return BodyRefused(400, f"the body could not be read: {type(exc).__name__}: {exc}"[:300])
-
-
-def read_body(
-    length: str | None, chunks: Iterable[bytes], limit: int, *, discard_refused: bool = False
-) -> bytes:
-    """The request body, never holding more than ``limit`` bytes (plus one chunk) of it.
-
-    ``length`` is the ``Content-Length`` header (None when the body is chunked) and ``chunks``
-    the framework's input stream, read lazily. A declared length over ``limit`` is refused
-    before anything is read; otherwise chunks are read one by one and reading stops as soon as
-    more than ``limit`` bytes have arrived. Raises :class:`BodyRefused`: 413 for a body too
-    large, 400 for one the server could not read (a client gone, a broken chunked encoding).
-
-    ``discard_refused`` reads the rest of a refused body and drops it, a chunk at a time, for
-    servers that would otherwise read it themselves in large blocks (see
-    :func:`server_reads_refused_bodies`).
-    """
-    stream = iter(chunks)
-    try:
-        return _read(length, stream, limit)
-    except BodyRefused as refused:
-        if discard_refused and refused.status == 413:
-            _discard(stream)
-        raise
-
-
-def _read(length: str | None, stream: Iterator[bytes], limit: int) -> bytes:
-    declared = declared_length(length)
-    if declared is not None and declared > limit:
-        raise _too_long(declared, limit)
-    received = bytearray()
-    try:
-        for chunk in stream:
-            received += chunk
-            if len(received) > limit:
-                raise _grew_too_long(limit)
-    except BodyRefused:
-        raise
-    except Exception as exc:  # whatever the server's stream raises: the client's doing
-        raise _unreadable(exc) from None
-    return bytes(received)
-
-
-def _discard(stream: Iterator[bytes]) -> None:
-    with contextlib.suppress(Exception):  # a client gone mid-body: nothing left to drop
-        for _ in stream:
-            pass
-
-
-def server_reads_refused_bodies(server_software: str | None) -> bool:
-    """True for a WSGI server that reads a body the application left unread, in large blocks.
-
-    werkzeug's development server (``flask run``, ``checkoutkit demo``) reads what is left of
-    the body after the answer, 10 MB at a time, so that the client sees the answer rather than
-    a reset connection: on a 100 MB body that costs its process 10-20 MB. Reading the rest
-    first, a chunk at a time, costs one chunk. Production servers (gunicorn, uvicorn) close
-    the connection instead, so their adapters leave a refused body unread.
-    """
-    return (server_software or "").startswith("Werkzeug/")
-
-
-async def read_body_async(length: str | None, chunks: AsyncIterable[bytes], limit: int) -> bytes:
-    """Async twin of :func:`read_body`, for an ASGI server's stream of chunks."""
-    declared = declared_length(length)
-    if declared is not None and declared > limit:
-        raise _too_long(declared, limit)
-    received = bytearray()
-    try:
-        async for chunk in chunks:
-            received += chunk
-            if len(received) > limit:
-                raise _grew_too_long(limit)
-    except BodyRefused:
-        raise
-    except Exception as exc:  # whatever the server's stream raises: the client's doing
-        raise _unreadable(exc) from None
-    return bytes(received)
-
-
-def _refused_create(refused: BodyRefused) -> Reply:
-    _log.info("refused a checkout request: %s", refused.reason)
-    if refused.status == 413:
-        return _text(413, "request body too large")
-    return _text(400, "unreadable request body")
-
-
-def _refused_webhook(refused: BodyRefused) -> Reply:
-    _webhook_log.warning("webhook refused: %s", refused.reason)
-    if refused.status == 413:
-        return webhook_reply(TOO_LARGE)
-    return _UNREADABLE_WEBHOOK
-
-
-def read_form(body: bytes, content_type: str) -> dict[str, str]:
-    """The fields of a form-encoded or JSON object body (empty for anything else).
-
-    Raises ``ValueError`` for a body that claims to be JSON or a form but is not.
-    """
-    kind = content_type.split(";", 1)[0].strip().lower()
-    if not body.strip():
-        return {}
-    if kind == "application/x-www-form-urlencoded":
-        text = body.decode("utf-8")
-        return dict(parse_qsl(text, keep_blank_values=True, strict_parsing=True))
-    if kind == "application/json":
-        try:
-            data = json.loads(body)
-        except RecursionError:
-            raise ValueError("the JSON body is nested too deeply") from None
-        if not isinstance(data, dict):
-            raise ValueError("the JSON body must be an object")
-        return {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in data.items()}
-    return {}
-
-
-def mount_root(create_url: str) -> str:
-    """The URL where the endpoints are mounted, from the create endpoint's own URL."""
-    return _MOUNT.sub("", create_url)
-
-
-def _request(
-    checkout: Checkout, body: bytes, headers: Mapping[str, str], create_url: str, native: Any
-) -> CheckoutRequest | Reply:
-    try:
-        success_url, cancel_url = checkout.urls_for(mount_root(create_url))
-    except ConfigurationError:
-        return _text(400, "host not allowed")
-    try:
-        form = read_form(body, _header(headers, "Content-Type"))
-    except ValueError:
-        return _text(400, "malformed request body")
-    return CheckoutRequest(form, headers, success_url, cancel_url, native)
-
-
-def _created(session: CheckoutSession, headers: Mapping[str, str]) -> Reply:
-    if session.url and not wants_json(_header(headers, "Accept")):
-        return Reply(
-            303,
-            b"",
-            _TEXT,
-            (("Location", session.url), ("Cache-Control", "no-store")),
-        )
-    payload = {"id": session.id, "url": session.url, "client_secret": session.client_secret}
-    return Reply(200, json.dumps(payload).encode(), _JSON, (("Cache-Control", "no-store"),))
-
-
-def _create_failed(exc: Exception, request: CheckoutRequest) -> Reply:
-    if isinstance(exc, StripeConnectionError):
-        # Stripe is slow or down: a short 503 that leads back to the shop, the cause in the log.
-        _log.warning("creating a checkout session failed, answering 503: %s", exc)
-        if wants_json(_header(request.headers, "Accept")):
-            return _text(503, "the payment provider could not be reached; try again shortly")
-        page = _page(
-            "Checkout is unavailable right now",
-            "We could not reach our payment provider, so nothing was charged. "
-            "Please try again in a few minutes.",
-        )
-        link = f'<p><a href="{html.escape(request.cancel_url)}">Back to the shop</a></p>\n'
-        return Reply(503, (page + link).encode(), _HTML, (("Cache-Control", "no-store"),))
-    if isinstance(exc, StripeError):
-        _log.warning("creating a checkout session failed: %s", exc)
-        return _text(502, "the payment provider refused or could not be reached")
-    if isinstance(exc, PermissionError):
-        _log.info("refused a checkout request: %s", exc)
-        return _text(403, "not allowed to check out")
-    _log.info("refused a checkout request: %s", exc)
-    return _text(400, "invalid checkout request")
-
-
-def create(
-    checkout: Checkout,
-    *,
-    length: str | None,
-    chunks: Iterable[bytes],
-    headers: Mapping[str, str],
-    create_url: str,
-    native: Any = None,
-    discard_refused: bool = False,
-) -> Reply:
-    """``POST …/create-checkout-session``: 303 to the session's page, or JSON when asked.
-
-    The body (``length`` its ``Content-Length``, ``chunks`` its stream) is read up to the
-    router's ``max_body_bytes``; a longer one is a 413 (see :func:`read_body` for
-    ``discard_refused``).
-    ``build_session`` may raise ``ValueError`` (400) or ``PermissionError`` (403) to refuse a
-    request; Stripe out of reach is a 503 page leading back to the shop, another Stripe error
-    a 502.
-    """
-    try:
-        body = read_body(
-            length, chunks, checkout.router.max_body_bytes, discard_refused=discard_refused
-        )
-    except BodyRefused as refused:
-        return _refused_create(refused)
-    request = _request(checkout, body, headers, create_url, native)
-    if isinstance(request, Reply):
-        return request
-    try:
-        session = checkout.create(request, idempotency_key=_idempotency_key())
-    except (StripeError, ValueError, PermissionError) as exc:
-        return _create_failed(exc, request)
-    return _created(session, headers)
-
-
-async def create_async(
-    checkout: Checkout,
-    *,
-    length: str | None,
-    chunks: AsyncIterable[bytes],
-    headers: Mapping[str, str],
-    create_url: str,
-    native: Any = None,
-) -> Reply:
-    """Async twin of :func:`create`."""
-    try:
-        body = await read_body_async(length, chunks, checkout.router.max_body_bytes)
-    except BodyRefused as refused:
-        return _refused_create(refused)
-    request = _request(checkout, body, headers, create_url, native)
-    if isinstance(request, Reply):
-        return request
-    try:
-        session = await checkout.create_async(request, idempotency_key=_idempotency_key())
-    except (StripeError, ValueError, PermissionError) as exc:
-        return _create_failed(exc, request)
-    return _created(session, headers)
-
-
-def _idempotency_key() -> str:
-    # One key per incoming request: the SDK's own retries reuse it, two shoppers never share it.
-    return f"checkoutkit-create-{secrets.token_hex(16)}"
-
-
-def _session_id_or_reply(session_id: str | None) -> str | Reply:
-    try:
-        return check_session_id(session_id)
-    except InvalidSessionError:
-        return _text(400, "missing or malformed session_id")
-
-
-def _retrieve_failed(exc: StripeError) -> Reply:
-    if isinstance(exc, StripeNotFoundError):
-        return _text(404, "unknown checkout session")
-    _log.warning("retrieving a checkout session failed: %s", exc)
-    return _text(502, "the payment provider could not be reached")
-
-
-def _success_page(
-    checkout: Checkout, session: CheckoutSession, outcome: FulfilOutcome | None
-) -> Reply:
-    if outcome is FulfilOutcome.FOREIGN:
-        _log.info("success page for %s: not created through this Checkout", session.id)
-        return _text(404, "unknown checkout session")
-    render = checkout.success_page or default_success_page
-    return Reply(200, render(session, outcome).encode(), _HTML, (("Cache-Control", "no-store"),))
-
-
-CONFIRM_RETRY_AFTER = 10
-"""Seconds the 503 "confirming your order" page asks the browser to wait before reloading."""
-
-
-def _confirming(session: CheckoutSession, exc: StoreError) -> Reply:
-    """503: paid, but the store could not record it yet; the webhook and a reload will."""
-    _log.warning(
-        "the success page could not confirm %s: the event store failed (%s: %s)",
-        session.id,
-        type(exc).__name__,
-        exc,
-    )
-    return Reply(
-        503,
-        confirming_page().encode(),
-        _HTML,
-        (("Retry-After", str(CONFIRM_RETRY_AFTER)), ("Cache-Control", "no-store")),
-    )
-
-
-def success(checkout: Checkout, session_id: str | None) -> Reply:
-    """``GET …/success?session_id=…``: fulfil once (if paid), then the success page."""
-    checked = _session_id_or_reply(session_id)
-    if isinstance(checked, Reply):
-        return checked
-    try:
-        session = checkout.gateway.retrieve(checked)
-    except StripeError as exc:
-        return _retrieve_failed(exc)
-    outcome: FulfilOutcome | None
-    try:
-        outcome = checkout.fulfil_session(session)
-    except FulfilmentError:
-        _log.exception("fulfilment from the success page failed; the webhook will retry")
-        outcome = None
-    except StoreError as exc:
-        return _confirming(session, exc)
-    return _success_page(checkout, session, outcome)
-
-
-async def success_async(checkout: Checkout, session_id: str | None) -> Reply:
-    """Async twin of :func:`success`."""
-    checked = _session_id_or_reply(session_id)
-    if isinstance(checked, Reply):
-        return checked
-    try:
-        session = await checkout.gateway.retrieve_async(checked)
-    except StripeError as exc:
-        return _retrieve_failed(exc)
-    outcome: FulfilOutcome | None
-    try:
-        outcome = await checkout.fulfil_session_async(session)
-    except FulfilmentError:
-        _log.exception("fulfilment from the success page failed; the webhook will retry")
-        outcome = None
-    except StoreError as exc:
-        return _confirming(session, exc)
-    return _success_page(checkout, session, outcome)
-
-
-def cancel(checkout: Checkout) -> Reply:
-    """``GET …/cancel``: the page shown when the customer leaves the payment page."""
-    render = checkout.cancel_page or default_cancel_page
-    return Reply(200, render().encode(), _HTML, (("Cache-Control", "no-store"),))
-
-
-def webhook_reply(response: Any) -> Reply:
-    """Turn the router's ``WebhookResponse`` into a :class:`Reply`.
-
-    The router answers with a handful of constant responses, so their replies are kept: the
-    hot path allocates nothing here.
-    """
-    cached = _REPLIES.get(id(response))
-    if cached is not None and cached[0] is response:
-        return cached[1]
-    reply = _webhook_reply(response)
-    if len(_REPLIES) < 64:
-        _REPLIES[id(response)] = (response, reply)  # holds the response, so its id stays unique
-    return reply
-
-
-_REPLIES: dict[int, tuple[Any, Reply]] = {}
-
-
-def _webhook_reply(response: Any) -> Reply:
-    headers = tuple((str(k), str(v)) for k, v in dict(response.headers).items())
-    content_type = _TEXT
-    rest = []
-    for name, value in headers:
-        if name.lower() == "content-type":
-            content_type = value
-        else:
-            rest.append((name, value))
-    body = response.body if isinstance(response.body, bytes) else str(response.body).encode()
-    return Reply(int(response.status), body, content_type, tuple(rest))
+warnings.warn(
+    "checkoutkit._endpoints is deprecated and will be removed in 0.3: "
+    "import checkoutkit.adapters.endpoints instead",
+    DeprecationWarning,
+    stacklevel=2,
+)
+
+
+def webhook_reply(response: Reply) -> Reply:
+    """The router's reply as it is: since 0.2 the router and the endpoints share one type."""
+    return response
 
 
 def signature_headers(value: str | None) -> Mapping[str, str]:
-    """The only request header the webhook endpoint reads, as a mapping for the router."""
-    return _NO_HEADERS if value is None else {"Stripe-Signature": value}
-
-
-_NO_HEADERS: Mapping[str, str] = MappingProxyType({})
-
-
-def webhook(checkout: Checkout, body: bytes, headers: Mapping[str, str]) -> Reply:
-    """``POST …/webhook``: the raw body and headers, as received, through the router."""
-    return webhook_reply(checkout.router.handle(body, headers))
-
-
-async def webhook_async(checkout: Checkout, body: bytes, headers: Mapping[str, str]) -> Reply:
-    """Async twin of :func:`webhook`."""
-    return webhook_reply(await checkout.router.handle_async(body, headers))
-
-
-_UNREADABLE_WEBHOOK = Reply(400, b'{"error":"unreadable body"}', _JSON)
-
-
-def receive_webhook(
-    checkout: Checkout,
-    *,
-    length: str | None,
-    chunks: Iterable[bytes],
-    headers: Mapping[str, str],
-    discard_refused: bool = False,
-) -> Reply:
-    """:func:`webhook` for a body not read yet: read up to ``max_body_bytes``, else 413.
-
-    See :func:`read_body` for ``discard_refused``.
-    """
-    try:
-        body = read_body(
-            length, chunks, checkout.router.max_body_bytes, discard_refused=discard_refused
-        )
-    except BodyRefused as refused:
-        return _refused_webhook(refused)
-    return webhook(checkout, body, headers)
-
-
-async def receive_webhook_async(
-    checkout: Checkout,
-    *,
-    length: str | None,
-    chunks: AsyncIterable[bytes],
-    headers: Mapping[str, str],
-) -> Reply:
-    """Async twin of :func:`receive_webhook`."""
-    try:
-        body = await read_body_async(length, chunks, checkout.router.max_body_bytes)
-    except BodyRefused as refused:
-        return _refused_webhook(refused)
-    return await webhook_async(checkout, body, headers)
-
-
-def _page(title: str, message: str, *, refresh: int | None = None) -> str:
-    reload = "" if refresh is None else f'<meta http-equiv=refresh content="{int(refresh)}">'
-    return (
-        "<!doctype html>\n<html lang=en><meta charset=utf-8>"
-        '<meta name=viewport content="width=device-width, initial-scale=1">'
-        f"{reload}"
-        f"<title>{html.escape(title)}</title>\n"
-        f"<h1>{html.escape(title)}</h1>\n<p>{html.escape(message)}</p>\n"
-    )
-
-
-def default_success_page(session: CheckoutSession | None, outcome: FulfilOutcome | None) -> str:
-    """The minimal success page used when the application gives none."""
-    if outcome is FulfilOutcome.NOT_PAID:
-        return _page(
-            "Payment processing",
-            "We have not received your payment yet. We will email you when it arrives.",
-        )
-    email = session.email if session is not None else None
-    note = f" A confirmation goes to {email}." if email else ""
-    return _page("Thanks for your order!", f"We appreciate your business.{note}")
-
-
-def confirming_page() -> str:
-    """The page shown when a payment went through but the order could not be confirmed yet."""
-    return _page(
-        "Payment received",
-        "Thank you: your payment went through. We are confirming your order; "
-        "this page reloads in a moment, or refresh it yourself.",
-        refresh=CONFIRM_RETRY_AFTER,
-    )
-
-
-def default_cancel_page() -> str:
-    """The minimal cancel page used when the application gives none."""
-    return _page("Checkout canceled", "Your order was not placed. You can try again any time.")
+    """A header mapping holding only ``Stripe-Signature`` (the endpoints now take them all)."""
+    return {} if value is None else {"Stripe-Signature": value}

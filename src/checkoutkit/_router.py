@@ -52,7 +52,7 @@ from checkoutkit.exceptions import (
 if TYPE_CHECKING:
     import logging
 
-__all__ = ["Handler", "WebhookResponse", "WebhookRouter"]
+__all__ = ["Handler", "Reply", "WebhookResponse", "WebhookRouter"]
 
 LOGGER_NAME = "checkoutkit.webhooks"
 
@@ -68,8 +68,14 @@ _JSON_HEADERS: Mapping[str, str] = MappingProxyType({"content-type": "applicatio
 
 
 @attrs.frozen
-class WebhookResponse:
-    """What to answer Stripe: ``status``, a short JSON ``body`` and ``headers``."""
+class Reply:
+    """An HTTP answer in plain terms: ``status``, ``body`` bytes and ``headers``.
+
+    The one answer type of checkoutkit: the router's :meth:`WebhookRouter.handle` returns one,
+    and so does every endpoint of :mod:`checkoutkit.adapters.endpoints`; an adapter copies the
+    three fields into its framework's response and adds nothing. Header names are lower-case;
+    ``headers`` holds ``content-type`` (JSON unless given otherwise).
+    """
 
     status: int
     body: bytes
@@ -80,10 +86,25 @@ class WebhookResponse:
         """True for a 2xx status (Stripe will not redeliver)."""
         return 200 <= self.status < 300
 
+    @property
+    def content_type(self) -> str:
+        """The ``content-type`` header (whatever the case of its name); empty when absent."""
+        value = self.headers.get("content-type")
+        if value is None:
+            for name, candidate in self.headers.items():
+                if name.lower() == "content-type":
+                    return candidate
+            return ""
+        return value
 
-def _response(status: int, body: str, **headers: str) -> WebhookResponse:
+
+WebhookResponse = Reply
+"""The name :class:`Reply` has had since 0.1 as the router's answer: the same class."""
+
+
+def _response(status: int, body: str, **headers: str) -> Reply:
     merged = MappingProxyType({**_JSON_HEADERS, **headers}) if headers else _JSON_HEADERS
-    return WebhookResponse(status, body.encode(), merged)
+    return Reply(status, body.encode(), merged)
 
 
 HANDLED = _response(200, '{"received":true}')

@@ -1,4 +1,4 @@
-"""The harness for every adapter: the same shop mounted in Flask, FastAPI and Django.
+"""The harness for every adapter: the same shop mounted in Flask, FastAPI, Django and Litestar.
 
 Each test gets a :class:`Shop`: a real :class:`checkoutkit.Checkout` talking through the real
 stripe SDK to an in-process sandbox, mounted with one framework's adapter and driven through
@@ -7,6 +7,7 @@ that framework's own test client (Django's with CSRF checks and LoginRequiredMid
 
 from __future__ import annotations
 
+import inspect
 import json
 import urllib.parse
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -27,7 +28,7 @@ from checkoutkit import (
 from checkoutkit._events import CheckoutSession
 from checkoutkit.testing import TEST_SECRET, sign_payload
 
-FRAMEWORKS = ["flask", "fastapi", "django"]
+FRAMEWORKS = ["flask", "fastapi", "django", "litestar"]
 PREFIX = "/shop/checkout"
 BASE_URL = "https://shop.example" + PREFIX
 CARD_OK = "4242424242424242"
@@ -200,6 +201,49 @@ def fastapi_request(
     return fastapi_test_client(app, cleanup)
 
 
+def litestar_test_client(app: Any, cleanup: Callable[[Callable[[], object]], None]) -> Request:
+    """Requests through Litestar's TestClient (httpx), never following redirects.
+
+    As for FastAPI, the client runs the app's lifespan on one event loop for the whole test.
+    """
+    from litestar.testing import TestClient
+
+    client = TestClient(app, base_url="http://testserver.local")
+    client.__enter__()
+    cleanup(lambda: client.__exit__(None, None, None))
+
+    def request(method: str, path: str, body: bytes, headers: Mapping[str, str]) -> Answer:
+        response = client.request(
+            method, path, content=body, headers=dict(headers), follow_redirects=False
+        )
+        lowered = {k.lower(): v for k, v in response.headers.items()}
+        return Answer(response.status_code, lowered, response.content)
+
+    return request
+
+
+def litestar_request(
+    checkout: Checkout, gateway: CheckoutGateway, cleanup: Callable[[Callable[[], object]], None]
+) -> Request:
+    import litestar
+
+    from checkoutkit.adapters.litestar import router
+
+    # logging_config=None: Litestar's default configures the root logger at startup, which
+    # would take pytest's log capture away; the application's logging is its own business.
+    async def close_async_store() -> None:
+        # An async store's connections belong to the client's event loop: close them with it.
+        if inspect.iscoroutinefunction(getattr(checkout.store, "close", None)):
+            await checkout.store.close()
+
+    app = litestar.Litestar(
+        route_handlers=[router(checkout, path=PREFIX)],
+        on_shutdown=[gateway.aclose, close_async_store],
+        logging_config=None,
+    )
+    return litestar_test_client(app, cleanup)
+
+
 def configure_django() -> None:
     """Settings as a careful project has them: CSRF, login required, atomic requests."""
     import django
@@ -294,11 +338,11 @@ def make_shop(
     limit = {} if max_body_bytes is None else {"max_body_bytes": max_body_bytes}
     router = WebhookRouter(secrets=TEST_SECRET, store=store, **limit)
     checkout_options.setdefault("base_url", BASE_URL)
+    checkout_options.setdefault("build_session", session_params)
     checkout = Checkout(
         gateway=gateway,
         router=router,
         store=store,
-        build_session=session_params,
         fulfil=fulfil,
         on_payment_failed=lambda s: failed.append(s.id),
         on_expired=lambda s: expired.append(s.id),
@@ -309,6 +353,8 @@ def make_shop(
         request.addfinalizer(gateway.close)
     elif framework == "fastapi":
         send = fastapi_request(checkout, gateway, request.addfinalizer)
+    elif framework == "litestar":
+        send = litestar_request(checkout, gateway, request.addfinalizer)
     else:
         send = django_request(checkout, request.getfixturevalue("django_urlconf"))
         request.addfinalizer(gateway.close)

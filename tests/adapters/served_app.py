@@ -63,6 +63,14 @@ def fastapi_app() -> Any:
     return app
 
 
+def litestar_app() -> Any:
+    import litestar
+
+    from checkoutkit.adapters.litestar import router
+
+    return litestar.Litestar(route_handlers=[router(make_checkout())])
+
+
 def django_app() -> Any:
     from adapter_harness import configure_django
     from django.conf import settings

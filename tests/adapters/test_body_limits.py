@@ -108,7 +108,14 @@ def test_the_limit_is_the_routers_setting() -> None:
 # -- the success page while the store is down ---------------------------------------------
 
 
-STORES = [("flask", "sync"), ("fastapi", "sync"), ("fastapi", "async"), ("django", "sync")]
+STORES = [
+    ("flask", "sync"),
+    ("fastapi", "sync"),
+    ("fastapi", "async"),
+    ("django", "sync"),
+    ("litestar", "sync"),
+    ("litestar", "async"),
+]
 
 
 @pytest.mark.parametrize(("framework", "kind"), STORES)

@@ -1,11 +1,11 @@
 """A 100 MB body costs a real server's worker less than 16 MiB of peak memory, and gets a 413.
 
-The shop runs under gunicorn (Flask, Django), uvicorn (FastAPI) and, as ``checkoutkit demo``
-runs it, werkzeug's threaded server. A raw socket client streams the body from a generator,
-with a ``Content-Length`` or chunked, and keeps sending after the answer for as long as the
-server reads, so the server meets the whole body. The worker's peak RSS (``VmHWM`` in
-``/proc/<pid>/status``, reset through ``/proc/<pid>/clear_refs`` before each request) is read
-before and after.
+The shop runs under gunicorn (Flask, Django), uvicorn (FastAPI, Litestar) and, as
+``checkoutkit demo`` runs it, werkzeug's threaded server. A raw socket client streams the
+body from a generator, with a ``Content-Length`` or chunked, and keeps sending after the
+answer for as long as the server reads, so the server meets the whole body. The worker's
+peak RSS (``VmHWM`` in ``/proc/<pid>/status``, reset through ``/proc/<pid>/clear_refs``
+before each request) is read before and after.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ SERVERS = [
     "gunicorn-flask",
     "gunicorn-django",
     "uvicorn-fastapi",
+    "uvicorn-litestar",
     "werkzeug-demo-flask",
     "werkzeug-demo-django",
 ]
@@ -202,9 +203,9 @@ def children(pid: int) -> list[int]:
 
 
 def served_command(name: str, port: int) -> list[str]:
-    if name == "uvicorn-fastapi":
+    if name.startswith("uvicorn-"):
         return [
-            sys.executable, "-m", "uvicorn", "--factory", "served_app:fastapi_app",
+            sys.executable, "-m", "uvicorn", "--factory", f"served_app:{name[8:]}_app",
             "--app-dir", str(HERE), "--host", "127.0.0.1", "--port", str(port),
             "--log-level", "warning",
         ]  # fmt: skip
@@ -220,7 +221,7 @@ def served_command(name: str, port: int) -> list[str]:
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
-    """One of the four servers, warmed up by a few small requests."""
+    """One of the servers, warmed up by a few small requests."""
     name: str = request.param
     port = free_port()
     if name in DEMOS:

@@ -69,6 +69,33 @@ def test_bad_create_input_is_a_400_with_a_short_reason(
     assert answer.text.strip() in {"invalid checkout request", "malformed request body"}
 
 
+def test_build_session_sees_every_request_header_whatever_its_case(
+    framework: str, sandbox: Any, request: pytest.FixtureRequest
+) -> None:
+    """Every adapter hands the application all request headers, readable in any case."""
+    from adapter_harness import session_params
+
+    seen: list[tuple[str | None, ...]] = []
+
+    def build(req: Any) -> dict[str, Any]:
+        headers = req.headers
+        seen.append(
+            (
+                headers.get("X-Shop-Note"),
+                headers.get("x-shop-note"),
+                headers.get("X-SHOP-NOTE"),
+                headers.get("content-type"),
+                headers.get("Accept"),
+            )
+        )
+        return session_params(req)
+
+    shop = make_shop(framework, sandbox, request, build_session=build)
+    headers = {**FORM, "Accept": "application/json", "X-Shop-Note": "gift wrap"}
+    assert shop.post("/create-checkout-session", b"quantity=1", headers).status == 200
+    assert seen == [("gift wrap",) * 3 + ("application/x-www-form-urlencoded", "application/json")]
+
+
 def test_wrong_methods_are_405(shop: Shop) -> None:
     """GET on the POST endpoints and POST on the pages answer 405."""
     assert shop.get("/create-checkout-session").status == 405
@@ -247,7 +274,11 @@ def test_hosts_outside_allowed_hosts_are_refused(
     answer = shop.post("/create-checkout-session", b"", {**FORM, "Accept": "application/json"})
     assert answer.status == 400
     ok = make_shop(
-        framework, sandbox, request, base_url=None, allowed_hosts=["testserver", "localhost"]
+        framework,
+        sandbox,
+        request,
+        base_url=None,
+        allowed_hosts=["testserver", "testserver.local", "localhost"],
     )
     answer = ok.post("/create-checkout-session", b"", {**FORM, "Accept": "application/json"})
     assert answer.status == 200

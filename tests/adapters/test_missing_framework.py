@@ -26,6 +26,7 @@ except ImportError as exc:
         ("flask", ["flask"], "checkoutkit[flask]"),
         ("fastapi", ["fastapi"], "checkoutkit[fastapi]"),
         ("django", ["django", "django.contrib", "django.db"], "checkoutkit[django]"),
+        ("litestar", ["litestar"], "checkoutkit[litestar]"),
     ],
 )
 def test_missing_framework_names_the_extra(adapter: str, blocked: list[str], extra: str) -> None:
@@ -43,7 +44,8 @@ def test_importing_checkoutkit_imports_no_framework() -> None:
     """``import checkoutkit`` (and the flow object) never imports a web framework."""
     code = (
         "import sys, checkoutkit; checkoutkit.Checkout; "
-        "print(sorted(m for m in ('flask', 'fastapi', 'django', 'starlette') if m in sys.modules))"
+        "print(sorted(m for m in ('flask', 'fastapi', 'django', 'starlette', 'litestar')"
+        " if m in sys.modules))"
     )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     out = subprocess.run(

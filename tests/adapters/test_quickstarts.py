@@ -24,6 +24,7 @@ from adapter_harness import (
     django_test_client,
     fastapi_test_client,
     flask_test_client,
+    litestar_test_client,
 )
 
 from checkoutkit.testing import sign_payload
@@ -66,6 +67,9 @@ def example(framework: str, example_env: Path) -> Iterator[tuple[ModuleType, Req
         elif framework == "fastapi":
             with contextlib.ExitStack() as stack:
                 yield module, fastapi_test_client(module.app, stack.callback)
+        elif framework == "litestar":
+            with contextlib.ExitStack() as stack:
+                yield module, litestar_test_client(module.app, stack.callback)
         else:
             from django.conf import settings
             from django.test import override_settings

@@ -1,5 +1,7 @@
 """The conformance cases again, against real servers on loopback (gunicorn and uvicorn).
 
+Flask and Django run under gunicorn, FastAPI and Litestar under uvicorn.
+
 Each framework's app runs in two worker processes sharing one SqliteStore file, and the sandbox
 delivers its webhooks to the server over HTTP, as Stripe would.
 """
@@ -74,9 +76,9 @@ class Served:
 
 def command(framework: str, port: int) -> list[str]:
     bind = f"127.0.0.1:{port}"
-    if framework == "fastapi":
+    if framework in ("fastapi", "litestar"):
         return [
-            sys.executable, "-m", "uvicorn", "--factory", "served_app:fastapi_app",
+            sys.executable, "-m", "uvicorn", "--factory", f"served_app:{framework}_app",
             "--app-dir", str(HERE), "--host", "127.0.0.1", "--port", str(port),
             "--workers", "2", "--log-level", "warning",
         ]  # fmt: skip
@@ -86,7 +88,7 @@ def command(framework: str, port: int) -> list[str]:
     ]  # fmt: skip
 
 
-@pytest.fixture(scope="module", params=["flask", "fastapi", "django"])
+@pytest.fixture(scope="module", params=["flask", "fastapi", "django", "litestar"])
 def served(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Served]:

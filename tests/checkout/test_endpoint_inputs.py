@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checkoutkit._endpoints import (
+from checkoutkit.adapters.endpoints import (
     BodyRefused,
     declared_length,
     mount_root,

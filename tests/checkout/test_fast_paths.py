@@ -1,4 +1,4 @@
-"""The webhook fast paths keep behaviour: callbacks' threads, cached replies, the one-step claim."""
+"""The webhook paths keep behaviour: callbacks' threads, the router's replies, one-step claims."""
 
 from __future__ import annotations
 
@@ -17,10 +17,10 @@ from checkoutkit import (
     MemoryStore,
     SqliteStore,
     WebhookRouter,
-    _endpoints,
 )
 from checkoutkit._checkout import ORIGIN_KEY, Checkout, FulfilOutcome
 from checkoutkit._events import CheckoutSession
+from checkoutkit.adapters import endpoints
 from checkoutkit.testing import TEST_SECRET, sign_payload
 from checkoutkit.testing import TEST_SECRET as _SECRET
 
@@ -111,20 +111,30 @@ def test_blocking_callbacks_must_be_a_bool(value: object) -> None:
         make_checkout(MemoryStore(), lambda s: None, blocking_callbacks=value)
 
 
-def test_webhook_replies_are_the_same_for_every_request() -> None:
-    """Repeated webhook answers are equal replies, with the router's status, body and headers."""
+def test_webhook_replies_are_the_routers_own() -> None:
+    """The webhook endpoint answers with the router's reply itself: one type, no conversion.
+
+    Repeated answers are equal, with the router's status, body and JSON content type; the
+    endpoint reads the signature among all the request headers, whatever their case.
+    """
     router = WebhookRouter(secrets=TEST_SECRET, store=MemoryStore())
     checkout = make_checkout(router.store, lambda s: None, router=router)
     body = event_body("checkout.session.completed", "paid", "cs_test_abc123", 2)
-    headers = _endpoints.signature_headers(sign_payload(body, TEST_SECRET))
-    first = _endpoints.webhook(checkout, body, headers)
-    duplicate = _endpoints.webhook(checkout, body, headers)
-    again = _endpoints.webhook(checkout, body, headers)
+    headers = {
+        "content-type": "application/json",
+        "STRIPE-SIGNATURE": sign_payload(body, TEST_SECRET),
+    }
+    first = endpoints.webhook(checkout, body, headers)
+    duplicate = endpoints.webhook(checkout, body, headers)
+    again = endpoints.webhook(checkout, body, headers)
     assert (first.status, duplicate.status) == (200, 200)
     assert duplicate == again
+    assert duplicate == router.handle(body, headers)
+    assert isinstance(duplicate, endpoints.Reply)
     assert json.loads(duplicate.body) == {"received": True, "duplicate": True}
     assert duplicate.content_type == "application/json"
-    unsigned = _endpoints.webhook(checkout, body, _endpoints.signature_headers(None))
+    assert dict(duplicate.headers) == {"content-type": "application/json"}
+    unsigned = endpoints.webhook(checkout, body, {"Content-Type": "application/json"})
     assert unsigned.status == 400
 
 

@@ -30,7 +30,7 @@ def free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="module", params=["flask", "fastapi", "django"])
+@pytest.fixture(scope="module", params=["flask", "fastapi", "django", "litestar"])
 def demo(request: pytest.FixtureRequest) -> Iterator[Demo]:
     """``checkoutkit demo --framework …`` running in its own process until the module ends."""
     port, sandbox_port = free_port(), free_port()

@@ -6,7 +6,7 @@ import argparse
 
 __all__ = ["add_command"]
 
-FRAMEWORKS = ("flask", "fastapi", "django")
+FRAMEWORKS = ("flask", "fastapi", "django", "litestar")
 
 
 def add_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

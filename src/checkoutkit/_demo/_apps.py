@@ -1,4 +1,4 @@
-"""The demo shop as a Flask, FastAPI or Django app: the adapter at the root plus two pages."""
+"""The demo shop as a Flask, FastAPI, Django or Litestar app: the adapter at the root, two pages."""
 
 from __future__ import annotations
 
@@ -49,6 +49,26 @@ def fastapi_app(shop: Shop) -> Any:
     app.add_api_route("/", index, methods=["GET"], include_in_schema=False)
     app.add_api_route("/orders", orders, methods=["GET"], include_in_schema=False)
     return app
+
+
+def litestar_app(shop: Shop) -> Any:
+    """A Litestar app (ASGI)."""
+    import litestar
+
+    from checkoutkit.adapters.litestar import router
+
+    @litestar.get("/", media_type="text/html", include_in_schema=False)
+    async def index() -> str:
+        return product_page()
+
+    @litestar.get("/orders", media_type="text/html", include_in_schema=False, sync_to_thread=True)
+    def orders() -> str:
+        return orders_page(shop.orders.all())
+
+    return litestar.Litestar(
+        route_handlers=[index, orders, router(shop.checkout)],
+        on_shutdown=[shop.gateway.aclose],
+    )
 
 
 def django_app(shop: Shop, hosts: list[str]) -> Any:

@@ -54,6 +54,8 @@ def _app(framework: str, shop: Any, host: str) -> Any:
 
     if framework == "fastapi":
         return _apps.fastapi_app(shop)
+    if framework == "litestar":
+        return _apps.litestar_app(shop)
     if framework == "django":
         return _apps.django_app(shop, sorted({host, "127.0.0.1", "localhost"}))
     return _apps.flask_app(shop)
@@ -61,7 +63,7 @@ def _app(framework: str, shop: Any, host: str) -> Any:
 
 def _listen(framework: str, app: Any, host: str, port: int) -> Callable[[], None]:
     """Bind the shop's port now (so "Ready" is true when printed); returns the serve loop."""
-    if framework == "fastapi":
+    if framework in ("fastapi", "litestar"):
         import uvicorn
 
         sock = socket.create_server((host, port))

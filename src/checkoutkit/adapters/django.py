@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from checkoutkit import _endpoints
+from checkoutkit.adapters import endpoints
 from checkoutkit.exceptions import MissingDependencyError
 
 try:
@@ -31,7 +31,7 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess
     ) from exc
 
 if TYPE_CHECKING:
-    from checkoutkit._checkout import Checkout
+    from checkoutkit import Checkout
 
 __all__ = ["urls"]
 
@@ -42,25 +42,8 @@ _login_not_required: Callable[[View], View] = getattr(
 )
 
 
-def headers_of(request: HttpRequest) -> dict[str, str]:
-    """The request headers, read from ``request.META``.
-
-    ``HTTP_STRIPE_SIGNATURE`` becomes ``Stripe-Signature``; ``CONTENT_TYPE`` ``Content-Type``.
-    """
-    headers = {}
-    for key, value in request.META.items():
-        if key.startswith("HTTP_"):
-            name = key[5:]
-        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-            name = key
-        else:
-            continue
-        headers[name.replace("_", "-").title()] = str(value)
-    return headers
-
-
 def _discards(request: HttpRequest) -> bool:
-    return _endpoints.server_reads_refused_bodies(request.META.get("SERVER_SOFTWARE"))
+    return endpoints.server_reads_refused_bodies(request.META.get("SERVER_SOFTWARE"))
 
 
 def _chunks(request: HttpRequest) -> Iterator[bytes]:
@@ -75,15 +58,12 @@ def _chunks(request: HttpRequest) -> Iterator[bytes]:
     stream: Any = request
     if not meta.get("CONTENT_LENGTH") and meta.get("wsgi.input_terminated"):
         stream = meta["wsgi.input"]
-    while chunk := stream.read(_endpoints.READ_CHUNK):
+    while chunk := stream.read(endpoints.READ_CHUNK):
         yield chunk
 
 
-def _response(reply: _endpoints.Reply) -> HttpResponse:
-    response = HttpResponse(reply.body, status=reply.status, content_type=reply.content_type)
-    for name, value in reply.headers:
-        response[name] = value
-    return response
+def _response(reply: endpoints.Reply) -> HttpResponse:
+    return HttpResponse(reply.body, status=reply.status, headers=reply.headers)
 
 
 def _view(method: Callable[[View], Any], view: View) -> View:
@@ -108,42 +88,41 @@ def urls(checkout: Checkout, *, name_prefix: str = "checkoutkit") -> list[URLPat
     """
 
     def create_checkout_session(request: HttpRequest) -> HttpResponse:
-        reply = _endpoints.create(
+        reply = endpoints.create(
             checkout,
             length=request.META.get("CONTENT_LENGTH"),
             chunks=_chunks(request),
             discard_refused=_discards(request),
-            headers=headers_of(request),
+            headers=request.headers,
             create_url=request.build_absolute_uri(request.path),
             native=request,
         )
         return _response(reply)
 
     def success(request: HttpRequest) -> HttpResponse:
-        return _response(_endpoints.success(checkout, request.GET.get("session_id")))
+        return _response(endpoints.success(checkout, request.GET.get("session_id")))
 
     def cancel(request: HttpRequest) -> HttpResponse:
-        return _response(_endpoints.cancel(checkout))
+        return _response(endpoints.cancel(checkout))
 
     def webhook(request: HttpRequest) -> HttpResponse:
-        signature = _endpoints.signature_headers(request.META.get("HTTP_STRIPE_SIGNATURE"))
-        reply = _endpoints.receive_webhook(
+        reply = endpoints.receive_webhook(
             checkout,
             length=request.META.get("CONTENT_LENGTH"),
             chunks=_chunks(request),
             discard_refused=_discards(request),
-            headers=signature,
+            headers=request.headers,
         )
         return _response(reply)
 
     # Patterns are tried in order: the webhook, the busiest, goes first.
     return [
-        *_paths(_endpoints.WEBHOOK_PATH, _view(require_POST, webhook), f"{name_prefix}-webhook"),
+        *_paths(endpoints.WEBHOOK_PATH, _view(require_POST, webhook), f"{name_prefix}-webhook"),
         *_paths(
-            _endpoints.CREATE_PATH,
+            endpoints.CREATE_PATH,
             _view(require_POST, create_checkout_session),
             f"{name_prefix}-create",
         ),
-        *_paths(_endpoints.SUCCESS_PATH, _view(require_GET, success), f"{name_prefix}-success"),
-        *_paths(_endpoints.CANCEL_PATH, _view(require_GET, cancel), f"{name_prefix}-cancel"),
+        *_paths(endpoints.SUCCESS_PATH, _view(require_GET, success), f"{name_prefix}-success"),
+        *_paths(endpoints.CANCEL_PATH, _view(require_GET, cancel), f"{name_prefix}-cancel"),
     ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from checkoutkit import _endpoints
+from checkoutkit.adapters import endpoints
 from checkoutkit.exceptions import MissingDependencyError
 
 try:
@@ -21,18 +21,13 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess
     ) from exc
 
 if TYPE_CHECKING:
-    from checkoutkit._checkout import Checkout
+    from checkoutkit import Checkout
 
 __all__ = ["router"]
 
 
-def _response(reply: _endpoints.Reply) -> fastapi.Response:
-    return fastapi.Response(
-        reply.body,
-        status_code=reply.status,
-        headers=dict(reply.headers) if reply.headers else None,
-        media_type=reply.content_type,
-    )
+def _response(reply: endpoints.Reply) -> fastapi.Response:
+    return fastapi.Response(reply.body, status_code=reply.status, headers=reply.headers)
 
 
 def router(checkout: Checkout, *, prefix: str = "") -> fastapi.APIRouter:
@@ -48,7 +43,7 @@ def router(checkout: Checkout, *, prefix: str = "") -> fastapi.APIRouter:
     api = fastapi.APIRouter(prefix=prefix, include_in_schema=False, redirect_slashes=False)
 
     async def create_checkout_session(request: fastapi.Request) -> fastapi.Response:
-        reply = await _endpoints.create_async(
+        reply = await endpoints.create_async(
             checkout,
             length=request.headers.get("content-length"),
             chunks=request.stream(),
@@ -60,13 +55,13 @@ def router(checkout: Checkout, *, prefix: str = "") -> fastapi.APIRouter:
 
     async def success(request: fastapi.Request) -> fastapi.Response:
         session_id = request.query_params.get("session_id")
-        return _response(await _endpoints.success_async(checkout, session_id))
+        return _response(await endpoints.success_async(checkout, session_id))
 
     async def cancel() -> fastapi.Response:
-        return _response(_endpoints.cancel(checkout))
+        return _response(endpoints.cancel(checkout))
 
     async def webhook(request: fastapi.Request) -> fastapi.Response:
-        reply = await _endpoints.receive_webhook_async(
+        reply = await endpoints.receive_webhook_async(
             checkout,
             length=request.headers.get("content-length"),
             chunks=request.stream(),
@@ -76,10 +71,10 @@ def router(checkout: Checkout, *, prefix: str = "") -> fastapi.APIRouter:
 
     # Routes are tried in order: the webhook, the busiest, goes first.
     routes: list[tuple[str, Callable[..., Any], str]] = [
-        (_endpoints.WEBHOOK_PATH, webhook, "POST"),
-        (_endpoints.CREATE_PATH, create_checkout_session, "POST"),
-        (_endpoints.SUCCESS_PATH, success, "GET"),
-        (_endpoints.CANCEL_PATH, cancel, "GET"),
+        (endpoints.WEBHOOK_PATH, webhook, "POST"),
+        (endpoints.CREATE_PATH, create_checkout_session, "POST"),
+        (endpoints.SUCCESS_PATH, success, "GET"),
+        (endpoints.CANCEL_PATH, cancel, "GET"),
     ]
     for segment, endpoint, method in routes:
         # Both spellings are routes of their own: a redirect would drop a webhook's POST.

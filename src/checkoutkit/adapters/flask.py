@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from checkoutkit import _endpoints
+from checkoutkit.adapters import endpoints
 from checkoutkit.exceptions import MissingDependencyError
 
 try:
@@ -21,26 +21,23 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess
     ) from exc
 
 if TYPE_CHECKING:
-    from checkoutkit._checkout import Checkout
+    from checkoutkit import Checkout
 
 __all__ = ["blueprint"]
 
 
-def _response(reply: _endpoints.Reply) -> flask.Response:
-    response = flask.Response(reply.body, status=reply.status, content_type=reply.content_type)
-    for name, value in reply.headers:
-        response.headers[name] = value
-    return response
+def _response(reply: endpoints.Reply) -> flask.Response:
+    return flask.Response(reply.body, status=reply.status, headers=reply.headers)
 
 
 def _discards(request: flask.Request) -> bool:
-    return _endpoints.server_reads_refused_bodies(request.environ.get("SERVER_SOFTWARE"))
+    return endpoints.server_reads_refused_bodies(request.environ.get("SERVER_SOFTWARE"))
 
 
 def _chunks(request: flask.Request) -> Iterator[bytes]:
     """The body as it arrives, a chunk at a time (werkzeug's stream, chunked or not)."""
     stream = request.stream  # opened lazily: a refused body is never touched
-    while chunk := stream.read(_endpoints.READ_CHUNK):
+    while chunk := stream.read(endpoints.READ_CHUNK):
         yield chunk
 
 
@@ -54,38 +51,37 @@ def blueprint(checkout: Checkout, *, name: str = "checkoutkit") -> flask.Bluepri
     """
     bp = flask.Blueprint(name, __name__)
 
-    @bp.post(f"/{_endpoints.CREATE_PATH}", strict_slashes=False)
+    @bp.post(f"/{endpoints.CREATE_PATH}", strict_slashes=False)
     def create_checkout_session() -> flask.Response:
         request = flask.request
-        reply = _endpoints.create(
+        reply = endpoints.create(
             checkout,
             length=request.headers.get("Content-Length"),
             chunks=_chunks(request),
             discard_refused=_discards(request),
-            headers=dict(request.headers),
+            headers=endpoints.Headers(request.headers.items()),
             create_url=request.base_url,
             native=request,
         )
         return _response(reply)
 
-    @bp.get(f"/{_endpoints.SUCCESS_PATH}", strict_slashes=False)
+    @bp.get(f"/{endpoints.SUCCESS_PATH}", strict_slashes=False)
     def success() -> flask.Response:
-        return _response(_endpoints.success(checkout, flask.request.args.get("session_id")))
+        return _response(endpoints.success(checkout, flask.request.args.get("session_id")))
 
-    @bp.get(f"/{_endpoints.CANCEL_PATH}", strict_slashes=False)
+    @bp.get(f"/{endpoints.CANCEL_PATH}", strict_slashes=False)
     def cancel() -> flask.Response:
-        return _response(_endpoints.cancel(checkout))
+        return _response(endpoints.cancel(checkout))
 
-    @bp.post(f"/{_endpoints.WEBHOOK_PATH}", strict_slashes=False)
+    @bp.post(f"/{endpoints.WEBHOOK_PATH}", strict_slashes=False)
     def webhook() -> flask.Response:
         request = flask.request
-        signature = _endpoints.signature_headers(request.headers.get("Stripe-Signature"))
-        reply = _endpoints.receive_webhook(
+        reply = endpoints.receive_webhook(
             checkout,
             length=request.headers.get("Content-Length"),
             chunks=_chunks(request),
             discard_refused=_discards(request),
-            headers=signature,
+            headers=endpoints.Headers(request.headers.items()),
         )
         return _response(reply)
 

@@ -1,0 +1,552 @@
+"""The adapter contract: the four checkout endpoints, framework-neutral.
+
+An adapter (``checkoutkit.adapters.flask``, ``.fastapi``, ``.django``, ``.litestar``, or one
+of your own) mounts the routes of :data:`ROUTES` under a prefix, hands each endpoint the parts
+of the request it names, and turns the :class:`Reply` it gets back into its framework's
+response, copying status, body and headers and adding nothing. Status codes, headers, pages
+and short error messages are all decided here, so every framework answers alike.
+
+What the endpoints take:
+
+- ``headers``: every request header, as a mapping whose lookups ignore case: the framework's
+  own header object where it is a ``Mapping`` (Starlette's, Django's ``request.headers``,
+  Litestar's), else a :class:`Headers` built from its pairs (werkzeug's). A plain ``dict``
+  works too: a header the mapping does not find under its lower-case name is looked for
+  among the keys, whatever their case. The same mapping reaches the application's
+  ``build_session`` as :attr:`CheckoutRequest.headers <checkoutkit.CheckoutRequest.headers>`.
+- ``length`` and ``chunks``: the ``Content-Length`` header (None when absent) and the request
+  body as the server streams it, read lazily and bounded by :func:`read_body` (or
+  :func:`read_body_async`): a declared length past the router's ``max_body_bytes`` is a 413
+  before anything is read. Never read the body whole first.
+- ``create_url``: the create endpoint's own absolute URL, without the query; the mounting
+  prefix is taken from it when :class:`~checkoutkit.Checkout` has no ``base_url``.
+- ``native``: the framework's request object, handed to the application's ``build_session``
+  as :attr:`CheckoutRequest.native <checkoutkit.CheckoutRequest.native>`.
+
+Every name here is public and stable; see the "Write an adapter" page of the documentation.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import re
+import secrets
+from collections.abc import AsyncIterable, Iterable, Iterator, Mapping
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import parse_qsl
+
+import attrs
+
+from checkoutkit._checkout import CheckoutRequest, FulfilOutcome, check_session_id
+from checkoutkit._router import LOGGER_NAME as _WEBHOOK_LOGGER
+from checkoutkit._router import TOO_LARGE, Reply
+from checkoutkit.adapters._body import (
+    READ_CHUNK,
+    BodyRefused,
+    declared_length,
+    read_body,
+    read_body_async,
+    server_reads_refused_bodies,
+)
+from checkoutkit.exceptions import (
+    ConfigurationError,
+    FulfilmentError,
+    InvalidSessionError,
+    StoreError,
+    StripeConnectionError,
+    StripeError,
+    StripeNotFoundError,
+)
+
+if TYPE_CHECKING:
+    from checkoutkit._checkout import Checkout
+    from checkoutkit._events import CheckoutSession
+
+__all__ = [
+    "CANCEL_PATH",
+    "CONFIRM_RETRY_AFTER",
+    "CREATE_PATH",
+    "READ_CHUNK",
+    "ROUTES",
+    "SUCCESS_PATH",
+    "WEBHOOK_PATH",
+    "BodyRefused",
+    "Headers",
+    "Reply",
+    "Route",
+    "cancel",
+    "confirming_page",
+    "create",
+    "create_async",
+    "declared_length",
+    "default_cancel_page",
+    "default_success_page",
+    "mount_root",
+    "read_body",
+    "read_body_async",
+    "read_form",
+    "receive_webhook",
+    "receive_webhook_async",
+    "server_reads_refused_bodies",
+    "success",
+    "success_async",
+    "wants_json",
+    "webhook",
+    "webhook_async",
+]
+
+_log = logging.getLogger("checkoutkit.checkout")
+_webhook_log = logging.getLogger(_WEBHOOK_LOGGER)
+
+CREATE_PATH = "create-checkout-session"
+"""The create endpoint's path segment, under the adapter's mounting prefix."""
+SUCCESS_PATH = "success"
+"""The success page's path segment (``Checkout`` points Stripe's ``success_url`` here)."""
+CANCEL_PATH = "cancel"
+"""The cancel page's path segment (``Checkout`` points Stripe's ``cancel_url`` here)."""
+WEBHOOK_PATH = "webhook"
+"""The webhook endpoint's path segment: the URL to give Stripe is the prefix plus this."""
+
+
+@attrs.frozen
+class Route:
+    """One route an adapter mounts: the endpoint's ``name``, its HTTP ``method`` and ``path``.
+
+    ``path`` is a segment under the mounting prefix, without slashes; serve it with and
+    without a trailing slash, both as the endpoint itself (a redirect would drop a POST).
+    """
+
+    name: Literal["webhook", "create", "success", "cancel"]
+    method: Literal["GET", "POST"]
+    path: str
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("webhook", "POST", WEBHOOK_PATH),
+    Route("create", "POST", CREATE_PATH),
+    Route("success", "GET", SUCCESS_PATH),
+    Route("cancel", "GET", CANCEL_PATH),
+)
+"""The route table, busiest first: every adapter serves these four and nothing else.
+
+``webhook`` → :func:`receive_webhook` (or its async twin), ``create`` → :func:`create`,
+``success`` → :func:`success` with the ``session_id`` query parameter, ``cancel`` →
+:func:`cancel`. Other methods on these paths answer 405 (the framework's own).
+"""
+
+
+class Headers(Mapping[str, str]):
+    """Request headers as a read-only mapping whose lookups ignore the case of the name.
+
+    For an adapter whose framework's header object is not a ``Mapping`` (werkzeug's iterates
+    over pairs): ``Headers(request.headers.items())``. Names are kept in lower case; of a name
+    given twice, the last value is kept.
+    """
+
+    __slots__ = ("_values",)
+
+    def __init__(self, pairs: Iterable[tuple[str, str]] | Mapping[str, str] = ()) -> None:
+        items = pairs.items() if isinstance(pairs, Mapping) else pairs
+        self._values = {name.lower(): value for name, value in items}
+
+    def __getitem__(self, name: str) -> str:
+        return self._values[name.lower()]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"Headers({self._values!r})"
+
+
+_TEXT = "text/plain; charset=utf-8"
+_HTML = "text/html; charset=utf-8"
+_JSON = "application/json"
+_MOUNT = re.compile(r"/create-checkout-session/?$")
+
+
+def _headers(content_type: str, *extra: tuple[str, str]) -> Mapping[str, str]:
+    return MappingProxyType(
+        {"content-type": content_type, "cache-control": "no-store", **dict(extra)}
+    )
+
+
+_TEXT_HEADERS = _headers(_TEXT)
+_HTML_HEADERS = _headers(_HTML)
+_JSON_HEADERS = _headers(_JSON)
+
+
+def _text(status: int, message: str) -> Reply:
+    return Reply(status, message.encode() + b"\n", _TEXT_HEADERS)
+
+
+def _header(headers: Mapping[str, str], name: str) -> str:
+    """The request header ``name`` (given in lower case), whatever the mapping's case."""
+    value = headers.get(name)
+    if value is None:
+        for key, candidate in headers.items():
+            if isinstance(key, str) and key.lower() == name:
+                return candidate or ""
+        return ""
+    return value
+
+
+def wants_json(accept: str) -> bool:
+    """True when the Accept header prefers ``application/json`` to an HTML page."""
+    json_q = html_q = 0.0
+    for item in accept.split(","):
+        media, *options = (part.strip() for part in item.split(";"))
+        quality = 1.0
+        for option in options:
+            name, _, value = option.partition("=")
+            if name.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        media = media.lower()
+        if media == "application/json":
+            json_q = max(json_q, quality)
+        elif media in ("text/html", "text/*"):
+            html_q = max(html_q, quality)
+    return json_q > html_q
+
+
+def _refused_create(refused: BodyRefused) -> Reply:
+    _log.info("refused a checkout request: %s", refused.reason)
+    if refused.status == 413:
+        return _text(413, "request body too large")
+    return _text(400, "unreadable request body")
+
+
+def _refused_webhook(refused: BodyRefused) -> Reply:
+    _webhook_log.warning("webhook refused: %s", refused.reason)
+    if refused.status == 413:
+        return TOO_LARGE
+    return _UNREADABLE_WEBHOOK
+
+
+def read_form(body: bytes, content_type: str) -> dict[str, str]:
+    """The fields of a form-encoded or JSON object body (empty for anything else).
+
+    Raises ``ValueError`` for a body that claims to be JSON or a form but is not.
+    """
+    kind = content_type.split(";", 1)[0].strip().lower()
+    if not body.strip():
+        return {}
+    if kind == "application/x-www-form-urlencoded":
+        text = body.decode("utf-8")
+        return dict(parse_qsl(text, keep_blank_values=True, strict_parsing=True))
+    if kind == "application/json":
+        try:
+            data = json.loads(body)
+        except RecursionError:
+            raise ValueError("the JSON body is nested too deeply") from None
+        if not isinstance(data, dict):
+            raise ValueError("the JSON body must be an object")
+        return {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in data.items()}
+    return {}
+
+
+def mount_root(create_url: str) -> str:
+    """The URL where the endpoints are mounted, from the create endpoint's own URL."""
+    return _MOUNT.sub("", create_url)
+
+
+def _request(
+    checkout: Checkout, body: bytes, headers: Mapping[str, str], create_url: str, native: Any
+) -> CheckoutRequest | Reply:
+    try:
+        success_url, cancel_url = checkout.urls_for(mount_root(create_url))
+    except ConfigurationError:
+        return _text(400, "host not allowed")
+    try:
+        form = read_form(body, _header(headers, "content-type"))
+    except ValueError:
+        return _text(400, "malformed request body")
+    return CheckoutRequest(form, headers, success_url, cancel_url, native)
+
+
+def _created(session: CheckoutSession, headers: Mapping[str, str]) -> Reply:
+    if session.url and not wants_json(_header(headers, "accept")):
+        return Reply(303, b"", _headers(_TEXT, ("location", session.url)))
+    payload = {"id": session.id, "url": session.url, "client_secret": session.client_secret}
+    return Reply(200, json.dumps(payload).encode(), _JSON_HEADERS)
+
+
+def _create_failed(exc: Exception, request: CheckoutRequest) -> Reply:
+    if isinstance(exc, StripeConnectionError):
+        # Stripe is slow or down: a short 503 that leads back to the shop, the cause in the log.
+        _log.warning("creating a checkout session failed, answering 503: %s", exc)
+        if wants_json(_header(request.headers, "accept")):
+            return _text(503, "the payment provider could not be reached; try again shortly")
+        page = _page(
+            "Checkout is unavailable right now",
+            "We could not reach our payment provider, so nothing was charged. "
+            "Please try again in a few minutes.",
+        )
+        link = f'<p><a href="{html.escape(request.cancel_url)}">Back to the shop</a></p>\n'
+        return Reply(503, (page + link).encode(), _HTML_HEADERS)
+    if isinstance(exc, StripeError):
+        _log.warning("creating a checkout session failed: %s", exc)
+        return _text(502, "the payment provider refused or could not be reached")
+    if isinstance(exc, PermissionError):
+        _log.info("refused a checkout request: %s", exc)
+        return _text(403, "not allowed to check out")
+    _log.info("refused a checkout request: %s", exc)
+    return _text(400, "invalid checkout request")
+
+
+def create(
+    checkout: Checkout,
+    *,
+    length: str | None,
+    chunks: Iterable[bytes],
+    headers: Mapping[str, str],
+    create_url: str,
+    native: Any = None,
+    discard_refused: bool = False,
+) -> Reply:
+    """``POST …/create-checkout-session``: 303 to the session's page, or JSON when asked.
+
+    ``headers`` are all request headers (``Content-Type`` says how to read the form,
+    ``Accept`` whether to answer JSON); ``create_url`` is this endpoint's absolute URL and
+    ``native`` the framework's request (see the module's introduction). The body (``length``
+    its ``Content-Length``, ``chunks`` its stream) is read up to the router's
+    ``max_body_bytes``; a longer one is a 413 (see :func:`read_body` for ``discard_refused``).
+    ``build_session`` may raise ``ValueError`` (400) or ``PermissionError`` (403) to refuse a
+    request; Stripe out of reach is a 503 page leading back to the shop, another Stripe error
+    a 502.
+    """
+    try:
+        body = read_body(
+            length, chunks, checkout.router.max_body_bytes, discard_refused=discard_refused
+        )
+    except BodyRefused as refused:
+        return _refused_create(refused)
+    request = _request(checkout, body, headers, create_url, native)
+    if isinstance(request, Reply):
+        return request
+    try:
+        session = checkout.create(request, idempotency_key=_idempotency_key())
+    except (StripeError, ValueError, PermissionError) as exc:
+        return _create_failed(exc, request)
+    return _created(session, headers)
+
+
+async def create_async(
+    checkout: Checkout,
+    *,
+    length: str | None,
+    chunks: AsyncIterable[bytes],
+    headers: Mapping[str, str],
+    create_url: str,
+    native: Any = None,
+) -> Reply:
+    """Async twin of :func:`create`."""
+    try:
+        body = await read_body_async(length, chunks, checkout.router.max_body_bytes)
+    except BodyRefused as refused:
+        return _refused_create(refused)
+    request = _request(checkout, body, headers, create_url, native)
+    if isinstance(request, Reply):
+        return request
+    try:
+        session = await checkout.create_async(request, idempotency_key=_idempotency_key())
+    except (StripeError, ValueError, PermissionError) as exc:
+        return _create_failed(exc, request)
+    return _created(session, headers)
+
+
+def _idempotency_key() -> str:
+    # One key per incoming request: the SDK's own retries reuse it, two shoppers never share it.
+    return f"checkoutkit-create-{secrets.token_hex(16)}"
+
+
+def _session_id_or_reply(session_id: str | None) -> str | Reply:
+    try:
+        return check_session_id(session_id)
+    except InvalidSessionError:
+        return _text(400, "missing or malformed session_id")
+
+
+def _retrieve_failed(exc: StripeError) -> Reply:
+    if isinstance(exc, StripeNotFoundError):
+        return _text(404, "unknown checkout session")
+    _log.warning("retrieving a checkout session failed: %s", exc)
+    return _text(502, "the payment provider could not be reached")
+
+
+def _success_page(
+    checkout: Checkout, session: CheckoutSession, outcome: FulfilOutcome | None
+) -> Reply:
+    if outcome is FulfilOutcome.FOREIGN:
+        _log.info("success page for %s: not created through this Checkout", session.id)
+        return _text(404, "unknown checkout session")
+    render = checkout.success_page or default_success_page
+    return Reply(200, render(session, outcome).encode(), _HTML_HEADERS)
+
+
+CONFIRM_RETRY_AFTER = 10
+"""Seconds the 503 "confirming your order" page asks the browser to wait before reloading."""
+_CONFIRMING_HEADERS = _headers(_HTML, ("retry-after", str(CONFIRM_RETRY_AFTER)))
+
+
+def _confirming(session: CheckoutSession, exc: StoreError) -> Reply:
+    """503: paid, but the store could not record it yet; the webhook and a reload will."""
+    _log.warning(
+        "the success page could not confirm %s: the event store failed (%s: %s)",
+        session.id,
+        type(exc).__name__,
+        exc,
+    )
+    return Reply(503, confirming_page().encode(), _CONFIRMING_HEADERS)
+
+
+def success(checkout: Checkout, session_id: str | None) -> Reply:
+    """``GET …/success?session_id=…``: fulfil once (if paid), then the success page."""
+    checked = _session_id_or_reply(session_id)
+    if isinstance(checked, Reply):
+        return checked
+    try:
+        session = checkout.gateway.retrieve(checked)
+    except StripeError as exc:
+        return _retrieve_failed(exc)
+    outcome: FulfilOutcome | None
+    try:
+        outcome = checkout.fulfil_session(session)
+    except FulfilmentError:
+        _log.exception("fulfilment from the success page failed; the webhook will retry")
+        outcome = None
+    except StoreError as exc:
+        return _confirming(session, exc)
+    return _success_page(checkout, session, outcome)
+
+
+async def success_async(checkout: Checkout, session_id: str | None) -> Reply:
+    """Async twin of :func:`success`."""
+    checked = _session_id_or_reply(session_id)
+    if isinstance(checked, Reply):
+        return checked
+    try:
+        session = await checkout.gateway.retrieve_async(checked)
+    except StripeError as exc:
+        return _retrieve_failed(exc)
+    outcome: FulfilOutcome | None
+    try:
+        outcome = await checkout.fulfil_session_async(session)
+    except FulfilmentError:
+        _log.exception("fulfilment from the success page failed; the webhook will retry")
+        outcome = None
+    except StoreError as exc:
+        return _confirming(session, exc)
+    return _success_page(checkout, session, outcome)
+
+
+def cancel(checkout: Checkout) -> Reply:
+    """``GET …/cancel``: the page shown when the customer leaves the payment page."""
+    render = checkout.cancel_page or default_cancel_page
+    return Reply(200, render().encode(), _HTML_HEADERS)
+
+
+def webhook(checkout: Checkout, body: bytes, headers: Mapping[str, str]) -> Reply:
+    """``POST …/webhook`` for a body already read whole: the router's own reply.
+
+    ``body`` is the raw request body, byte for byte; ``headers`` all request headers (the
+    router reads ``Stripe-Signature`` whatever its case). Prefer :func:`receive_webhook`,
+    which reads the body bounded.
+    """
+    reply: Reply = checkout.router.handle(body, headers)
+    return reply
+
+
+async def webhook_async(checkout: Checkout, body: bytes, headers: Mapping[str, str]) -> Reply:
+    """Async twin of :func:`webhook`."""
+    reply: Reply = await checkout.router.handle_async(body, headers)
+    return reply
+
+
+_UNREADABLE_WEBHOOK = Reply(400, b'{"error":"unreadable body"}')
+
+
+def receive_webhook(
+    checkout: Checkout,
+    *,
+    length: str | None,
+    chunks: Iterable[bytes],
+    headers: Mapping[str, str],
+    discard_refused: bool = False,
+) -> Reply:
+    """``POST …/webhook``: the body read up to ``max_body_bytes`` (else 413), then the router.
+
+    ``length`` is the ``Content-Length`` header, ``chunks`` the body's stream, ``headers`` all
+    request headers. The reply is the router's own (see :class:`~checkoutkit.WebhookRouter`
+    for its statuses); 400 for a body the server could not read. See :func:`read_body` for
+    ``discard_refused``.
+    """
+    try:
+        body = read_body(
+            length, chunks, checkout.router.max_body_bytes, discard_refused=discard_refused
+        )
+    except BodyRefused as refused:
+        return _refused_webhook(refused)
+    return webhook(checkout, body, headers)
+
+
+async def receive_webhook_async(
+    checkout: Checkout,
+    *,
+    length: str | None,
+    chunks: AsyncIterable[bytes],
+    headers: Mapping[str, str],
+) -> Reply:
+    """Async twin of :func:`receive_webhook`."""
+    try:
+        body = await read_body_async(length, chunks, checkout.router.max_body_bytes)
+    except BodyRefused as refused:
+        return _refused_webhook(refused)
+    return await webhook_async(checkout, body, headers)
+
+
+def _page(title: str, message: str, *, refresh: int | None = None) -> str:
+    reload = "" if refresh is None else f'<meta http-equiv=refresh content="{int(refresh)}">'
+    return (
+        "<!doctype html>\n<html lang=en><meta charset=utf-8>"
+        '<meta name=viewport content="width=device-width, initial-scale=1">'
+        f"{reload}"
+        f"<title>{html.escape(title)}</title>\n"
+        f"<h1>{html.escape(title)}</h1>\n<p>{html.escape(message)}</p>\n"
+    )
+
+
+def default_success_page(session: CheckoutSession | None, outcome: FulfilOutcome | None) -> str:
+    """The minimal success page used when the application gives none."""
+    if outcome is FulfilOutcome.NOT_PAID:
+        return _page(
+            "Payment processing",
+            "We have not received your payment yet. We will email you when it arrives.",
+        )
+    email = session.email if session is not None else None
+    note = f" A confirmation goes to {email}." if email else ""
+    return _page("Thanks for your order!", f"We appreciate your business.{note}")
+
+
+def confirming_page() -> str:
+    """The page shown when a payment went through but the order could not be confirmed yet."""
+    return _page(
+        "Payment received",
+        "Thank you: your payment went through. We are confirming your order; "
+        "this page reloads in a moment, or refresh it yourself.",
+        refresh=CONFIRM_RETRY_AFTER,
+    )
+
+
+def default_cancel_page() -> str:
+    """The minimal cancel page used when the application gives none."""
+    return _page("Checkout canceled", "Your order was not placed. You can try again any time.")

@@ -19,7 +19,6 @@ import attrs
 from checkoutkit._events import CheckoutSession, Event
 from checkoutkit._once import describe, run_once, run_once_async
 from checkoutkit._problems import Problem
-from checkoutkit._store import ClaimOutcome, EventStatus
 from checkoutkit.exceptions import (
     ConfigurationError,
     FulfilmentError,
@@ -28,9 +27,10 @@ from checkoutkit.exceptions import (
     StoreError,
     WebhookPayloadError,
 )
+from checkoutkit.stores import ClaimOutcome, EventStatus
 
 if TYPE_CHECKING:
-    from checkoutkit._store import EventRecord
+    from checkoutkit.stores import EventRecord
 
 __all__ = [
     "ORIGIN_KEY",

@@ -18,8 +18,8 @@ from checkoutkit._router import (
     WebhookResponse,
     WebhookRouter,
 )
-from checkoutkit._store import EventRecord, EventStatus, EventStore
 from checkoutkit.exceptions import ConfigurationError
+from checkoutkit.stores import EventRecord, EventStatus, EventStore
 
 EXIT_OK = 0
 EXIT_FAILED = 1

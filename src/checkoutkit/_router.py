@@ -38,7 +38,6 @@ import attrs
 from checkoutkit._events import Event
 from checkoutkit._once import run_once, run_once_async
 from checkoutkit._signature import DEFAULT_TOLERANCE, SignatureVerifier, WebhookSecrets
-from checkoutkit._store import AsyncEventStore, ClaimOutcome, EventStore
 from checkoutkit.exceptions import (
     ConfigurationError,
     PermanentFailure,
@@ -48,6 +47,7 @@ from checkoutkit.exceptions import (
     UnknownEventTypeError,
     WebhookPayloadError,
 )
+from checkoutkit.stores import AsyncEventStore, ClaimOutcome, EventStore
 
 if TYPE_CHECKING:
     import logging
@@ -116,8 +116,8 @@ class WebhookRouter:
     """Receives Stripe webhooks: fail-closed signature check, exactly-once dispatch via a store.
 
     ``secrets`` is one ``whsec_…`` secret, several, or a mapping of name to secret (rotation,
-    Connect and account endpoints). ``store`` is an :class:`~checkoutkit.EventStore` or
-    :class:`~checkoutkit.AsyncEventStore` that makes each event run once; pass ``store=None``
+    Connect and account endpoints). ``store`` is an :class:`~checkoutkit.stores.EventStore` or
+    :class:`~checkoutkit.stores.AsyncEventStore` that makes each event run once; pass ``store=None``
     explicitly to run handlers on every delivery (they must then be idempotent themselves).
     ``lease`` is how long a worker may hold an event before another may take it over;
     ``store_payload`` keeps the raw body in the store for replay. ``clock`` returns Unix time

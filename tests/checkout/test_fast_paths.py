@@ -11,16 +11,10 @@ from typing import Any
 
 import pytest
 
-from checkoutkit import (
-    ClaimOutcome,
-    ConfigurationError,
-    MemoryStore,
-    SqliteStore,
-    WebhookRouter,
-    _endpoints,
-)
+from checkoutkit import ConfigurationError, MemoryStore, SqliteStore, WebhookRouter, _endpoints
 from checkoutkit._checkout import ORIGIN_KEY, Checkout, FulfilOutcome
 from checkoutkit._events import CheckoutSession
+from checkoutkit.stores import ClaimOutcome
 from checkoutkit.testing import TEST_SECRET, sign_payload
 from checkoutkit.testing import TEST_SECRET as _SECRET
 

@@ -18,19 +18,19 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any
 
-from checkoutkit._store import (
+from checkoutkit.exceptions import (
+    ConfigurationError,
+    MissingDependencyError,
+    StoreError,
+    StoreUnavailableError,
+)
+from checkoutkit.stores._protocol import (
     Claim,
     ClaimOutcome,
     EventRecord,
     EventStatus,
     check_claim_args,
     new_token,
-)
-from checkoutkit.exceptions import (
-    ConfigurationError,
-    MissingDependencyError,
-    StoreError,
-    StoreUnavailableError,
 )
 
 if TYPE_CHECKING:
@@ -236,7 +236,7 @@ def _suspect(conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any]) -> bo
 
 
 class PostgresStore:
-    """An :class:`~checkoutkit.EventStore` in a PostgreSQL table, shared by every instance.
+    """An :class:`~checkoutkit.stores.EventStore` in a PostgreSQL table, shared by every instance.
 
     ``conninfo`` is a libpq connection string or URL (the store then keeps its own pool of up to
     ``pool_size`` connections), a :class:`psycopg_pool.ConnectionPool`, or a
@@ -462,7 +462,7 @@ class PostgresStore:
 
 
 class AsyncPostgresStore:
-    """The asyncio twin of :class:`PostgresStore` (an :class:`~checkoutkit.AsyncEventStore`).
+    """The asyncio twin of :class:`PostgresStore` (an :class:`~checkoutkit.stores.AsyncEventStore`).
 
     ``conninfo`` is a connection string (the store keeps its own
     :class:`psycopg_pool.AsyncConnectionPool`), an ``AsyncConnectionPool``, or a dedicated

@@ -137,7 +137,6 @@ class WebhookRouter:
         json_loads: Callable[[bytes], Any] | None = None,
     ) -> None:
         self._verifier = SignatureVerifier(secrets, tolerance=tolerance, clock=clock)
-        self._verify = self._verifier._match
         if isinstance(max_body_bytes, bool) or not isinstance(max_body_bytes, int):
             raise ConfigurationError("max_body_bytes must be an int")
         if max_body_bytes <= 0:
@@ -310,7 +309,7 @@ class WebhookRouter:
             return self._too_large(body)
         if verify:
             try:
-                self._verify(body, _signature_header(headers), None)
+                self._verifier.verify(body, _signature_header(headers))
             except SignatureVerificationError as error:
                 return _bad_signature(error)
         try:

@@ -16,7 +16,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from checkoutkit._signature import compute_signature
+from checkoutkit._signature import signature_header
 
 if TYPE_CHECKING:
     import pytest
@@ -48,8 +48,7 @@ def sign_payload(
     body = payload.encode("utf-8") if isinstance(payload, str) else bytes(payload)
     stamp = int(time.time()) if timestamp is None else int(timestamp)
     secrets = [secret] if isinstance(secret, str) else list(secret)
-    signatures = ",".join(f"v1={compute_signature(body, s, stamp)}" for s in secrets)
-    return f"t={stamp},{signatures}"
+    return signature_header(body, secrets, stamp)
 
 
 def signed_request(

@@ -30,7 +30,8 @@ from checkoutkit.exceptions import (
 from checkoutkit.stores import ClaimOutcome, EventStatus
 
 if TYPE_CHECKING:
-    from checkoutkit.stores import EventRecord
+    from checkoutkit._router import WebhookRouter
+    from checkoutkit.stores import AsyncEventStore, EventRecord, EventStore
 
 __all__ = [
     "ORIGIN_KEY",
@@ -175,8 +176,8 @@ class Checkout:
     """
 
     gateway: _Gateway
-    router: Any
-    store: Any
+    router: WebhookRouter
+    store: EventStore | AsyncEventStore
     build_session: BuildSession
     fulfil_callback: SessionCallback = attrs.field(alias="fulfil")
     on_payment_failed: SessionCallback | None = None
@@ -375,7 +376,8 @@ class Checkout:
         """Where fulfilment of ``session_id`` stands in the store (None: never attempted)."""
         if self._async_store:
             raise ConfigurationError("an async store needs the async API")
-        record: EventRecord | None = self.store.get(_key(check_session_id(session_id)))
+        store = cast("EventStore", self.store)  # not async: checked just above
+        record: EventRecord | None = store.get(_key(check_session_id(session_id)))
         return None if record is None else record.status
 
     def _callback_for(self, session: CheckoutSession) -> SessionCallback | FulfilOutcome:
@@ -392,7 +394,7 @@ class Checkout:
 
     # -- events ----------------------------------------------------------------------------
 
-    def _register(self, router: Any) -> None:
+    def _register(self, router: WebhookRouter) -> None:
         on = getattr(router, "on", None)
         if not callable(on):
             raise ConfigurationError("router must be a checkoutkit.WebhookRouter")

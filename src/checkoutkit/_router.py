@@ -587,9 +587,9 @@ def known_event_types() -> frozenset[str]:
     if _known_types is None:
         import typing
 
-        from stripe._event import Event as StripeEvent
+        import stripe
 
-        types = typing.get_args(StripeEvent.__annotations__["type"])
+        types = typing.get_args(stripe.Event.__annotations__["type"])
         _known_types = frozenset(t for t in types if isinstance(t, str))
     return _known_types
 
@@ -602,6 +602,8 @@ def _stripe_version() -> str:
 
 def pinned_api_version() -> str:
     """The API version the installed stripe SDK is pinned to."""
+    # The SDK exposes its pinned version only privately: ``stripe.api_version`` starts equal to
+    # it but is a setting that applications may change. This is checkoutkit's one use of it.
     from stripe._api_version import _ApiVersion
 
     return str(_ApiVersion.CURRENT)

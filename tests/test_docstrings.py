@@ -16,6 +16,8 @@ PUBLIC_MODULES = [
     "checkoutkit.testing",
     "checkoutkit.sandbox",
     "checkoutkit.stores",
+    "checkoutkit.stores.memory",
+    "checkoutkit.stores.sqlite",
     "checkoutkit.stores.postgres",
     "checkoutkit.stores.redis",
     "checkoutkit.adapters",

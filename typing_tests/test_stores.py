@@ -6,15 +6,8 @@ from collections.abc import Sequence
 
 from typing_extensions import assert_type
 
-from checkoutkit import (
-    AsyncEventStore,
-    Claim,
-    ClaimOutcome,
-    EventRecord,
-    EventStore,
-    MemoryStore,
-    SqliteStore,
-)
+from checkoutkit import MemoryStore, SqliteStore
+from checkoutkit.stores import AsyncEventStore, Claim, ClaimOutcome, EventRecord, EventStore
 from checkoutkit.stores.postgres import AsyncPostgresStore, PostgresStore
 from checkoutkit.stores.redis import AsyncRedisStore, RedisStore
 

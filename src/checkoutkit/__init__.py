@@ -11,20 +11,13 @@ if TYPE_CHECKING:
     from checkoutkit._currencies import from_minor_units, to_minor_units
     from checkoutkit._events import CheckoutSession, Event
     from checkoutkit._gateway import CheckoutGateway
-    from checkoutkit._memory_store import MemoryStore
     from checkoutkit._problems import Problem
     from checkoutkit._router import WebhookResponse, WebhookRouter
     from checkoutkit._rules import validate_session_params
     from checkoutkit._signature import SignatureVerifier, VerifiedSignature, verify_signature
-    from checkoutkit._sqlite_store import SqliteStore
-    from checkoutkit._store import (
-        AsyncEventStore,
-        Claim,
-        ClaimOutcome,
-        EventRecord,
-        EventStatus,
-        EventStore,
-    )
+    from checkoutkit.stores._protocol import EventStatus
+    from checkoutkit.stores.memory import MemoryStore
+    from checkoutkit.stores.sqlite import SqliteStore
 
 from checkoutkit.exceptions import (
     CheckoutKitError,
@@ -43,19 +36,14 @@ from checkoutkit.exceptions import (
 )
 
 __all__ = [
-    "AsyncEventStore",
     "Checkout",
     "CheckoutGateway",
     "CheckoutKitError",
     "CheckoutRequest",
     "CheckoutSession",
-    "Claim",
-    "ClaimOutcome",
     "ConfigurationError",
     "Event",
-    "EventRecord",
     "EventStatus",
-    "EventStore",
     "FulfilOutcome",
     "FulfilmentError",
     "InvalidSessionError",
@@ -101,7 +89,6 @@ _LAZY_MODULES = {
         "Event",
     ),
     "checkoutkit._gateway": ("CheckoutGateway",),
-    "checkoutkit._memory_store": ("MemoryStore",),
     "checkoutkit._problems": ("Problem",),
     "checkoutkit._router": (
         "WebhookResponse",
@@ -113,17 +100,17 @@ _LAZY_MODULES = {
         "VerifiedSignature",
         "verify_signature",
     ),
-    "checkoutkit._sqlite_store": ("SqliteStore",),
-    "checkoutkit._store": (
-        "AsyncEventStore",
-        "Claim",
-        "ClaimOutcome",
-        "EventRecord",
-        "EventStatus",
-        "EventStore",
-    ),
+    "checkoutkit.stores._protocol": ("EventStatus",),
+    "checkoutkit.stores.memory": ("MemoryStore",),
+    "checkoutkit.stores.sqlite": ("SqliteStore",),
 }
 _LAZY = {name: module for module, names in _LAZY_MODULES.items() for name in names}
+
+# Names for store authors that moved to checkoutkit.stores in 0.2.0; importing them from here
+# still works, with a DeprecationWarning, until the next release removes them.
+_MOVED_TO_STORES = frozenset(
+    {"AsyncEventStore", "Claim", "ClaimOutcome", "EventRecord", "EventStore"}
+)
 
 
 def __getattr__(name: str) -> Any:
@@ -131,6 +118,18 @@ def __getattr__(name: str) -> Any:
         from importlib.metadata import version
 
         return version("checkoutkit")
+    if name in _MOVED_TO_STORES:
+        import warnings
+
+        warnings.warn(
+            f"checkoutkit.{name} moved to checkoutkit.stores.{name}; import it from there "
+            "(the old name goes away in the next release)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        from checkoutkit import stores
+
+        return getattr(stores, name)
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'checkoutkit' has no attribute {name!r}")

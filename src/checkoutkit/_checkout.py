@@ -12,14 +12,13 @@ import logging
 import re
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol, TypeGuard, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeGuard, TypeVar, cast
 
 import attrs
 
 from checkoutkit._events import CheckoutSession, Event
 from checkoutkit._once import describe, run_once, run_once_async
 from checkoutkit._problems import Problem
-from checkoutkit._store import ClaimOutcome, EventStatus
 from checkoutkit.exceptions import (
     ConfigurationError,
     FulfilmentError,
@@ -28,10 +27,12 @@ from checkoutkit.exceptions import (
     StoreError,
     WebhookPayloadError,
 )
+from checkoutkit.stores import ClaimOutcome, EventStatus
 
 if TYPE_CHECKING:
     from checkoutkit._builder import SessionBuilder
-    from checkoutkit._store import EventRecord
+    from checkoutkit._router import WebhookRouter
+    from checkoutkit.stores import AsyncEventStore, EventRecord, EventStore
 
 __all__ = [
     "ORIGIN_KEY",
@@ -172,8 +173,8 @@ class Checkout:
     """
 
     gateway: _Gateway
-    router: Any
-    store: Any
+    router: WebhookRouter
+    store: EventStore | AsyncEventStore
     build_session: BuildSession
     fulfil_callback: SessionCallback = attrs.field(alias="fulfil")
     on_payment_failed: SessionCallback | None = None
@@ -389,7 +390,8 @@ class Checkout:
         """Where fulfilment of ``session_id`` stands in the store (None: never attempted)."""
         if self._async_store:
             raise ConfigurationError("an async store needs the async API")
-        record: EventRecord | None = self.store.get(_key(check_session_id(session_id)))
+        store = cast("EventStore", self.store)  # not async: checked just above
+        record: EventRecord | None = store.get(_key(check_session_id(session_id)))
         return None if record is None else record.status
 
     def _callback_for(self, session: CheckoutSession) -> SessionCallback | FulfilOutcome:
@@ -406,7 +408,7 @@ class Checkout:
 
     # -- events ----------------------------------------------------------------------------
 
-    def _register(self, router: Any) -> None:
+    def _register(self, router: WebhookRouter) -> None:
         on = getattr(router, "on", None)
         if not callable(on):
             raise ConfigurationError("router must be a checkoutkit.WebhookRouter")

@@ -170,27 +170,10 @@ class Event:
             )
         if not event_id or not event_type:
             raise WebhookPayloadError("not a Stripe event: id and type must not be empty")
-        if cls is not Event:
-            return cls(event_id, event_type, obj, data)
-        # What attrs' __init__ does (there are no validators or converters), minus the overhead
-        # of its frozen setattr: this runs once per webhook request.
-        event = _new(Event)
-        _set_id(event, event_id)
-        _set_type(event, event_type)
-        _set_data_object(event, obj)
-        _set_raw(event, data)
-        return event
+        return cls(event_id, event_type, obj, data)
 
     def __repr__(self) -> str:
         return f"Event(id={self.id!r}, type={self.type!r}, api_version={self.api_version!r})"
-
-
-_new = object.__new__
-_set_id = Event.__dict__["id"].__set__
-_set_type = Event.__dict__["type"].__set__
-_set_data_object = Event.__dict__["data_object"].__set__
-_set_raw = Event.__dict__["raw"].__set__
-_set_session_raw = CheckoutSession.__dict__["raw"].__set__
 
 
 @cache
@@ -289,7 +272,7 @@ def _session_structurer(*, detailed: bool) -> Callable[[Mapping[str, Any]], Chec
         if not isinstance(data, Mapping):
             raise TypeError(f"expected an object, got {type(data).__name__}")
         session: CheckoutSession = structure(data, CheckoutSession)
-        _set_session_raw(session, data)  # not structured: kept as it is, never copied
-        return session
+        # ``raw`` is not structured: the session keeps the mapping it was given, never a copy.
+        return attrs.evolve(session, raw=data)
 
     return build

@@ -33,7 +33,6 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from checkoutkit._store import Claim, ClaimOutcome, EventRecord, EventStatus
 from checkoutkit.exceptions import (
     PermanentFailure,
     RetryLater,
@@ -41,6 +40,7 @@ from checkoutkit.exceptions import (
     StoreUnavailableError,
     WebhookPayloadError,
 )
+from checkoutkit.stores import Claim, ClaimOutcome, EventRecord, EventStatus
 
 if TYPE_CHECKING:
     import asyncio

@@ -1,4 +1,4 @@
-"""The pytest fixtures of :mod:`checkoutkit.testing` (loaded by its plugin hook)."""
+"""The pytest fixtures of :mod:`checkoutkit.testing` (pytest loads them with that plugin)."""
 
 from __future__ import annotations
 

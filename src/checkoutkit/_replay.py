@@ -18,22 +18,22 @@ from checkoutkit._router import (
     WebhookResponse,
     WebhookRouter,
 )
-from checkoutkit._store import EventRecord, EventStatus, EventStore
 from checkoutkit.exceptions import ConfigurationError
+from checkoutkit.stores import EventRecord, EventStatus, EventStore
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_STORE = 3
 
+# The router's answers that replay reports by name, told apart by value (status and body).
 _OUTCOMES = {
-    id(HANDLED): "handled",
-    id(IGNORED): "ignored (no handler for its type)",
-    id(DUPLICATE): "skipped (already succeeded or failed permanently)",
-    id(FAILED_PERMANENTLY): "failed permanently",
-    id(BUSY): "skipped (another worker holds it)",
+    (HANDLED.status, HANDLED.body): ("handled", True),
+    (IGNORED.status, IGNORED.body): ("ignored (no handler for its type)", True),
+    (DUPLICATE.status, DUPLICATE.body): ("skipped (already succeeded or failed permanently)", True),
+    (FAILED_PERMANENTLY.status, FAILED_PERMANENTLY.body): ("failed permanently", False),
+    (BUSY.status, BUSY.body): ("skipped (another worker holds it)", True),
 }
-_OK = {id(HANDLED), id(IGNORED), id(DUPLICATE), id(BUSY)}
 
 
 @attrs.frozen
@@ -124,8 +124,10 @@ def replay(
             if failed:
                 store.requeue(record.key)
             response: WebhookResponse = router.dispatch_payload(record.payload)
-            outcome = _OUTCOMES.get(id(response), f"failed again (HTTP {response.status})")
-            result = ReplayResult(record.key, record.type, outcome, ok=id(response) in _OK)
+            outcome, ok = _OUTCOMES.get(
+                (response.status, response.body), (f"failed again (HTTP {response.status})", False)
+            )
+            result = ReplayResult(record.key, record.type, outcome, ok=ok)
         report(result)
         results.append(result)
     return results

@@ -38,7 +38,6 @@ import attrs
 from checkoutkit._events import Event
 from checkoutkit._once import run_once, run_once_async
 from checkoutkit._signature import DEFAULT_TOLERANCE, SignatureVerifier, WebhookSecrets
-from checkoutkit._store import AsyncEventStore, ClaimOutcome, EventStore
 from checkoutkit.exceptions import (
     ConfigurationError,
     PermanentFailure,
@@ -48,6 +47,7 @@ from checkoutkit.exceptions import (
     UnknownEventTypeError,
     WebhookPayloadError,
 )
+from checkoutkit.stores import AsyncEventStore, ClaimOutcome, EventStore
 
 if TYPE_CHECKING:
     import logging
@@ -137,8 +137,8 @@ class WebhookRouter:
     """Receives Stripe webhooks: fail-closed signature check, exactly-once dispatch via a store.
 
     ``secrets`` is one ``whsec_…`` secret, several, or a mapping of name to secret (rotation,
-    Connect and account endpoints). ``store`` is an :class:`~checkoutkit.EventStore` or
-    :class:`~checkoutkit.AsyncEventStore` that makes each event run once; pass ``store=None``
+    Connect and account endpoints). ``store`` is an :class:`~checkoutkit.stores.EventStore` or
+    :class:`~checkoutkit.stores.AsyncEventStore` that makes each event run once; pass ``store=None``
     explicitly to run handlers on every delivery (they must then be idempotent themselves).
     ``lease`` is how long a worker may hold an event before another may take it over;
     ``store_payload`` keeps the raw body in the store for replay. ``clock`` returns Unix time
@@ -158,7 +158,6 @@ class WebhookRouter:
         json_loads: Callable[[bytes], Any] | None = None,
     ) -> None:
         self._verifier = SignatureVerifier(secrets, tolerance=tolerance, clock=clock)
-        self._verify = self._verifier._match
         if isinstance(max_body_bytes, bool) or not isinstance(max_body_bytes, int):
             raise ConfigurationError("max_body_bytes must be an int")
         if max_body_bytes <= 0:
@@ -331,7 +330,7 @@ class WebhookRouter:
             return self._too_large(body)
         if verify:
             try:
-                self._verify(body, _signature_header(headers), None)
+                self._verifier.verify(body, _signature_header(headers))
             except SignatureVerificationError as error:
                 return _bad_signature(error)
         try:
@@ -609,9 +608,9 @@ def known_event_types() -> frozenset[str]:
     if _known_types is None:
         import typing
 
-        from stripe._event import Event as StripeEvent
+        import stripe
 
-        types = typing.get_args(StripeEvent.__annotations__["type"])
+        types = typing.get_args(stripe.Event.__annotations__["type"])
         _known_types = frozenset(t for t in types if isinstance(t, str))
     return _known_types
 
@@ -624,6 +623,8 @@ def _stripe_version() -> str:
 
 def pinned_api_version() -> str:
     """The API version the installed stripe SDK is pinned to."""
+    # The SDK exposes its pinned version only privately: ``stripe.api_version`` starts equal to
+    # it but is a setting that applications may change. This is checkoutkit's one use of it.
     from stripe._api_version import _ApiVersion
 
     return str(_ApiVersion.CURRENT)

@@ -11,11 +11,14 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, NoReturn, TypeAlias
 
 import attrs
 
 from checkoutkit.exceptions import ConfigurationError, SignatureVerificationError
+
+if TYPE_CHECKING:
+    import hmac
 
 __all__ = [
     "DEFAULT_TOLERANCE",
@@ -23,6 +26,7 @@ __all__ = [
     "VerifiedSignature",
     "WebhookSecrets",
     "compute_signature",
+    "signature_header",
     "verify_signature",
 ]
 
@@ -32,7 +36,6 @@ DEFAULT_TOLERANCE = 300
 WebhookSecrets: TypeAlias = "str | Sequence[str] | Mapping[str, str]"
 """One ``whsec_…`` secret, several (named by position), or a mapping of name to secret."""
 
-_BLOCK = 64  # SHA-256 block size, for the HMAC pads
 _MAX_TIMESTAMP_DIGITS = 12  # Unix seconds stay below 10**12 for the next 30,000 years
 _MISSING = "the Stripe-Signature header is missing or empty"
 
@@ -47,8 +50,16 @@ class VerifiedSignature:
 
 def compute_signature(payload: bytes, secret: str, timestamp: int) -> str:
     """Return Stripe's ``v1`` signature (hex HMAC-SHA256) of ``payload`` signed at ``timestamp``."""
-    inner, outer = _pads(secret)
-    return _sign(inner, outer, b"%d." % timestamp, payload)
+    return _hex_signature(_keyed(secret), timestamp, payload)
+
+
+def signature_header(payload: bytes, secrets: Sequence[str], timestamp: int) -> str:
+    """Return a ``Stripe-Signature`` header value: ``t=<timestamp>`` and one ``v1`` per secret.
+
+    Several secrets give several ``v1`` entries, as Stripe sends during a secret rotation.
+    """
+    signatures = ",".join(f"v1={compute_signature(payload, s, timestamp)}" for s in secrets)
+    return f"t={timestamp},{signatures}"
 
 
 class SignatureVerifier:
@@ -74,7 +85,7 @@ class SignatureVerifier:
 
         self._compare = compare_digest
         self._names: tuple[str, ...] = tuple(named)
-        self._keys = tuple((name, *_pads(secret)) for name, secret in named.items())
+        self._keys = tuple((name, _keyed(secret)) for name, secret in named.items())
 
     @property
     def tolerance(self) -> float:
@@ -98,33 +109,20 @@ class SignatureVerifier:
         ``missing_header``, ``malformed_header``, ``no_v1_signature``,
         ``timestamp_outside_tolerance`` or ``no_match``.
         """
-        name, timestamp = self._match(payload, header, now)
-        return VerifiedSignature(name, timestamp)
-
-    def _match(
-        self, payload: bytes | str, header: str | None, now: float | None
-    ) -> tuple[str, int]:
-        """``verify`` without the result object: the matching secret's name and the timestamp."""
         if not header:
             raise SignatureVerificationError("missing_header", _MISSING)
         if type(payload) is not bytes:
             payload = _as_bytes(payload)
         timestamp, signatures = _parse(header)
-        prefix = b"%d." % timestamp
         compare = self._compare
-        for name, inner, outer in self._keys:
-            h = inner.copy()
-            h.update(prefix)
-            h.update(payload)
-            o = outer.copy()
-            o.update(h.digest())
-            expected = o.hexdigest()
+        for name, keyed in self._keys:
+            expected = _hex_signature(keyed, timestamp, payload)
             for candidate in signatures:
                 if compare(expected, candidate):
                     skew = (self._clock() if now is None else now) - timestamp
                     if not -self._tolerance <= skew <= self._tolerance:
                         self._refuse_age(timestamp, skew)
-                    return name, timestamp
+                    return VerifiedSignature(name, timestamp)
         raise SignatureVerificationError(
             "no_match",
             f"no v1 signature matches the configured secret(s) {', '.join(self._names)}: check "
@@ -133,7 +131,7 @@ class SignatureVerifier:
             "raw request bytes, not JSON parsed and re-encoded by the framework",
         )
 
-    def _refuse_age(self, timestamp: int, skew: float) -> None:
+    def _refuse_age(self, timestamp: int, skew: float) -> NoReturn:
         when = f"{skew:.0f} s old" if skew > 0 else f"{-skew:.0f} s in the future"
         raise SignatureVerificationError(
             "timestamp_outside_tolerance",
@@ -216,27 +214,20 @@ def _checked_tolerance(tolerance: object) -> float:
     return tolerance
 
 
-def _pads(secret: str) -> tuple[Any, Any]:
-    """The HMAC-SHA256 inner and outer hash states for ``secret``, ready to be copied."""
-    import hashlib
+def _keyed(secret: str) -> hmac.HMAC:
+    """An HMAC-SHA256 keyed with ``secret``, fed nothing yet: copy it for each message."""
+    import hashlib  # loads OpenSSL: not at import time
+    import hmac
 
-    key = secret.encode("utf-8")
-    if len(key) > _BLOCK:
-        key = hashlib.sha256(key).digest()
-    key = key.ljust(_BLOCK, b"\0")
-    inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
-    outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
-    return inner, outer
+    return hmac.new(secret.encode("utf-8"), digestmod=hashlib.sha256)
 
 
-def _sign(inner: Any, outer: Any, prefix: bytes, payload: bytes) -> str:
-    h = inner.copy()
-    h.update(prefix)
-    h.update(payload)
-    o = outer.copy()
-    o.update(h.digest())
-    result: str = o.hexdigest()
-    return result
+def _hex_signature(keyed: hmac.HMAC, timestamp: int, payload: bytes) -> str:
+    """The ``v1`` signature of ``payload`` at ``timestamp``, from a copy of ``keyed``."""
+    mac = keyed.copy()
+    mac.update(b"%d." % timestamp)
+    mac.update(payload)
+    return mac.hexdigest()
 
 
 def _as_bytes(payload: object) -> bytes:
@@ -253,17 +244,6 @@ def _parse(header: str) -> tuple[int, Sequence[str]]:
         raise SignatureVerificationError(
             "malformed_header", f"the Stripe-Signature header must be a str, not {type(header)}"
         )
-    # Stripe's usual "t=<digits>,v1=<hex>" needs no loop.
-    first, v1, signature = header.partition(",v1=")
-    if v1 and first[:2] == "t=" and "," not in signature:
-        digits = first[2:]
-        if (
-            digits.isdigit()
-            and digits.isascii()
-            and signature.isascii()
-            and len(digits) <= _MAX_TIMESTAMP_DIGITS
-        ):
-            return int(digits), (signature,)
     stamp: str | None = None
     signatures: list[str] = []
     for item in header.split(","):

@@ -5,7 +5,8 @@ headers)`` ready for :meth:`checkoutkit.WebhookRouter.handle` — no network, no
 Installed with checkoutkit, the pytest plugin provides the fixtures ``webhook_secret``,
 ``sign_webhook`` and ``webhook_router``.
 
-This module never imports pytest itself; the fixtures live in a module the plugin loads.
+This module never imports pytest itself: the fixtures live in ``checkoutkit._pytest_fixtures``,
+which pytest loads when it loads this plugin (``pytest_plugins`` below).
 """
 
 from __future__ import annotations
@@ -14,12 +15,9 @@ import json
 import os
 import time
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from checkoutkit._signature import compute_signature
-
-if TYPE_CHECKING:
-    import pytest
+from checkoutkit._signature import signature_header
 
 __all__ = [
     "TEST_SECRET",
@@ -32,6 +30,9 @@ __all__ = [
     "sign_payload",
     "signed_request",
 ]
+
+#: pytest imports these with this plugin; the fixtures import this module, never the reverse.
+pytest_plugins = ["checkoutkit._pytest_fixtures"]
 
 TEST_SECRET = "whsec_checkoutkit_test_secret_0123456789"  # noqa: S105 (a test value)
 """A well-formed signing secret for tests (never a real one)."""
@@ -48,8 +49,7 @@ def sign_payload(
     body = payload.encode("utf-8") if isinstance(payload, str) else bytes(payload)
     stamp = int(time.time()) if timestamp is None else int(timestamp)
     secrets = [secret] if isinstance(secret, str) else list(secret)
-    signatures = ",".join(f"v1={compute_signature(body, s, stamp)}" for s in secrets)
-    return f"t={stamp},{signatures}"
+    return signature_header(body, secrets, stamp)
 
 
 def signed_request(
@@ -205,11 +205,3 @@ def _pinned_api_version() -> str:
     from checkoutkit._router import pinned_api_version
 
     return pinned_api_version()
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    """Register checkoutkit's fixtures (pytest calls this when it loads the plugin)."""
-    from checkoutkit import _pytest_fixtures
-
-    if not config.pluginmanager.is_registered(_pytest_fixtures):
-        config.pluginmanager.register(_pytest_fixtures, "checkoutkit-fixtures")

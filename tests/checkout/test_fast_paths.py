@@ -11,16 +11,11 @@ from typing import Any
 
 import pytest
 
-from checkoutkit import (
-    ClaimOutcome,
-    ConfigurationError,
-    MemoryStore,
-    SqliteStore,
-    WebhookRouter,
-)
+from checkoutkit import ConfigurationError, MemoryStore, SqliteStore, WebhookRouter
 from checkoutkit._checkout import ORIGIN_KEY, Checkout, FulfilOutcome
 from checkoutkit._events import CheckoutSession
 from checkoutkit.adapters import endpoints
+from checkoutkit.stores import ClaimOutcome
 from checkoutkit.testing import TEST_SECRET, sign_payload
 from checkoutkit.testing import TEST_SECRET as _SECRET
 

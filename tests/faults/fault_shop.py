@@ -18,7 +18,7 @@ import os
 from typing import Any
 
 import checkoutkit
-from checkoutkit import EventStore
+from checkoutkit.stores import EventStore
 from stores.exactly_once import Effects
 
 from .faultpoints import FaultyStore, Plan

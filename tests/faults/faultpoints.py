@@ -1,7 +1,7 @@
 """Faults injected at named points, from the test side, around checkoutkit's public seams.
 
 The library knows nothing of this: :class:`FaultyStore` wraps a real event store (the
-:class:`~checkoutkit.EventStore` protocol) and :func:`hit` is called by the tests' own fulfil
+:class:`~checkoutkit.stores.EventStore` protocol) and :func:`hit` is called by the tests' own fulfil
 callbacks. A *plan* — a list of rules in ``plan.json`` inside a directory shared by the test and
 every application process — says what happens when a process reaches a point:
 
@@ -37,8 +37,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from checkoutkit import Claim, EventRecord, EventStatus, EventStore
+from checkoutkit import EventStatus
 from checkoutkit.exceptions import StoreUnavailableError
+from checkoutkit.stores import Claim, EventRecord, EventStore
 
 PLAN_ENV = "CK_FAULT_PLAN"
 """The environment variable naming the plan's directory in the application processes."""
@@ -120,7 +121,7 @@ def _act(directory: Path, rule: dict[str, Any], firing: int, point: str, key: st
 
 
 class FaultyStore:
-    """An :class:`~checkoutkit.EventStore` that delegates to a real one, passing the plan's
+    """An :class:`~checkoutkit.stores.EventStore` that delegates to a real one, passing the plan's
     ``before-*`` and ``after-*`` points around each call that takes or ends a claim."""
 
     def __init__(self, inner: EventStore, plan: Plan) -> None:

@@ -26,7 +26,8 @@ from typing import Any, Protocol
 import attrs
 import httpx
 
-from checkoutkit import EventRecord, EventStore, SqliteStore
+from checkoutkit import SqliteStore
+from checkoutkit.stores import EventRecord, EventStore
 from checkoutkit.testing import sign_payload
 from servers import PostgresServer, RedisServer, free_port, wait_until_up
 from stores.exactly_once import Effects

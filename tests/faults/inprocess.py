@@ -16,7 +16,8 @@ from typing import Any
 import attrs
 
 import checkoutkit
-from checkoutkit import Checkout, CheckoutRequest, CheckoutSession, EventRecord
+from checkoutkit import Checkout, CheckoutRequest, CheckoutSession
+from checkoutkit.stores import EventRecord
 from stores.exactly_once import Effects
 
 from .fault_shop import PRODUCT, open_store

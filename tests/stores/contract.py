@@ -15,14 +15,8 @@ from typing import Any
 
 import pytest
 
-from checkoutkit import (
-    Claim,
-    ClaimOutcome,
-    ConfigurationError,
-    EventRecord,
-    EventStatus,
-    EventStore,
-)
+from checkoutkit import ConfigurationError, EventStatus
+from checkoutkit.stores import Claim, ClaimOutcome, EventRecord, EventStore
 
 COMPLETED = "checkout.session.completed"
 EXPIRED = "checkout.session.expired"
@@ -78,7 +72,7 @@ def _claimed(claim: Claim) -> Claim:
 
 
 class StoreContract:
-    """The tests every :class:`~checkoutkit.EventStore` passes."""
+    """The tests every :class:`~checkoutkit.stores.EventStore` passes."""
 
     @pytest.fixture
     def harness(self) -> Harness:

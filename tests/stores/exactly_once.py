@@ -19,7 +19,8 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from checkoutkit import Event, EventStore, SqliteStore, WebhookResponse, WebhookRouter
+from checkoutkit import Event, SqliteStore, WebhookResponse, WebhookRouter
+from checkoutkit.stores import EventStore
 from checkoutkit.testing import TEST_SECRET, sign_payload
 
 EVENT_TYPE = "checkout.session.completed"

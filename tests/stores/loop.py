@@ -7,7 +7,8 @@ import threading
 from collections.abc import Awaitable, Coroutine, Sequence
 from typing import Any, TypeVar
 
-from checkoutkit import AsyncEventStore, Claim, EventRecord, EventStatus
+from checkoutkit import EventStatus
+from checkoutkit.stores import AsyncEventStore, Claim, EventRecord
 
 T = TypeVar("T")
 

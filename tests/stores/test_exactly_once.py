@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from checkoutkit import ClaimOutcome, EventStatus, EventStore, SqliteStore
+from checkoutkit import EventStatus, SqliteStore
+from checkoutkit.stores import ClaimOutcome, EventStore
 
 from .exactly_once import (
     KILLED,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from checkoutkit import ClaimOutcome, MemoryStore
+from checkoutkit import MemoryStore
+from checkoutkit.stores import ClaimOutcome
 
 from .contract import FakeClock, Harness, StoreContract, check_against_model
 

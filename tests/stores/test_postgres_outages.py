@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from checkoutkit import ClaimOutcome, EventStatus, EventStore, StoreUnavailableError
+from checkoutkit import EventStatus, StoreUnavailableError
+from checkoutkit.stores import ClaimOutcome, EventStore
 from servers import PostgresServer, ServerUnavailable
 
 from .loop import LoopThread, SyncOverAsync

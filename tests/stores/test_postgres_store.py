@@ -12,14 +12,12 @@ from collections.abc import Iterator
 import pytest
 
 from checkoutkit import (
-    AsyncEventStore,
-    ClaimOutcome,
     ConfigurationError,
     EventStatus,
-    EventStore,
     MissingDependencyError,
     StoreUnavailableError,
 )
+from checkoutkit.stores import AsyncEventStore, ClaimOutcome, EventStore
 from servers import PostgresServer, free_port
 
 from .contract import Harness, StoreContract

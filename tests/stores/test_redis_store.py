@@ -10,14 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from checkoutkit import (
-    AsyncEventStore,
-    ClaimOutcome,
-    ConfigurationError,
-    EventStore,
-    MissingDependencyError,
-    StoreUnavailableError,
-)
+from checkoutkit import ConfigurationError, MissingDependencyError, StoreUnavailableError
+from checkoutkit.stores import AsyncEventStore, ClaimOutcome, EventStore
 from servers import RedisServer, free_port
 
 from .contract import Harness, StoreContract

@@ -55,9 +55,9 @@ def _store_url(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> str
     if kind == "sqlite":
         return f"sqlite:///{tmp_path / 'events.db'}"
     if kind == "postgres":
+        server = request.getfixturevalue("postgres")  # checks the driver first
         import psycopg
 
-        server = request.getfixturevalue("postgres")
         name = f"ck_replay_{uuid.uuid4().hex[:12]}"
         with psycopg.connect(server.dsn, autocommit=True) as conn:
             conn.execute(f"CREATE DATABASE {name}")

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from checkoutkit import AsyncEventStore, Event, SqliteStore, WebhookRouter
+from checkoutkit import Event, SqliteStore, WebhookRouter
+from checkoutkit.stores import AsyncEventStore
 from checkoutkit.testing import TEST_SECRET, sign_payload
 from servers import free_port
 

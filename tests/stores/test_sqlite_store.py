@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 
 from checkoutkit import (
-    ClaimOutcome,
     ConfigurationError,
     EventStatus,
     SqliteStore,
     StoreError,
     StoreUnavailableError,
 )
+from checkoutkit.stores import ClaimOutcome
 
 from .contract import FakeClock, Harness, StoreContract, check_against_model
 

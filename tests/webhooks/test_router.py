@@ -14,11 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from checkoutkit import (
-    Claim,
-    ClaimOutcome,
     ConfigurationError,
     Event,
-    EventRecord,
     EventStatus,
     MemoryStore,
     PermanentFailure,
@@ -28,6 +25,7 @@ from checkoutkit import (
     WebhookRouter,
 )
 from checkoutkit import testing as ck_testing
+from checkoutkit.stores import Claim, ClaimOutcome, EventRecord
 from checkoutkit.testing import TEST_SECRET, sign_payload, signed_request
 
 from . import strategies

@@ -19,7 +19,7 @@ from checkoutkit import (
     VerifiedSignature,
     verify_signature,
 )
-from checkoutkit._signature import compute_signature
+from checkoutkit._signature import compute_signature, signature_header
 from checkoutkit.testing import TEST_SECRET, sign_payload
 
 from . import strategies
@@ -117,6 +117,35 @@ def test_compute_signature_is_hmac_sha256(payload: bytes, secret: str, t: int) -
     """``compute_signature`` is HMAC-SHA256 of ``b"<t>." + payload``, even for long keys."""
     expected = hmac.new(secret.encode(), b"%d." % t + payload, hashlib.sha256).hexdigest()
     assert compute_signature(payload, secret, t) == expected
+
+
+@settings(max_examples=50)
+@given(
+    messages=st.lists(
+        st.tuples(strategies.payloads, strategies.timestamps), min_size=2, max_size=6
+    ),
+    secret=strategies.secrets,
+)
+def test_one_verifier_checks_many_requests_independently(
+    messages: list[tuple[bytes, int]], secret: str
+) -> None:
+    """The keyed HMAC is copied per request: earlier requests never leak into later ones."""
+    verifier = SignatureVerifier(secret)
+    for payload, t in messages:
+        header = f"t={t},v1={hmac.new(secret.encode(), b'%d.' % t + payload, 'sha256').hexdigest()}"
+        assert verifier.verify(payload, header, now=t).timestamp == t
+
+
+@settings(max_examples=50)
+@given(payload=strategies.payloads, names=st.lists(strategies.secrets, min_size=1, max_size=3))
+def test_signature_header_signs_with_every_secret(payload: bytes, names: list[str]) -> None:
+    """One ``v1`` per secret, each verifying alone, in the order given."""
+    header = signature_header(payload, names, NOW)
+    stamp, *signatures = header.split(",")
+    assert stamp == f"t={NOW}"
+    assert signatures == [f"v1={compute_signature(payload, s, NOW)}" for s in names]
+    for secret in names:
+        assert verify_signature(payload, header, secret, now=NOW).timestamp == NOW
 
 
 def test_timestamps_too_old_or_in_the_future_are_refused() -> None:

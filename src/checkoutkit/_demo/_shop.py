@@ -18,7 +18,7 @@ from checkoutkit._currencies import from_minor_units
 from checkoutkit._events import CheckoutSession
 from checkoutkit._gateway import CheckoutGateway
 from checkoutkit._router import WebhookRouter
-from checkoutkit._sqlite_store import SqliteStore
+from checkoutkit.stores.sqlite import SqliteStore
 
 PRODUCT_NAME = "Stubborn Attachments"
 PRICE_CENTS = 2000

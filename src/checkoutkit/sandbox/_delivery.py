@@ -19,8 +19,8 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Final
 
+from checkoutkit._signature import signature_header
 from checkoutkit.sandbox._state import State
-from checkoutkit.testing import sign_payload
 
 #: Seconds to wait before each retry (before ``retry_scale``).
 RETRY_DELAYS: Final = (60, 180, 540, 1620, 4860, 14580, 43740, 131220)
@@ -117,7 +117,7 @@ class Delivery:
             headers={
                 "Content-Type": "application/json; charset=utf-8",
                 "User-Agent": _USER_AGENT,
-                "Stripe-Signature": sign_payload(body, self.secret),
+                "Stripe-Signature": signature_header(body, (self.secret,), int(time.time())),
             },
         )
         started = time.monotonic()

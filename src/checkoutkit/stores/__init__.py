@@ -1,22 +1,45 @@
-"""Event stores for servers, each behind its own extra.
+"""Event stores: the protocol they implement, and every store checkoutkit ships.
 
+Applications pick a store:
+
+- :mod:`checkoutkit.stores.memory`: :class:`~checkoutkit.MemoryStore` (one process, for tests).
+- :mod:`checkoutkit.stores.sqlite`: :class:`~checkoutkit.SqliteStore` (one machine).
 - :mod:`checkoutkit.stores.postgres`: ``PostgresStore`` and ``AsyncPostgresStore``
   (``pip install 'checkoutkit[postgres]'``).
 - :mod:`checkoutkit.stores.redis`: ``RedisStore`` and ``AsyncRedisStore``
   (``pip install 'checkoutkit[redis]'``).
 
-The embedded stores, :class:`~checkoutkit.MemoryStore` and :class:`~checkoutkit.SqliteStore`,
-are in the top-level package.
+``MemoryStore`` and ``SqliteStore`` are also importable from :mod:`checkoutkit`.
+
+Store authors implement :class:`EventStore` (or :class:`AsyncEventStore`) with the names defined
+here: :class:`Claim`, :class:`ClaimOutcome`, :class:`EventRecord`, :class:`EventStatus`,
+:func:`new_token` and :func:`check_claim_args`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from checkoutkit.stores._protocol import (
+    AsyncEventStore,
+    Claim,
+    ClaimOutcome,
+    EventRecord,
+    EventStatus,
+    EventStore,
+    check_claim_args,
+    new_token,
+)
 
-if TYPE_CHECKING:
-    from checkoutkit._store import EventStore
-
-__all__ = ["open_store"]
+__all__ = [
+    "AsyncEventStore",
+    "Claim",
+    "ClaimOutcome",
+    "EventRecord",
+    "EventStatus",
+    "EventStore",
+    "check_claim_args",
+    "new_token",
+    "open_store",
+]
 
 _SCHEMES = "sqlite:///path, postgresql://…, postgres://…, redis://…, rediss://…, unix://…"
 
@@ -43,7 +66,7 @@ def open_store(url: str) -> EventStore:
             raise ConfigurationError(
                 f"a SQLite store URL is sqlite:///relative.db or sqlite:////absolute.db: {url!r}"
             )
-        from checkoutkit._sqlite_store import SqliteStore
+        from checkoutkit.stores.sqlite import SqliteStore
 
         return SqliteStore(rest[1:])
     if sep and scheme in {"postgresql", "postgres"}:

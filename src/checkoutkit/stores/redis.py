@@ -23,19 +23,19 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from checkoutkit._store import (
+from checkoutkit.exceptions import (
+    ConfigurationError,
+    MissingDependencyError,
+    StoreError,
+    StoreUnavailableError,
+)
+from checkoutkit.stores._protocol import (
     Claim,
     ClaimOutcome,
     EventRecord,
     EventStatus,
     check_claim_args,
     new_token,
-)
-from checkoutkit.exceptions import (
-    ConfigurationError,
-    MissingDependencyError,
-    StoreError,
-    StoreUnavailableError,
 )
 
 if TYPE_CHECKING:
@@ -221,7 +221,7 @@ def _check_client(client: Any) -> None:
 
 
 class RedisStore:
-    """An :class:`~checkoutkit.EventStore` in Redis, shared by every instance of an application.
+    """An :class:`~checkoutkit.stores.EventStore` in Redis, shared by every instance of an app.
 
     ``client`` is a ``redis://`` URL or a :class:`redis.Redis` client created with
     ``decode_responses=False`` (the default). From a URL the store keeps a blocking pool of up to
@@ -349,7 +349,7 @@ class RedisStore:
 
 
 class AsyncRedisStore:
-    """The asyncio twin of :class:`RedisStore` (an :class:`~checkoutkit.AsyncEventStore`).
+    """The asyncio twin of :class:`RedisStore` (an :class:`~checkoutkit.stores.AsyncEventStore`).
 
     ``client`` is a ``redis://`` URL (the store keeps a blocking pool of up to ``pool_size``
     connections) or a :class:`redis.asyncio.Redis` client with ``decode_responses=False``. Same

@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
-from checkoutkit._store import (
+from checkoutkit.stores._protocol import (
     Claim,
     ClaimOutcome,
     EventRecord,
@@ -73,7 +73,7 @@ class _Entry:
 
 
 class MemoryStore:
-    """An :class:`~checkoutkit.EventStore` that keeps everything in a dict, guarded by a lock.
+    """An :class:`~checkoutkit.stores.EventStore` that keeps everything in a dict, under a lock.
 
     Safe across threads of one process; nothing survives the process. ``clock`` (seconds, like
     :func:`time.time`) is injectable so that tests can expire leases without sleeping.

@@ -14,7 +14,8 @@ from contextlib import contextmanager
 from types import TracebackType
 from typing import Any
 
-from checkoutkit._store import (
+from checkoutkit.exceptions import ConfigurationError, StoreError, StoreUnavailableError
+from checkoutkit.stores._protocol import (
     Claim,
     ClaimOutcome,
     EventRecord,
@@ -22,7 +23,6 @@ from checkoutkit._store import (
     check_claim_args,
     new_token,
 )
-from checkoutkit.exceptions import ConfigurationError, StoreError, StoreUnavailableError
 
 __all__ = ["SqliteStore"]
 
@@ -153,7 +153,7 @@ def _record(row: Any) -> EventRecord:
 
 
 class SqliteStore:
-    """An :class:`~checkoutkit.EventStore` in one SQLite file (the table ``checkoutkit_events``).
+    """An :class:`~checkoutkit.stores.EventStore` in one SQLite file (table ``checkoutkit_events``).
 
     The file is opened on first use, in WAL mode, and the table is created if missing, so several
     processes on one machine may share it: a claim is one ``INSERT … ON CONFLICT DO NOTHING``

@@ -10,32 +10,30 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import math
 import os
-import re
-import socket
-import ssl
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast
-from urllib.parse import urlsplit
-
-import attrs
 
 from checkoutkit._events import CheckoutSession
+from checkoutkit._network import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_NETWORK_RETRIES,
+    DEFAULT_READ_TIMEOUT,
+    Network,
+    async_http_client,
+    env_retries,
+    env_seconds,
+    network_settings,
+)
 from checkoutkit._problems import Problem
+from checkoutkit._stripe_errors import full_text, redact, wrap_stripe_error
 from checkoutkit.exceptions import (
     ConfigurationError,
     InvalidSessionError,
     MissingDependencyError,
-    StripeAuthenticationError,
-    StripeCardError,
     StripeConnectionError,
-    StripeError,
-    StripeIdempotencyError,
     StripeInvalidRequestError,
-    StripeNotFoundError,
-    StripeRateLimitError,
 )
 
 if TYPE_CHECKING:
@@ -57,38 +55,11 @@ ENV_SECRET_KEY = "STRIPE_SECRET_KEY"  # noqa: S105 (the variable's name, not a s
 ENV_API_BASE = "STRIPE_API_BASE"
 ENV_CONNECT_TIMEOUT = "STRIPE_CONNECT_TIMEOUT"
 ENV_READ_TIMEOUT = "STRIPE_READ_TIMEOUT"
-ENV_MAX_NETWORK_RETRIES = "STRIPE_MAX_NETWORK_RETRIES"
 
 #: The key the sandbox accepts; any ``sk_test_`` key works there.
 SANDBOX_API_KEY = "sk_test_checkoutkit_sandbox"
 
-_KEY_PATTERN = re.compile(r"\b((?:sk|rk|pk)_(?:test|live))_[0-9A-Za-z_]+")
 _KEY_VERSION = b"checkoutkit:checkout.session:v1"
-
-
-@attrs.frozen
-class _Network:
-    """How long a gateway that built its client waits on the network, and how often it retries."""
-
-    connect: float
-    read: float
-    retries: int
-
-    @property
-    def max_wait(self) -> float:
-        """The longest one call can take: each attempt's connect and read, and the backoff."""
-        from stripe import HTTPClient
-
-        first, most = float(HTTPClient.INITIAL_DELAY), float(HTTPClient.MAX_DELAY)
-        # The SDK sleeps a jittered min(first * 2 ** (n - 1), most), never less than first.
-        backoff = sum(
-            max(first, min(first * 2.0 ** (n - 1), most)) for n in range(1, self.retries + 1)
-        )
-        return (self.retries + 1) * (self.connect + self.read) + backoff
-
-    def describe(self) -> str:
-        retries = "1 retry" if self.retries == 1 else f"{self.retries} retries"
-        return f"connect timeout {self.connect:g} s, read timeout {self.read:g} s, {retries}"
 
 
 class CheckoutGateway:
@@ -106,18 +77,18 @@ class CheckoutGateway:
     """
 
     #: Seconds to wait for a connection to Stripe (TCP and TLS), per attempt.
-    DEFAULT_CONNECT_TIMEOUT: float = 2.0
+    DEFAULT_CONNECT_TIMEOUT: float = DEFAULT_CONNECT_TIMEOUT
     #: Seconds to wait for Stripe's answer once connected (between bytes), per attempt.
-    DEFAULT_READ_TIMEOUT: float = 5.0
+    DEFAULT_READ_TIMEOUT: float = DEFAULT_READ_TIMEOUT
     #: Retries after a network error, a 409 or a 5xx (each reuses the idempotency key).
-    DEFAULT_MAX_NETWORK_RETRIES: int = 1
+    DEFAULT_MAX_NETWORK_RETRIES: int = DEFAULT_MAX_NETWORK_RETRIES
 
     __slots__ = ("_api_base", "_client", "_http", "_key", "_network")
 
     def __init__(self, client: stripe.StripeClient) -> None:
         self._client = client
         self._http: Any = None  # stripe HTTPClient, set when this gateway built the client
-        self._network: _Network | None = None  # set when this gateway built the client
+        self._network: Network | None = None  # set when this gateway built the client
         requestor = getattr(client, "_requestor", None)
         key = getattr(requestor, "api_key", None)
         self._key: str | None = key if isinstance(key, str) and key else None
@@ -156,15 +127,15 @@ class CheckoutGateway:
         if not key.startswith(("sk_", "rk_")):
             raise ConfigurationError(
                 f"{ENV_SECRET_KEY} must be a secret (sk_…) or restricted (rk_…) key; "
-                f"it starts with {_redact(key, key)[:8]!r}"
+                f"it starts with {redact(key, key)[:8]!r}"
             )
         base = env.get(ENV_API_BASE, "").strip() or None
         if base is not None and not base.startswith(("http://", "https://")):
             raise ConfigurationError(f"{ENV_API_BASE} must be an http(s) URL, got {base!r}")
-        network = _network(
-            _env_seconds(env, ENV_CONNECT_TIMEOUT) if connect_timeout is None else connect_timeout,
-            _env_seconds(env, ENV_READ_TIMEOUT) if read_timeout is None else read_timeout,
-            _env_retries(env) if max_network_retries is None else max_network_retries,
+        network = network_settings(
+            env_seconds(env, ENV_CONNECT_TIMEOUT) if connect_timeout is None else connect_timeout,
+            env_seconds(env, ENV_READ_TIMEOUT) if read_timeout is None else read_timeout,
+            env_retries(env) if max_network_retries is None else max_network_retries,
         )
         return cls._built(key, base, network)
 
@@ -186,15 +157,15 @@ class CheckoutGateway:
         url: object = getattr(sandbox, "url", None)
         if not isinstance(url, str) or not url:
             raise ConfigurationError("for_sandbox() needs a running sandbox (with a .url)")
-        network = _network(connect_timeout, read_timeout, max_network_retries)
+        network = network_settings(connect_timeout, read_timeout, max_network_retries)
         return cls._built(api_key, url, network)
 
     @classmethod
-    def _built(cls, key: str, api_base: str | None, network: _Network) -> CheckoutGateway:
+    def _built(cls, key: str, api_base: str | None, network: Network) -> CheckoutGateway:
         from stripe import RequestsClient, StripeClient
 
         timeouts = (network.connect, network.read)
-        http = RequestsClient(timeout=timeouts, async_fallback_client=_async_http(network))
+        http = RequestsClient(timeout=timeouts, async_fallback_client=async_http_client(network))
         bases: BaseAddresses = {"api": api_base.rstrip("/")} if api_base else {}
         client = StripeClient(
             key, base_addresses=bases, max_network_retries=network.retries, http_client=http
@@ -477,7 +448,7 @@ class CheckoutGateway:
                 wrapped.param,
                 wrapped.request_id,
             )
-        if self._key is not None and self._key in _full_text(exc):
+        if self._key is not None and self._key in full_text(exc):
             raise wrapped from None
         raise wrapped from exc
 
@@ -494,196 +465,6 @@ def derive_idempotency_key(params: Mapping[str, Any], *, scope: str | None = Non
     digest.update(b"\0scope\0" + (scope or "").encode())
     digest.update(b"\0params\0" + canonical.encode())
     return "checkoutkit-" + digest.hexdigest()
-
-
-def wrap_stripe_error(
-    exc: Exception,
-    api_key: str | None = None,
-    *,
-    api_base: str | None = None,
-    settings: str | None = None,
-) -> StripeError:
-    """Translate a ``stripe.StripeError`` into the matching checkoutkit exception.
-
-    A network error becomes a :class:`StripeConnectionError` whose ``code`` names the cause
-    (see :data:`CONNECTION_CAUSES`) and whose one-line message names the host (from
-    ``api_base``, Stripe's by default), the cause and the gateway's network ``settings``.
-    """
-    import stripe
-
-    if isinstance(exc, stripe.APIConnectionError):
-        return _unreachable(exc, api_base, settings)
-
-    message = _redact(getattr(exc, "user_message", None) or str(exc), api_key)
-    error = getattr(exc, "error", None)  # the body's "error" object; not every class copies it
-    code = getattr(exc, "code", None) or getattr(error, "code", None)
-    param = getattr(exc, "param", None) or getattr(error, "param", None)
-    decline_code = getattr(error, "decline_code", None)
-    kind: type[StripeError] = StripeError
-    if isinstance(exc, stripe.CardError):
-        kind = StripeCardError
-    elif isinstance(exc, stripe.IdempotencyError):
-        kind = StripeIdempotencyError
-    elif isinstance(exc, stripe.InvalidRequestError):
-        not_found = code == "resource_missing" or getattr(exc, "http_status", None) == 404
-        kind = StripeNotFoundError if not_found else StripeInvalidRequestError
-    elif isinstance(exc, stripe.AuthenticationError | stripe.PermissionError):
-        kind = StripeAuthenticationError
-    elif isinstance(exc, stripe.RateLimitError):
-        kind = StripeRateLimitError
-    return kind(
-        message,
-        code=code if isinstance(code, str) else None,
-        param=param if isinstance(param, str) else None,
-        http_status=getattr(exc, "http_status", None),
-        request_id=getattr(exc, "request_id", None),
-        decline_code=decline_code if isinstance(decline_code, str) else None,
-    )
-
-
-#: The ``code`` of a :class:`StripeConnectionError`, by cause, and how the message words it.
-CONNECTION_CAUSES: Mapping[str, str] = {
-    "dns_failure": "its host name did not resolve (DNS)",
-    "connection_refused": "the connection was refused",
-    "connect_timeout": "connecting timed out",
-    "read_timeout": "it accepted the connection but did not answer in time",
-    "timeout": "the request timed out",
-    "tls_error": "the TLS handshake failed",
-    "connection_closed": "it closed the connection without answering",
-    "network_error": "a network error",
-}
-
-_CONNECT_TIMEOUTS = frozenset({"ConnectTimeout", "ConnectTimeoutError"})
-_READ_TIMEOUTS = frozenset({"ReadTimeout", "ReadTimeoutError", "WriteTimeout", "PoolTimeout"})
-_CLOSED = frozenset({"RemoteProtocolError", "ServerDisconnectedError", "IncompleteRead"})
-
-
-def _unreachable(exc: Exception, api_base: str | None, settings: str | None) -> StripeError:
-    cause = _connection_cause(exc)
-    host = urlsplit(api_base).netloc if api_base else "api.stripe.com"
-    reason = CONNECTION_CAUSES[cause]
-    if cause == "network_error":
-        reason += f" ({type(_innermost(exc)).__name__})"
-    message = f"no answer from Stripe at {host}: {reason}"
-    if settings:
-        message += f" ({settings})"
-    return StripeConnectionError(
-        message,
-        code=cause,
-        http_status=getattr(exc, "http_status", None),
-        request_id=getattr(exc, "request_id", None),
-    )
-
-
-def _connection_cause(exc: BaseException) -> str:
-    """Which of :data:`CONNECTION_CAUSES` the chain of exceptions behind ``exc`` shows."""
-    chain = _chain(exc)
-    names = {cls.__name__ for error in chain for cls in type(error).__mro__}
-    if any(isinstance(e, socket.gaierror) for e in chain) or "NameResolutionError" in names:
-        return "dns_failure"
-    if any(isinstance(e, ConnectionRefusedError) for e in chain):
-        return "connection_refused"
-    if names & _CONNECT_TIMEOUTS:
-        return "connect_timeout"
-    if names & _READ_TIMEOUTS:
-        return "read_timeout"
-    if any(isinstance(e, ssl.SSLError) for e in chain) or "SSLError" in names:
-        return "tls_error"
-    closed = (ConnectionResetError, ConnectionAbortedError, BrokenPipeError)
-    if any(isinstance(e, closed) for e in chain) or names & _CLOSED:
-        return "connection_closed"
-    if any(isinstance(e, TimeoutError) for e in chain):
-        return "timeout"
-    return "network_error"
-
-
-def _chain(exc: BaseException) -> list[BaseException]:
-    """``exc`` and what it wraps: causes, contexts, urllib3's ``reason``, exceptions in args."""
-    found: list[BaseException] = []
-    todo = [exc]
-    while todo and len(found) < 32:
-        error = todo.pop(0)
-        if any(error is seen for seen in found):
-            continue
-        found.append(error)
-        links = (error.__cause__, error.__context__, getattr(error, "reason", None), *error.args)
-        todo.extend(link for link in links if isinstance(link, BaseException))
-    return found
-
-
-def _innermost(exc: BaseException) -> BaseException:
-    return _chain(exc)[-1]
-
-
-def _network(connect: object, read: object, retries: object) -> _Network:
-    return _Network(
-        CheckoutGateway.DEFAULT_CONNECT_TIMEOUT
-        if connect is None
-        else _seconds("connect_timeout", connect),
-        CheckoutGateway.DEFAULT_READ_TIMEOUT if read is None else _seconds("read_timeout", read),
-        CheckoutGateway.DEFAULT_MAX_NETWORK_RETRIES
-        if retries is None
-        else _retries("max_network_retries", retries),
-    )
-
-
-_MAX_SECONDS = 3600.0
-_MAX_RETRIES = 10
-
-
-def _seconds(name: str, value: object) -> float:
-    number = value if isinstance(value, int | float) and not isinstance(value, bool) else None
-    if number is None or not math.isfinite(number) or not 0 < number <= _MAX_SECONDS:
-        raise ConfigurationError(
-            f"{name} must be a number of seconds above 0 and at most {_MAX_SECONDS:g}, "
-            f"got {value!r}"
-        )
-    return float(number)
-
-
-def _retries(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _MAX_RETRIES:
-        raise ConfigurationError(
-            f"{name} must be a whole number from 0 to {_MAX_RETRIES}, got {value!r}"
-        )
-    return value
-
-
-def _env_seconds(env: Mapping[str, str], name: str) -> float | None:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        value: object = float(raw)
-    except ValueError:
-        value = raw
-    return _seconds(name, value)
-
-
-def _env_retries(env: Mapping[str, str]) -> int | None:
-    raw = env.get(ENV_MAX_NETWORK_RETRIES, "").strip()
-    if not raw:
-        return None
-    try:
-        value: object = int(raw)
-    except ValueError:
-        value = raw
-    return _retries(ENV_MAX_NETWORK_RETRIES, value)
-
-
-def _async_http(network: _Network) -> Any:
-    """The SDK's async client (httpx) with the same timeouts, or its "install httpx" stand-in."""
-    try:
-        import anyio  # noqa: F401  (the SDK's httpx client needs it too)
-        import httpx
-    except ImportError:
-        from stripe._http_client import NoImportFoundAsyncClient
-
-        stand_in: Callable[[], Any] = NoImportFoundAsyncClient  # raises ImportError when used
-        return stand_in()
-    from stripe import HTTPXClient
-
-    return HTTPXClient(timeout=httpx.Timeout(network.read, connect=network.connect))
 
 
 def _validated_params(session: SessionBuilder | Mapping[str, Any]) -> dict[str, Any]:
@@ -749,18 +530,3 @@ def _capture_args(intent: str, amount: int | None, idempotency_key: str | None) 
     if idempotency_key is not None:
         options["idempotency_key"] = idempotency_key
     return params, options
-
-
-def _redact(text: str, api_key: str | None) -> str:
-    if api_key:
-        text = text.replace(api_key, _mask(api_key))
-    return _KEY_PATTERN.sub(lambda m: m.group(1) + "_****", text)
-
-
-def _mask(key: str) -> str:
-    match = _KEY_PATTERN.match(key)
-    return (match.group(1) if match else "key") + "_****"
-
-
-def _full_text(exc: BaseException) -> str:
-    return " ".join((str(exc), repr(exc), str(getattr(exc, "http_body", "") or "")))

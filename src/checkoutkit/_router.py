@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
+from checkoutkit._event_types import checked_pattern, pinned_api_version
 from checkoutkit._events import Event
 from checkoutkit._once import run_once, run_once_async
 from checkoutkit._signature import DEFAULT_TOLERANCE, SignatureVerifier, WebhookSecrets
@@ -44,7 +45,6 @@ from checkoutkit.exceptions import (
     RetryLater,
     SignatureVerificationError,
     StoreError,
-    UnknownEventTypeError,
     WebhookPayloadError,
 )
 from checkoutkit.stores import AsyncEventStore, ClaimOutcome, EventStore
@@ -226,7 +226,7 @@ class WebhookRouter:
         return self._on(event_types, deduplicates=deduplicates)
 
     def _on(self, event_types: tuple[str, ...], *, deduplicates: bool) -> Callable[[H], H]:
-        patterns = [_checked_pattern(t) for t in event_types]
+        patterns = [checked_pattern(t) for t in event_types]
 
         def register(handler: H) -> H:
             is_async = _is_async(handler)
@@ -573,61 +573,6 @@ def _run(awaitable: Awaitable[Any]) -> Any:
         return await awaitable
 
     return asyncio.run(wait())
-
-
-def _checked_pattern(event_type: object) -> str:
-    if not isinstance(event_type, str) or not event_type:
-        raise UnknownEventTypeError(f"an event type must be a non-empty str, not {event_type!r}")
-    if event_type == "*":
-        return event_type
-    known = known_event_types()
-    if event_type in known:
-        return event_type
-    if any(ch in event_type for ch in "*?["):
-        if any(fnmatch.fnmatchcase(t, event_type) for t in known):
-            return event_type
-        raise UnknownEventTypeError(
-            f"the pattern {event_type!r} matches none of the event types Stripe sends"
-        )
-    import difflib
-
-    close = difflib.get_close_matches(event_type, sorted(known), n=3, cutoff=0.6)
-    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-    raise UnknownEventTypeError(
-        f"{event_type!r} is not an event type Stripe sends (per stripe SDK "
-        f"{_stripe_version()}){hint}"
-    )
-
-
-_known_types: frozenset[str] | None = None
-
-
-def known_event_types() -> frozenset[str]:
-    """The event types the installed stripe SDK knows (read from its ``Event.type``)."""
-    global _known_types  # noqa: PLW0603 (computed once, never changes)
-    if _known_types is None:
-        import typing
-
-        import stripe
-
-        types = typing.get_args(stripe.Event.__annotations__["type"])
-        _known_types = frozenset(t for t in types if isinstance(t, str))
-    return _known_types
-
-
-def _stripe_version() -> str:
-    import stripe
-
-    return str(getattr(stripe, "VERSION", "?"))
-
-
-def pinned_api_version() -> str:
-    """The API version the installed stripe SDK is pinned to."""
-    # The SDK exposes its pinned version only privately: ``stripe.api_version`` starts equal to
-    # it but is a setting that applications may change. This is checkoutkit's one use of it.
-    from stripe._api_version import _ApiVersion
-
-    return str(_ApiVersion.CURRENT)
 
 
 def _default_loads() -> Callable[[bytes], Any]:

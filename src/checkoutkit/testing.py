@@ -202,6 +202,6 @@ def _token(length: int) -> str:
 
 
 def _pinned_api_version() -> str:
-    from checkoutkit._router import pinned_api_version
+    from checkoutkit._event_types import pinned_api_version
 
     return pinned_api_version()

@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from checkoutkit import CheckoutGateway, ConfigurationError, InvalidSessionError
-from checkoutkit._gateway import derive_idempotency_key, wrap_stripe_error
+from checkoutkit._gateway import derive_idempotency_key
+from checkoutkit._stripe_errors import wrap_stripe_error
 from checkoutkit.exceptions import (
     StripeAuthenticationError,
     StripeCardError,

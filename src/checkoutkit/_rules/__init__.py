@@ -25,7 +25,7 @@ from checkoutkit._problems import Problem
 from checkoutkit._rules import clock, customer, fields, line_items, modes, pages
 from checkoutkit._rules._common import MAX_CONTAINER, Report
 from checkoutkit._rules._registry import Rule, Session, registered, run_rules
-from checkoutkit._rules._shape import check_shape
+from checkoutkit._rules._shape import check_session_shape
 from checkoutkit._rules._spec import REQUEST_OPTION_KEYS, Kind, Spec, session_create_spec
 from checkoutkit._rules.clock import EXPIRES_AT_MARGIN
 from checkoutkit.exceptions import ConfigurationError
@@ -75,7 +75,7 @@ def validate_session_params(
         )
         return tuple(out.problems)
     try:
-        check_shape(session_create_spec(), params, out)
+        check_session_shape(params, out)
         if len(params) <= MAX_CONTAINER:
             run_rules(_RULES, Session.of(params, timestamp), out)
     except Exception as exc:

@@ -75,12 +75,12 @@ def check_session_shape(params: dict[Any, Any], out: Report) -> None:
 
 def compile_shape(spec: Spec) -> ShapeCheck:
     """The check of a request whose root spec (an OBJECT) is ``spec``."""
-    walk = _object_walk(spec)
+    check = _object_check(spec, root=True)
 
-    def check(params: dict[Any, Any], out: Report) -> None:
-        walk(params, None, out)
+    def check_request(params: dict[Any, Any], out: Report) -> None:
+        check(params, None, None, out)
 
-    return check
+    return check_request
 
 
 def _compile(spec: Spec) -> Check:
@@ -152,10 +152,12 @@ def _int(spec: Spec) -> Check:
 
         return check
 
+    low, high = spec.minimum, spec.maximum
+
     def check_bounds(value: object, parent: Loc, key: object, out: Report) -> None:
         if isinstance(value, bool) or not isinstance(value, int):
             _not_kind(spec, value, (parent, key), out)
-        else:
+        elif (low is not None and value < low) or (high is not None and value > high):
             _bounds(spec, value, (parent, key), out)
 
     return check_bounds
@@ -189,42 +191,40 @@ def _number(spec: Spec) -> Check:
 
 
 def _object(spec: Spec) -> Check:
-    walk = _object_walk(spec)
+    return _object_check(spec, root=False)
+
+
+def _object_check(spec: Spec, *, root: bool) -> Check:
+    """The check of an OBJECT: a dict whose keys each have their own check.
+
+    The request itself (``root``) has no location of its own: its ``parent`` and ``key`` are
+    ignored.
+    """
+    get = {key: _compile(field) for key, field in spec.fields.items()}.get
+    required, required_keys = spec.required_set, spec.required
 
     def check(value: object, parent: Loc, key: object, out: Report) -> None:
-        if isinstance(value, dict):
-            walk(value, (parent, key), out)
-        else:
-            _not_kind(spec, value, (parent, key), out)
-
-    return check
-
-
-def _object_walk(spec: Spec) -> Callable[[dict[Any, Any], Loc, Report], None]:
-    """The walk of a dict against an OBJECT spec, located at ``loc``."""
-    checks = {key: _compile(field) for key, field in spec.fields.items()}
-    required = spec.required_set
-
-    def walk(value: dict[Any, Any], loc: Loc, out: Report) -> None:
+        loc = None if root else (parent, key)
+        if not isinstance(value, dict):
+            _not_kind(spec, value, loc, out)
+            return
         if len(value) > MAX_CONTAINER:
             _too_big(value, loc, out)
             return
-        get = checks.get
-        for key, item in value.items():
-            check = get(key)
-            if check is None:
+        for name, item in value.items():
+            check_item = get(name)
+            if check_item is None:
                 if item is not None:  # the stripe SDK leaves None values out of the request
-                    _unknown(spec, key, loc, out)
+                    _unknown(spec, name, loc, out)
             elif item is not None:
-                check(item, loc, key, out)
-            elif key in required:  # None is not sent, so the key is missing
-                _missing(spec, key, loc, out)
-        if required and not required <= value.keys():
-            for key in spec.required:
-                if key not in value:
-                    _missing(spec, key, loc, out)
+                check_item(item, loc, name, out)
+            elif name in required:  # None is not sent, so the key is missing
+                _missing(spec, name, loc, out)
+        for name in required_keys:
+            if name not in value:
+                _missing(spec, name, loc, out)
 
-    return walk
+    return check
 
 
 def _list(spec: Spec) -> Check:

@@ -34,16 +34,12 @@ _MAX_COPY_DEPTH: Final = 32
 def _copy(value: Any, depth: int = 0) -> Any:
     """Copy JSON-like ``value`` (dicts, lists, tuples) so that no container is shared."""
     kind = type(value)
+    if kind is dict:
+        return _copy_dict(value, depth)
     if kind in _LEAVES or depth > _MAX_COPY_DEPTH:
         return value
-    if kind is dict:
-        out = value.copy()
-        for key, item in value.items():
-            if type(item) not in _LEAVES:
-                out[key] = _copy(item, depth + 1)
-        return out
     if kind is list:
-        return [item if type(item) in _LEAVES else _copy(item, depth + 1) for item in value]
+        return _copy_list(value, depth)
     if kind is tuple:
         return tuple(_copy(item, depth + 1) for item in value)
     if isinstance(value, Mapping):
@@ -52,6 +48,33 @@ def _copy(value: Any, depth: int = 0) -> Any:
         except Exception:  # a broken mapping is handed on for validation to report
             return value
     return value
+
+
+def _copy_dict(value: dict[Any, Any], depth: int) -> dict[Any, Any]:
+    """:func:`_copy` of a dict: the params and most values in them are dicts."""
+    if depth > _MAX_COPY_DEPTH:
+        return value
+    out = value.copy()
+    for key, item in value.items():
+        kind = type(item)
+        if kind is dict:
+            out[key] = _copy_dict(item, depth + 1)
+        elif kind not in _LEAVES:
+            out[key] = _copy(item, depth + 1)
+    return out
+
+
+def _copy_list(value: list[Any], depth: int) -> list[Any]:
+    """:func:`_copy` of a list (below the depth limit): lists of dicts or of strings."""
+    depth += 1
+    return [
+        _copy_dict(item, depth)
+        if type(item) is dict
+        else item
+        if type(item) in _LEAVES
+        else _copy(item, depth)
+        for item in value
+    ]
 
 
 # The line items are a persistent list, so that adding one copies nothing: ``()`` is the empty

@@ -7,6 +7,10 @@ import timeit
 from typing import Any
 
 from checkoutkit import validate_session_params
+from checkoutkit._rules import TOPICS, registered
+from checkoutkit._rules._common import Report
+from checkoutkit._rules._registry import Session
+from checkoutkit._rules._shape import check_session_shape
 
 NOW = 1_800_000_000
 
@@ -51,9 +55,20 @@ def run() -> list[tuple[str, str]]:
     params = _session()
     if validate_session_params(params, now=NOW):
         raise AssertionError("the benchmark session must be valid")
-    validate, by_hand = _best_of([lambda: validate_session_params(params, now=NOW), _session])
+    session = Session.of(params, NOW)
+    book = registered(topic.__name__ for topic in TOPICS)
+    validate, shape, rules, by_hand = _best_of(
+        [
+            lambda: validate_session_params(params, now=NOW),
+            lambda: check_session_shape(params, Report()),
+            lambda: book.run(session, Report()),
+            _session,
+        ]
+    )
     return [
         ("validate 5-item payment session", f"{validate * 1e6:.1f} µs"),
+        ("  of which the shape walk", f"{shape * 1e6:.1f} µs"),
+        ("  of which the cross-parameter rules", f"{rules * 1e6:.1f} µs"),
         ("write the same dict by hand (floor)", f"{by_hand * 1e6:.2f} µs"),
         ("validate / by hand", f"{validate / by_hand:.1f}x"),
     ]

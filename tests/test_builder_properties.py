@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+import strategies
 from checkoutkit import InvalidSessionError, SessionBuilder, validate_session_params
 from checkoutkit._currencies import STRIPE_CURRENCIES, currency_exponent, from_minor_units
 
@@ -309,3 +310,51 @@ def test_major_units_convert_back_to_the_same_minor_units(currency: str, minor: 
             continue
         assert pending == ()
         assert params["line_items"][0]["price_data"]["unit_amount"] == minor
+
+
+def _containers(value: object) -> list[object]:
+    """Every dict, list and tuple in ``value``, itself included."""
+    found: list[object] = []
+    stack = [value]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, dict):
+            found.append(current)
+            stack.extend(current.values())
+        elif isinstance(current, (list, tuple)):
+            found.append(current)
+            stack.extend(current)
+    return found
+
+
+def _shares_a_container(one: object, other: object) -> bool:
+    # Both values are alive while compared, so equal ids mean the same container.
+    return bool({id(c) for c in _containers(one)} & {id(c) for c in _containers(other)})
+
+
+@SETTINGS
+@given(strategies.valid_sessions)
+def test_built_params_equal_the_input_and_share_no_container(params: dict[str, Any]) -> None:
+    """Each build is a fresh copy: equal to the params, sharing no container with them or
+    with another build (tuples are rebuilt too, though immutable, as lists may sit in them)."""
+    builder = SessionBuilder.from_params(params)
+    first = builder.build(now=strategies.NOW)
+    second = builder.build(now=strategies.NOW)
+    assert first == second == params
+    assert not _shares_a_container(first, params)
+    assert not _shares_a_container(first, second)
+
+
+@SETTINGS
+@given(strategies.session_like)
+def test_a_builder_holds_its_own_copy_of_anything(params: dict[str, Any]) -> None:
+    """``from_params`` copies any JSON-like input; ``get`` hands out copies of what it holds."""
+    builder = SessionBuilder.from_params(params)
+    for key, value in params.items():
+        held = builder.get(key)
+        if key == "line_items" and type(value) is list:
+            assert held is None  # line items are only in the built params
+            continue
+        assert repr(held) == repr(value)  # not ==: a NaN in the value is not equal to itself
+        assert not _shares_a_container(held, value)
+        assert not _shares_a_container(held, builder.get(key))

@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from checkoutkit._problems import Problem
 from checkoutkit._rules import TOPICS, registered, session_create_spec
 from checkoutkit._rules._common import Report
-from checkoutkit._rules._registry import Rule, Session, run_rules
+from checkoutkit._rules._registry import Rule, RuleBook, Session, run_rules
 from strategies import NOW
 
 DOCS = Path(__file__).parent.parent / "docs" / "rules.md"
@@ -73,3 +76,29 @@ def test_a_rule_without_triggers_runs_for_every_session() -> None:
     for params in ({}, {"mode": "payment", "ui_mode": "elements"}, {"ui_mode": 3}):
         run_rules(rules, Session.of(params, NOW), Report())
     assert seen == [(None, "hosted_page"), ("payment", "elements"), (None, None)]
+
+
+_KEYS = ["mode", "customer", "customer_update", "currency", "expires_at", "metadata", "other"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.frozensets(st.sampled_from(_KEYS), max_size=3), min_size=1, max_size=8),
+    st.dictionaries(st.sampled_from(_KEYS), st.none() | st.text(max_size=3), max_size=5),
+)
+def test_a_rule_book_runs_exactly_the_triggered_rules_in_order(
+    triggers: list[frozenset[str]], params: dict[str, object]
+) -> None:
+    """Compiling rules into a book changes neither which rules run nor their order."""
+    ran: list[int] = []
+
+    def recorder(index: int, keys: frozenset[str]) -> Rule:
+        def check(session: Session, out: Report) -> None:
+            ran.append(index)
+
+        return Rule(check, ("example_rule",), keys)
+
+    rules = [recorder(index, keys) for index, keys in enumerate(triggers)]
+    RuleBook.of(rules).run(Session.of(params, NOW), Report())
+    expected = [i for i, each in enumerate(triggers) if not each or each & params.keys()]
+    assert ran == expected

@@ -80,11 +80,11 @@ class SessionBuilder(ItemMethods):
         copied = _copy(params)
         if type(copied) is not dict:
             # Whatever it is, validation says what is wrong with it; the builder starts empty.
-            return SessionBuilder(_pending=validate_session_params(copied))
+            return SessionBuilder(({}, None, None, validate_session_params(copied)))
         items = None
         if type(copied.get("line_items")) is list:
             items = _items_of(copied.pop("line_items"))
-        return SessionBuilder(_fields=copied, _items=items)
+        return SessionBuilder((copied, items, None, ()))
 
     # -- redirects and presentation ----------------------------------------------------------
 
@@ -163,7 +163,7 @@ class SessionBuilder(ItemMethods):
                 return self._with("metadata", converted)
             given.update(converted)
         given.update({key: _metadata_value(value) for key, value in more.items()})
-        current = self._fields.get("metadata")
+        current = self._state[0].get("metadata")
         return self._with("metadata", {**current, **given} if type(current) is dict else given)
 
     # -- mode-specific sub-objects -----------------------------------------------------------
@@ -325,7 +325,7 @@ class SessionBuilder(ItemMethods):
         between building and Stripe creating the session, so ask for a little more than
         30 minutes and a little less than 24 hours.
         """
-        return self._replace(fields=self._without("expires_at"), expires_in=delay)
+        return self._with_expires_in(delay)
 
     # -- collection and presentation options -------------------------------------------------
 
@@ -484,10 +484,10 @@ class SessionBuilder(ItemMethods):
             problem = Problem(
                 "", "invalid_type", f"Parameter names are strings, not {type(given).__name__}."
             )
-            return self._replace(pending=(*self._pending, problem))
+            return self._with_pending((*self._state[3], problem))
         builder = self._with(name, _copy(value))
-        if self._pending:  # problems about a list that is now replaced no longer apply
-            builder = builder._replace(pending=self._pending_without(name))
+        if self._state[3]:  # problems about a list that is now replaced no longer apply
+            builder = builder._with_pending(self._pending_without(name))
         return builder
 
     def extra(self, **params: Any) -> SessionBuilder:
@@ -506,20 +506,20 @@ class SessionBuilder(ItemMethods):
         application set none); ``line_items`` and ``expires_at`` from :meth:`expires_in` are
         only in :meth:`build`'s result.
         """
-        return _copy(self._fields.get(name))
+        return _copy(self._state[0].get(name))
 
     def _params(self, now: float | None) -> tuple[dict[str, Any], tuple[Problem, ...]]:
         """The params as a fresh dict (sharing nothing with the builder), and builder problems."""
-        out: dict[str, Any] = _copy(self._fields)
-        if self._items is not None:
-            out["line_items"] = [_copy(item) for item in _listed(self._items)]
-        delay = self._expires_in
+        fields, items, delay, pending = self._state
+        out: dict[str, Any] = _copy(fields)
+        if items is not None:
+            out["line_items"] = [_copy(item) for item in _listed(items)]
         if delay is not None and now is not None:
             if isinstance(delay, timedelta):
                 out["expires_at"] = int(now + delay.total_seconds())
             else:
                 out["expires_at"] = delay  # not a timedelta: validation reports it
-        return out, self._pending
+        return out, pending
 
     def problems(self, now: datetime | float | None = None) -> tuple[Problem, ...]:
         """Every problem :meth:`build` would report (empty when the params are valid).
@@ -576,6 +576,6 @@ class SessionBuilder(ItemMethods):
         return cast("SessionCreateParams", params)
 
 
-_PAYMENT: Final = SessionBuilder(_fields={"mode": "payment"})
-_SUBSCRIPTION: Final = SessionBuilder(_fields={"mode": "subscription"})
-_SETUP: Final = SessionBuilder(_fields={"mode": "setup"})
+_PAYMENT: Final = SessionBuilder(({"mode": "payment"}, None, None, ()))
+_SUBSCRIPTION: Final = SessionBuilder(({"mode": "subscription"}, None, None, ()))
+_SETUP: Final = SessionBuilder(({"mode": "setup"}, None, None, ()))

@@ -21,7 +21,7 @@ from typing_extensions import Self
 from checkoutkit._problems import Problem
 from checkoutkit._rules import MAX_CONTAINER
 
-__all__ = ["SESSION_ID_TEMPLATE", "BuilderState", "url_with_session_id"]
+__all__ = ["SESSION_ID_TEMPLATE", "BuilderState", "State", "url_with_session_id"]
 
 SESSION_ID_TEMPLATE: Final = "{CHECKOUT_SESSION_ID}"
 
@@ -34,16 +34,12 @@ _MAX_COPY_DEPTH: Final = 32
 def _copy(value: Any, depth: int = 0) -> Any:
     """Copy JSON-like ``value`` (dicts, lists, tuples) so that no container is shared."""
     kind = type(value)
+    if kind is dict:
+        return _copy_dict(value, depth)
     if kind in _LEAVES or depth > _MAX_COPY_DEPTH:
         return value
-    if kind is dict:
-        out = value.copy()
-        for key, item in value.items():
-            if type(item) not in _LEAVES:
-                out[key] = _copy(item, depth + 1)
-        return out
     if kind is list:
-        return [item if type(item) in _LEAVES else _copy(item, depth + 1) for item in value]
+        return _copy_list(value, depth)
     if kind is tuple:
         return tuple(_copy(item, depth + 1) for item in value)
     if isinstance(value, Mapping):
@@ -52,6 +48,33 @@ def _copy(value: Any, depth: int = 0) -> Any:
         except Exception:  # a broken mapping is handed on for validation to report
             return value
     return value
+
+
+def _copy_dict(value: dict[Any, Any], depth: int) -> dict[Any, Any]:
+    """:func:`_copy` of a dict: the params and most values in them are dicts."""
+    if depth > _MAX_COPY_DEPTH:
+        return value
+    out = value.copy()
+    for key, item in value.items():
+        kind = type(item)
+        if kind is dict:
+            out[key] = _copy_dict(item, depth + 1)
+        elif kind not in _LEAVES:
+            out[key] = _copy(item, depth + 1)
+    return out
+
+
+def _copy_list(value: list[Any], depth: int) -> list[Any]:
+    """:func:`_copy` of a list (below the depth limit): lists of dicts or of strings."""
+    depth += 1
+    return [
+        _copy_dict(item, depth)
+        if type(item) is dict
+        else item
+        if type(item) in _LEAVES
+        else _copy(item, depth)
+        for item in value
+    ]
 
 
 # The line items are a persistent list, so that adding one copies nothing: ``()`` is the empty
@@ -79,13 +102,6 @@ def _listed(items: _Items) -> list[Any]:
 
 def _count(items: _Items | None) -> int:
     return items[2] if items else 0
-
-
-class _Keep:
-    """Marks an argument of :meth:`SessionBuilder._replace` that keeps the current value."""
-
-
-_KEEP: Final = _Keep()
 
 
 def _metadata_value(value: object) -> object:
@@ -188,98 +204,100 @@ def _adjustable_quantity(value: object) -> object:
     return _copy(value)
 
 
-@attrs.frozen(eq=False, kw_only=True)
+#: The builder's state as one tuple, so that a new builder is one small object:
+#: ``(fields, items, expires_in, pending)``, where
+#:
+#: - ``fields``: the top-level params other than line_items (a dict never changed after creation);
+#: - ``items``: None (no line_items key) or the line items (see ``_Items``), each a dict owned
+#:   by the builder;
+#: - ``expires_in``: the timedelta given to ``expires_in``, resolved at build time, or None;
+#: - ``pending``: problems found while assembling (amounts that cannot be converted).
+State = tuple[dict[str, Any], _Items | None, object, tuple[Problem, ...]]
+
+_EMPTY: Final[State] = ({}, None, None, ())
+
+
+@attrs.frozen(eq=False)
 class BuilderState:
     """The builder's state, set once, and the internal constructors of new builders.
 
-    ``BuilderState()`` is an empty builder (no ``mode`` yet); its keyword arguments are the
-    builder's own state, not part of the API.
+    ``BuilderState()`` is an empty builder (no ``mode`` yet); its argument is the builder's own
+    state (see ``State``), not part of the API.
     """
 
-    __slots__ = ()  # attrs adds the fields' slots
+    __slots__ = ()  # attrs adds the field's slot
 
-    #: Top-level params other than line_items (a dict never changed after creation).
-    _fields: dict[str, Any] = attrs.field(factory=dict, alias="_fields")
-    #: None (no line_items key) or the line items (see ``_Items``), each a dict owned here.
-    _items: _Items | None = attrs.field(default=None, alias="_items")
-    #: The timedelta given to :meth:`expires_in`, resolved at build time, or None.
-    _expires_in: object = attrs.field(default=None, alias="_expires_in")
-    #: Problems found while assembling (amounts that cannot be converted).
-    _pending: tuple[Problem, ...] = attrs.field(default=(), alias="_pending")
+    _state: State = attrs.field(default=_EMPTY, alias="_state")
 
     def __repr__(self) -> str:
-        params = dict(self._fields)
-        if self._items is not None:
-            params["line_items"] = _listed(self._items)
-        extra = f", expires_in={self._expires_in!r}" if self._expires_in is not None else ""
+        fields, items, expires_in, _ = self._state
+        params = dict(fields)
+        if items is not None:
+            params["line_items"] = _listed(items)
+        extra = f", expires_in={expires_in!r}" if expires_in is not None else ""
         return f"SessionBuilder({params!r}{extra})"
 
     # -- internal constructors ---------------------------------------------------------------
-
-    def _replace(
-        self,
-        *,
-        fields: dict[str, Any] | _Keep = _KEEP,
-        items: _Items | _Keep | None = _KEEP,
-        expires_in: object = _KEEP,
-        pending: tuple[Problem, ...] | _Keep = _KEEP,
-    ) -> Self:
-        """A builder like this one, with the given parts replaced."""
-        return type(self)(
-            _fields=self._fields if isinstance(fields, _Keep) else fields,
-            _items=self._items if isinstance(items, _Keep) else items,
-            _expires_in=self._expires_in if isinstance(expires_in, _Keep) else expires_in,
-            _pending=self._pending if isinstance(pending, _Keep) else pending,
-        )
 
     def _with(self, key: str, value: object) -> Self:
         """A builder with top-level ``key`` set to ``value`` (removed when ``value`` is None)."""
         if key == "line_items":
             return self._with_line_items(value)
-        fields = self._without(key) if value is None else {**self._fields, key: value}
+        fields, items, expires_in, pending = self._state
+        fields = _without(fields, key) if value is None else {**fields, key: value}
         if key == "expires_at":
-            return self._replace(fields=fields, expires_in=None)
-        return self._replace(fields=fields)
+            expires_in = None
+        return type(self)((fields, items, expires_in, pending))
 
-    def _without(self, key: str) -> dict[str, Any]:
-        return {name: value for name, value in self._fields.items() if name != key}
+    def _with_pending(self, pending: tuple[Problem, ...]) -> Self:
+        """A builder like this one whose pending problems are ``pending``."""
+        fields, items, expires_in, _ = self._state
+        return type(self)((fields, items, expires_in, pending))
+
+    def _with_expires_in(self, delay: object) -> Self:
+        """A builder without expires_at, whose expiry is ``delay`` after the time of building."""
+        fields, items, _, pending = self._state
+        return type(self)((_without(fields, "expires_at"), items, delay, pending))
 
     def _merge(self, key: str, values: Mapping[str, object]) -> Self:
         """A builder whose sub-object ``key`` has ``values`` (None values skipped) merged in."""
         given = _drop_none(values)
-        current = self._fields.get(key)
+        current = self._state[0].get(key)
         return self._with(key, {**current, **given} if type(current) is dict else given)
 
     def _append(self, key: str, value: object) -> Self:
         """A builder with ``value`` appended to the top-level list ``key``."""
-        current = self._fields.get(key)
+        current = self._state[0].get(key)
         return self._with(key, [*current, value] if type(current) is list else [value])
 
     def _pending_without(self, key: str) -> tuple[Problem, ...]:
         """The pending problems, less those about the list ``key`` (which is being replaced)."""
         prefix = key + "["
-        return tuple(p for p in self._pending if not p.param.startswith(prefix))
+        return tuple(p for p in self._state[3] if not p.param.startswith(prefix))
 
     def _with_line_items(self, value: object) -> Self:
-        fields = self._without("line_items")
+        fields, _, expires_in, _ = self._state
+        fields = _without(fields, "line_items")
         pending = self._pending_without("line_items")
         if value is None:
-            return self._replace(fields=fields, items=None, pending=pending)
+            return type(self)((fields, None, expires_in, pending))
         copied = _copy(value)
         if type(copied) is list:
-            return self._replace(fields=fields, items=_items_of(copied), pending=pending)
+            return type(self)((fields, _items_of(copied), expires_in, pending))
         # Not a list: kept as given for validation to report.
         fields["line_items"] = copied
-        return self._replace(fields=fields, items=None, pending=pending)
+        return type(self)((fields, None, expires_in, pending))
 
-    def _add_item(self, item: dict[str, Any], pending: tuple[Problem, ...] = ()) -> Self:
+    def _add_item(self, item: dict[str, Any], new: tuple[Problem, ...] = ()) -> Self:
         """A builder with the line item ``item`` (a dict no one else holds) added."""
-        items = self._items or ()
-        fields = self._fields
+        fields, items, expires_in, pending = self._state
         if "line_items" in fields:
-            fields = self._without("line_items")  # the new list replaces a non-list value
-        return self._replace(
-            fields=fields,
-            items=(items, item, _count(items) + 1),
-            pending=(*self._pending, *pending) if pending else self._pending,
+            fields = _without(fields, "line_items")  # the new list replaces a non-list value
+        count = items[2] + 1 if items else 1
+        return type(self)(
+            (fields, (items or (), item, count), expires_in, (*pending, *new) if new else pending)
         )
+
+
+def _without(fields: dict[str, Any], key: str) -> dict[str, Any]:
+    return {name: value for name, value in fields.items() if name != key}

@@ -131,7 +131,7 @@ class ItemMethods(BuilderState):
             price_data["tax_behavior"] = tax_behavior
         pending: tuple[Problem, ...] = ()
         if amount is not None:
-            index = _count(self._items)
+            index = _count(self._state[1])
             param = f"line_items[{index}][price_data][unit_amount]"
             if unit_amount is not None:
                 pending = (
@@ -235,7 +235,7 @@ class ItemMethods(BuilderState):
         Like :meth:`add_price_data`, the price is ``amount`` in major units or ``fixed_amount``
         in minor units.
         """
-        current = self._fields.get("shipping_options")
+        current = self._state[0].get("shipping_options")
         index = len(current) if type(current) is list else 0
         currency = cast("str", _currency(currency))
         param = f"shipping_options[{index}][shipping_rate_data][fixed_amount][amount]"
@@ -266,4 +266,4 @@ class ItemMethods(BuilderState):
             }
         )
         new = self._append("shipping_options", {"shipping_rate_data": rate_data})
-        return new._replace(pending=(*new._pending, *pending)) if pending else new
+        return new._with_pending((*new._state[3], *pending)) if pending else new

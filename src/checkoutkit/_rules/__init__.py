@@ -24,8 +24,8 @@ from datetime import datetime, timezone
 from checkoutkit._problems import Problem
 from checkoutkit._rules import clock, customer, fields, line_items, modes, pages
 from checkoutkit._rules._common import MAX_CONTAINER, Report
-from checkoutkit._rules._registry import Rule, Session, registered, run_rules
-from checkoutkit._rules._shape import check_shape
+from checkoutkit._rules._registry import Rule, RuleBook, Session, registered
+from checkoutkit._rules._shape import check_session_shape
 from checkoutkit._rules._spec import REQUEST_OPTION_KEYS, Kind, Spec, session_create_spec
 from checkoutkit._rules.clock import EXPIRES_AT_MARGIN
 from checkoutkit.exceptions import ConfigurationError
@@ -37,6 +37,7 @@ __all__ = [
     "TOPICS",
     "Kind",
     "Rule",
+    "RuleBook",
     "Spec",
     "registered",
     "session_create_spec",
@@ -75,9 +76,9 @@ def validate_session_params(
         )
         return tuple(out.problems)
     try:
-        check_shape(session_create_spec(), params, out)
+        check_session_shape(params, out)
         if len(params) <= MAX_CONTAINER:
-            run_rules(_RULES, Session.of(params, timestamp), out)
+            _RULES.run(Session.of(params, timestamp), out)
     except Exception as exc:
         out.add("", "invalid_type", f"The parameters could not be read ({type(exc).__name__}).")
     return tuple(out.problems)

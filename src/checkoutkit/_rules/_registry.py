@@ -9,14 +9,24 @@ after the shape walk, and read the params with the tolerant readers of
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import attrs
 
 from checkoutkit._rules._common import Report
 
-__all__ = ["MODES", "UI_MODES", "Rule", "RuleCheck", "Session", "registered", "rule", "run_rules"]
+__all__ = [
+    "MODES",
+    "UI_MODES",
+    "Rule",
+    "RuleBook",
+    "RuleCheck",
+    "Session",
+    "registered",
+    "rule",
+    "run_rules",
+]
 
 #: The modes and ui_modes rules know; any other value is reported by the shape walk.
 MODES = frozenset({"payment", "setup", "subscription"})
@@ -79,16 +89,52 @@ def rule(*, codes: Iterable[str], triggers: Iterable[str] = ()) -> Callable[[Rul
     return register
 
 
-def registered(topics: Iterable[str]) -> tuple[Rule, ...]:
+@attrs.frozen
+class RuleBook:
+    """Rules in the order they run, with what triggers each laid out for running them quickly.
+
+    Build one with :meth:`of` (or :func:`registered`) once, and :meth:`run` it for each session.
+    """
+
+    #: The rules, in the order they run.
+    rules: tuple[Rule, ...]
+    #: ``(check, triggers)`` per rule; ``triggers`` is None for a rule that always runs.
+    plan: tuple[tuple[RuleCheck, frozenset[str] | None], ...]
+    #: Every key that triggers some rule.
+    trigger_keys: frozenset[str]
+
+    @classmethod
+    def of(cls, rules: Iterable[Rule]) -> RuleBook:
+        """The book of ``rules``, run in the order given."""
+        chosen = tuple(rules)
+        return cls(
+            chosen,
+            tuple((each.check, each.triggers or None) for each in chosen),
+            frozenset().union(*(each.triggers for each in chosen)),
+        )
+
+    def __iter__(self) -> Iterator[Rule]:
+        return iter(self.rules)
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    def run(self, session: Session, out: Report) -> None:
+        """Run each rule that applies to ``session``: untriggered ones, and those triggered."""
+        present = self.trigger_keys.intersection(session.params.keys())
+        for check, triggers in self.plan:
+            if triggers is None or (present and not present.isdisjoint(triggers)):
+                check(session, out)
+
+
+def registered(topics: Iterable[str]) -> RuleBook:
     """The rules of the modules named ``topics``: by topic, then in the order registered."""
     order = {name: index for index, name in enumerate(topics)}
     chosen = [each for each in _RULES if each.check.__module__ in order]
-    return tuple(sorted(chosen, key=lambda each: order[each.check.__module__]))
+    return RuleBook.of(sorted(chosen, key=lambda each: order[each.check.__module__]))
 
 
 def run_rules(rules: Iterable[Rule], session: Session, out: Report) -> None:
     """Run each of ``rules`` that applies to ``session``."""
-    keys = session.params.keys()
-    for each in rules:
-        if not each.triggers or not keys.isdisjoint(each.triggers):
-            each.check(session, out)
+    book = rules if isinstance(rules, RuleBook) else RuleBook.of(rules)
+    book.run(session, out)

@@ -9,6 +9,7 @@ from checkoutkit import _currencies as cur
 from checkoutkit._rules._common import (
     ISO,
     MAX_CONTAINER,
+    Loc,
     Report,
     amount_ok,
     as_decimal,
@@ -19,6 +20,7 @@ from checkoutkit._rules._common import (
     max_amount,
     number,
     present,
+    render,
 )
 from checkoutkit._rules._registry import Session, rule
 
@@ -86,26 +88,27 @@ def line_items(session: Session, out: Report) -> None:
         if not isinstance(item, dict):
             all_inline = False
             continue
-        _item_rules(item, mode, index, out)
-        price_data = item.get("price_data")
-        if not isinstance(price_data, dict):
+        loc = (_LINE_ITEMS, index)
+        quantity = item.get("quantity")
+        price_data = _item_rules(item, quantity, mode, loc, out)
+        if price_data is None:
             all_inline = False
             continue
-        amount = _unit_amount(price_data, index, out)
-        if present(price_data.get("recurring")):
+        amount = _unit_amount(price_data, loc, out)
+        recurring = price_data.get("recurring")
+        if recurring is not None and present(recurring):
             recurring_count += 1
-            _recurring_rules(price_data["recurring"], mode, index, out)
+            _recurring_rules(recurring, mode, index, out)
         else:
             one_time_count += 1
         currency = check_currency(
-            price_data.get("currency"), f"line_items[{index}][price_data][currency]", out
+            price_data.get("currency"), ((loc, "price_data"), "currency"), out
         )
         if currency is not None:
             if currency_seen is None:
                 currency_seen = currency
             elif currency != currency_seen:
                 currencies.update((currency, currency_seen))
-        quantity = item.get("quantity")
         if amount is None or currency is None or type(quantity) is not int or amount < 0:
             all_inline = False
             continue
@@ -151,41 +154,50 @@ def line_items(session: Session, out: Report) -> None:
         _total_rules(params, mode, currency_seen, total, out)
 
 
-def _item_rules(item: dict[Any, Any], mode: str | None, index: int, out: Report) -> None:
-    """What one line item needs: a price or price_data, and a quantity."""
+# The location of ``line_items`` (see :data:`checkoutkit._rules._common.Loc`): an item's
+# location is ``(_LINE_ITEMS, index)``, rendered only when the item has a problem.
+_LINE_ITEMS: Loc = (None, "line_items")
+
+
+def _item_rules(
+    item: dict[Any, Any], quantity: object, mode: str | None, loc: Loc, out: Report
+) -> dict[Any, Any] | None:
+    """What one line item needs: a price or price_data, and a ``quantity``.
+
+    Returns the item's price_data if it is a dict.
+    """
     price_data = item.get("price_data")
     if (item.get("price") is None) == (price_data is None):
         out.add(
-            f"line_items[{index}]",
-            "price_xor_price_data",
-            "Each line item needs exactly one of price or price_data.",
+            loc, "price_xor_price_data", "Each line item needs exactly one of price or price_data."
         )
-    if item.get("quantity") is None and (mode == "payment" or price_data is not None):
+    if quantity is None and (mode == "payment" or price_data is not None):
+        where = render(loc)
         out.add(
-            f"line_items[{index}][quantity]",
+            f"{where}[quantity]",
             "quantity_required",
-            f"Quantity is required. Add quantity to line_items[{index}].",
+            f"Quantity is required. Add quantity to {where}.",
         )
     if "adjustable_quantity" in item:
-        _adjustable_quantity_rules(item, index, out)
-    if isinstance(price_data, dict) and (price_data.get("product") is None) == (
-        price_data.get("product_data") is None
-    ):
+        _adjustable_quantity_rules(item, render(loc), out)
+    if not isinstance(price_data, dict):
+        return None
+    if (price_data.get("product") is None) == (price_data.get("product_data") is None):
         out.add(
-            f"line_items[{index}][price_data]",
+            (loc, "price_data"),
             "price_data_product_xor_product_data",
             "Exactly one of product or product_data is required.",
         )
+    return price_data
 
 
-def _unit_amount(price_data: dict[Any, Any], index: int, out: Report) -> int | Decimal | None:
+def _unit_amount(price_data: dict[Any, Any], loc: Loc, out: Report) -> int | Decimal | None:
     """The unit amount of ``price_data``, given once as unit_amount or unit_amount_decimal."""
-    where = f"line_items[{index}][price_data]"
     unit_amount = price_data.get("unit_amount")
     unit_amount_decimal = price_data.get("unit_amount_decimal")
     if (unit_amount is None) == (unit_amount_decimal is None):
         out.add(
-            where,
+            (loc, "price_data"),
             "unit_amount_xor_unit_amount_decimal",
             "Exactly one of unit_amount or unit_amount_decimal is required.",
         )
@@ -195,16 +207,17 @@ def _unit_amount(price_data: dict[Any, Any], index: int, out: Report) -> int | D
     if amount is None:
         return None
     exponent = amount.as_tuple().exponent
+    where = ((loc, "price_data"), "unit_amount_decimal")
     if amount < 0:
         out.add(
-            f"{where}[unit_amount_decimal]",
+            where,
             "unit_amount_non_negative",
             f"unit_amount_decimal must not be negative; got {number(amount)}.",
         )
         return None
     if isinstance(exponent, int) and exponent < -12:
         out.add(
-            f"{where}[unit_amount_decimal]",
+            where,
             "unit_amount_non_negative",
             "unit_amount_decimal has at most 12 decimal places.",
         )
@@ -262,11 +275,11 @@ def _total_rules(
         )
 
 
-def _adjustable_quantity_rules(item: dict[Any, Any], index: int, out: Report) -> None:
+def _adjustable_quantity_rules(item: dict[Any, Any], item_param: str, out: Report) -> None:
     adjustable = item.get("adjustable_quantity")
     if not isinstance(adjustable, dict):
         return
-    where = f"line_items[{index}][adjustable_quantity]"
+    where = f"{item_param}[adjustable_quantity]"
     minimum = get_int(adjustable.get("minimum"))
     maximum = get_int(adjustable.get("maximum"))
     if minimum is not None and maximum is not None and minimum > maximum:

@@ -124,13 +124,20 @@ class MemoryStore:
                 entry.payload = payload
             return Claim(_CLAIMED, key, token, entry.attempts)
 
-    def _finish(self, claim: Claim, status: EventStatus, error: str | None) -> bool:
+    def _held(self, claim: Claim) -> _Entry | None:
+        """The entry ``claim`` still holds (its token, still processing), else None; locked."""
         token = claim.token
         if token is None or claim.outcome is not _CLAIMED:
-            return False
+            return None
+        entry = self._entries.get(claim.key)
+        if entry is None or entry.token != token or entry.status is not _PROCESSING:
+            return None
+        return entry
+
+    def _finish(self, claim: Claim, status: EventStatus, error: str | None) -> bool:
         with self._lock:
-            entry = self._entries.get(claim.key)
-            if entry is None or entry.token != token or entry.status is not _PROCESSING:
+            entry = self._held(claim)
+            if entry is None:
                 return False
             entry.token = None
             entry.status = status
@@ -141,29 +148,14 @@ class MemoryStore:
 
     def complete(self, claim: Claim) -> bool:
         """Mark the key succeeded; False if the claim was lost (lease expired and taken over)."""
-        token = claim.token
-        if token is None or claim.outcome is not _CLAIMED:
-            return False
-        with self._lock:
-            entry = self._entries.get(claim.key)
-            if entry is None or entry.token != token or entry.status is not _PROCESSING:
-                return False
-            entry.token = None
-            entry.status = _SUCCEEDED
-            entry.last_error = None
-            entry.updated_at = self._clock()
-            entry.lease_expires_at = None
-            return True
+        return self._finish(claim, _SUCCEEDED, None)
 
     def renew(self, claim: Claim, *, lease: float) -> bool:
         """Extend a held claim's lease to ``lease`` seconds from now; False if it was lost."""
         check_claim_args(claim.key, "", lease)
-        token = claim.token
-        if token is None or claim.outcome is not _CLAIMED:
-            return False
         with self._lock:
-            entry = self._entries.get(claim.key)
-            if entry is None or entry.token != token or entry.status is not _PROCESSING:
+            entry = self._held(claim)
+            if entry is None:
                 return False
             now = self._clock()
             entry.updated_at = now

@@ -318,3 +318,20 @@ def test_bad_limits_are_refused(postgres: PostgresServer, kwargs: dict[str, floa
         PostgresStore(postgres.dsn, **kwargs)  # type: ignore[arg-type]
     with pytest.raises(ConfigurationError):
         AsyncPostgresStore(postgres.dsn, **kwargs)  # type: ignore[arg-type]
+
+
+def test_a_process_that_never_closes_its_store_exits_without_waiting(
+    postgres: PostgresServer,
+) -> None:
+    """The store's own pool is closed at exit: psycopg_pool would otherwise wait 5 s for each of
+    its threads, and say so on stderr (``checkoutkit replay`` took 20 s to end)."""
+    code = (
+        "from checkoutkit.stores.postgres import PostgresStore\n"
+        f"store = PostgresStore({postgres.dsn!r})\n"
+        "assert store.get('evt_never') is None\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "couldn't stop thread" not in result.stderr

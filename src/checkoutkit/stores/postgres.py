@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any
@@ -128,6 +129,8 @@ class PostgresStore:
                     name="checkoutkit-events",
                 )
                 pool.open(wait=False)
+                # An unclosed pool makes the interpreter wait 5 s per pool thread at exit.
+                weakref.finalize(self, pool.close, timeout=1.0)
                 self._pool = pool
             return self._pool
 

@@ -45,9 +45,12 @@ SERVERS = [
 ]
 DEMOS = [s for s in SERVERS if s.startswith("werkzeug-demo")]
 
-pytestmark = pytest.mark.skipif(
-    not sys.platform.startswith("linux"), reason="reads /proc/<pid>/status (Linux only)"
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not sys.platform.startswith("linux"), reason="reads /proc/<pid>/status (Linux only)"
+    ),
+]
 
 
 @attrs.frozen

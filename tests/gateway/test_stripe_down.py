@@ -237,6 +237,7 @@ def served_down(
             process.wait(timeout=30)
 
 
+@pytest.mark.slow
 def test_a_real_server_answers_503_when_stripe_never_answers(
     served_down: tuple[str, Path, SilentListener],
 ) -> None:

@@ -76,7 +76,10 @@ def test_bad_integer_names_the_bracket_param() -> None:
     assert info.value.code == "parameter_invalid_integer"
 
 
-_keys = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=8)
+# ``metadata`` is a map of text whatever its brackets say (a list there parses as "0", "1"…).
+_keys = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=8).filter(
+    lambda key: key != "metadata"
+)
 _values: st.SearchStrategy[Any] = st.recursive(
     st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=10),
     lambda inner: st.one_of(

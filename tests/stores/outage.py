@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
 
 from checkoutkit import StoreUnavailableError
+from checkoutkit.stores import Claim, ClaimOutcome, EventStore
+
+from .loop import LoopThread, SyncOverAsync
 
 T = TypeVar("T")
 
@@ -68,3 +72,52 @@ def until_it_works(what: str, call: Callable[[], T], *, bound: float = 60.0) -> 
         took = time.monotonic() - started
         print(f"[outage] {what}: worked again after {took:.3f} s, {failures} failed call(s)")
         return result, failures
+
+
+#: The event type the outage tests claim, and the stores' timeout in them.
+PAID = "invoice.paid"
+TIMEOUT = 1.0
+
+MakeStore = Callable[..., EventStore]
+
+
+@contextmanager
+def store_maker(
+    mode: str, make_sync: Callable[..., EventStore], make_async: Callable[..., Any]
+) -> Iterator[MakeStore]:
+    """Make stores for one test: sync ones, or async ones driven from another thread's loop.
+
+    ``make_sync(**kwargs)`` and ``make_async(**kwargs)`` build the store; every store made is
+    closed when the test ends, with the stores' timeout set to :data:`TIMEOUT` by default.
+    """
+    closers: list[Callable[[], Any]] = []
+    loop = LoopThread() if mode == "async" else None
+
+    def make(**kwargs: Any) -> EventStore:
+        kwargs.setdefault("timeout", TIMEOUT)
+        if loop is None:
+            store = make_sync(**kwargs)
+            closers.append(store.close)  # type: ignore[attr-defined]
+            return store
+
+        async def create() -> Any:
+            return make_async(**kwargs)
+
+        inner = loop.run(create())
+        closers.append(lambda: loop.run(inner.close()))
+        return SyncOverAsync(loop, inner)
+
+    try:
+        yield make
+    finally:
+        for close in closers:
+            close()
+        if loop is not None:
+            loop.stop()
+
+
+def claimed(store: EventStore, key: str) -> Claim:
+    """A claim on ``key`` that must be granted."""
+    claim = store.claim(key, type=PAID, lease=30)
+    assert claim.outcome is ClaimOutcome.CLAIMED, claim
+    return claim

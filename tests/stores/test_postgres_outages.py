@@ -17,16 +17,21 @@ from typing import Any
 import pytest
 
 from checkoutkit import EventStatus, StoreUnavailableError
-from checkoutkit.stores import ClaimOutcome, EventStore
+from checkoutkit.stores import ClaimOutcome
 from servers import PostgresServer, ServerUnavailable
 
-from .loop import LoopThread, SyncOverAsync
-from .outage import unavailable, until_it_works, within
+from .outage import (
+    PAID,
+    MakeStore,
+    claimed,
+    store_maker,
+    unavailable,
+    until_it_works,
+    within,
+)
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 
-PAID = "invoice.paid"
-TIMEOUT = 1.0  # the stores' timeout in these tests
 BOUND = 30.0  # a call taking longer than this is a hang
 
 
@@ -57,43 +62,20 @@ def running(server: PostgresServer) -> Iterator[PostgresServer]:
         server.start()
 
 
-MakeStore = Callable[..., EventStore]
-
-
 @pytest.fixture(params=["sync", "async"])
 def make_store(request: pytest.FixtureRequest, server: PostgresServer) -> Iterator[MakeStore]:
     """Make a PostgresStore, or an AsyncPostgresStore driven from another thread's loop."""
     from checkoutkit.stores.postgres import AsyncPostgresStore, PostgresStore
 
-    closers: list[Callable[[], Any]] = []
-    loop = LoopThread() if request.param == "async" else None
+    def named(make: Callable[..., Any]) -> Callable[..., Any]:
+        def build(**kwargs: Any) -> Any:
+            kwargs.setdefault("table", f"ck_{uuid.uuid4().hex[:12]}")
+            return make(server.dsn, **kwargs)
 
-    def make(**kwargs: Any) -> EventStore:
-        kwargs.setdefault("timeout", TIMEOUT)
-        kwargs.setdefault("table", f"ck_{uuid.uuid4().hex[:12]}")
-        if loop is None:
-            store = PostgresStore(server.dsn, **kwargs)
-            closers.append(store.close)
-            return store
+        return build
 
-        async def create() -> AsyncPostgresStore:
-            return AsyncPostgresStore(server.dsn, **kwargs)
-
-        inner = loop.run(create())
-        closers.append(lambda: loop.run(inner.close()))
-        return SyncOverAsync(loop, inner)
-
-    yield make
-    for close in closers:
-        close()
-    if loop is not None:
-        loop.stop()
-
-
-def _claimed(store: EventStore, key: str) -> Any:
-    claim = store.claim(key, type=PAID, lease=30)
-    assert claim.outcome is ClaimOutcome.CLAIMED, claim
-    return claim
+    with store_maker(request.param, named(PostgresStore), named(AsyncPostgresStore)) as make:
+        yield make
 
 
 def test_first_use_while_the_server_is_down(running: PostgresServer, make_store: MakeStore) -> None:
@@ -109,7 +91,7 @@ def test_first_use_while_the_server_is_down(running: PostgresServer, make_store:
     assert claim.outcome is ClaimOutcome.CLAIMED
     assert store.complete(claim) is True
     for n in range(5):  # and it keeps working
-        assert store.complete(_claimed(store, f"evt_more_{n}")) is True
+        assert store.complete(claimed(store, f"evt_more_{n}")) is True
     assert store.claim("evt_1", type=PAID).outcome is ClaimOutcome.DONE
 
 
@@ -126,7 +108,7 @@ def test_restart_with_connections_idle_in_the_pool(
     def busy(n: int) -> None:  # four calls at once leave up to four connections in the pool
         try:
             barrier.wait()
-            assert store.complete(_claimed(store, f"evt_warm_{n}"))
+            assert store.complete(claimed(store, f"evt_warm_{n}"))
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -136,7 +118,7 @@ def test_restart_with_connections_idle_in_the_pool(
     for t in threads:
         t.join()
     assert errors == []
-    held = _claimed(store, "evt_held")
+    held = claimed(store, "evt_held")
 
     running.stop(mode=mode)
     unavailable(f"get while down ({mode})", lambda: store.get("evt_warm_0"), bound=BOUND)
@@ -150,7 +132,7 @@ def test_restart_with_connections_idle_in_the_pool(
     assert store.claim("evt_held", type=PAID).outcome is ClaimOutcome.BUSY
     assert store.complete(held) is True
     for n in range(8):
-        assert store.complete(_claimed(store, f"evt_after_{n}")) is True
+        assert store.complete(claimed(store, f"evt_after_{n}")) is True
 
 
 def _wait_for_lock_wait(dsn: str, table: str) -> None:
@@ -199,7 +181,7 @@ def test_server_stops_in_the_middle_of_a_statement(
     store works again once the server is back."""
     table = f"ck_{uuid.uuid4().hex[:12]}"
     store = make_store(table=table)
-    assert store.release(_claimed(store, "evt_1"), error="boom")  # a pending key: claimable
+    assert store.release(claimed(store, "evt_1"), error="boom")  # a pending key: claimable
     blocker = _lock_row(running.dsn, table, "evt_1")
     outcome: dict[str, BaseException | object] = {}
 
@@ -238,7 +220,7 @@ def test_exhausted_pool_raises_store_unavailable_and_recovers(
     StoreUnavailableError, and the store serves calls again as soon as one is free."""
     table = f"ck_{uuid.uuid4().hex[:12]}"
     store = make_store(table=table, pool_size=1, timeout=0.5)
-    assert store.release(_claimed(store, "evt_1"), error="boom")
+    assert store.release(claimed(store, "evt_1"), error="boom")
     blocker = _lock_row(running.dsn, table, "evt_1")
     result: dict[str, Any] = {}
     thread = threading.Thread(

@@ -23,13 +23,18 @@ from checkoutkit import EventStatus, StoreUnavailableError
 from checkoutkit.stores import ClaimOutcome, EventStore
 from servers import RedisServer, ServerUnavailable
 
-from .loop import LoopThread, SyncOverAsync
-from .outage import unavailable, until_it_works, within
+from .outage import (
+    PAID,
+    MakeStore,
+    claimed,
+    store_maker,
+    unavailable,
+    until_it_works,
+    within,
+)
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 
-PAID = "invoice.paid"
-TIMEOUT = 1.0  # the stores' timeout in these tests
 BOUND = 30.0  # a call taking longer than this is a hang
 
 
@@ -60,43 +65,20 @@ def running(server: RedisServer) -> Iterator[RedisServer]:
         server.start()
 
 
-MakeStore = Callable[..., EventStore]
-
-
 @pytest.fixture(params=["sync", "async"])
 def make_store(request: pytest.FixtureRequest, server: RedisServer) -> Iterator[MakeStore]:
     """Make a RedisStore, or an AsyncRedisStore driven from another thread's loop."""
     from checkoutkit.stores.redis import AsyncRedisStore, RedisStore
 
-    closers: list[Callable[[], Any]] = []
-    loop = LoopThread() if request.param == "async" else None
+    def named(make: Callable[..., Any]) -> Callable[..., Any]:
+        def build(**kwargs: Any) -> Any:
+            kwargs.setdefault("prefix", f"{{ck-{uuid.uuid4().hex[:12]}}}:")
+            return make(server.url, **kwargs)
 
-    def make(**kwargs: Any) -> EventStore:
-        kwargs.setdefault("timeout", TIMEOUT)
-        kwargs.setdefault("prefix", f"{{ck-{uuid.uuid4().hex[:12]}}}:")
-        if loop is None:
-            store = RedisStore(server.url, **kwargs)
-            closers.append(store.close)
-            return store
+        return build
 
-        async def create() -> AsyncRedisStore:
-            return AsyncRedisStore(server.url, **kwargs)
-
-        inner = loop.run(create())
-        closers.append(lambda: loop.run(inner.close()))
-        return SyncOverAsync(loop, inner)
-
-    yield make
-    for close in closers:
-        close()
-    if loop is not None:
-        loop.stop()
-
-
-def _claimed(store: EventStore, key: str) -> Any:
-    claim = store.claim(key, type=PAID, lease=30)
-    assert claim.outcome is ClaimOutcome.CLAIMED, claim
-    return claim
+    with store_maker(request.param, named(RedisStore), named(AsyncRedisStore)) as make:
+        yield make
 
 
 def _warm(store: EventStore, n: int = 4, name: str = "warm") -> None:
@@ -107,7 +89,7 @@ def _warm(store: EventStore, n: int = 4, name: str = "warm") -> None:
     def busy(i: int) -> None:
         try:
             barrier.wait()
-            assert store.complete(_claimed(store, f"evt_{name}_{i}"))
+            assert store.complete(claimed(store, f"evt_{name}_{i}"))
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -168,7 +150,7 @@ def test_sigkill_and_restart_with_connections_idle_in_the_pool(
     noticed before use; records in the append-only file are all there."""
     store = make_store()
     _warm(store)
-    held = _claimed(store, "evt_held")
+    held = claimed(store, "evt_held")
     time.sleep(1.1)  # appendfsync everysec: let the append-only file reach the disk
     running.kill()
     unavailable("get while killed", lambda: store.get("evt_warm_0"), bound=BOUND)
@@ -189,7 +171,7 @@ def test_sigkill_while_a_call_is_inside_the_server(
     """A claim already sent when Redis dies raises StoreUnavailableError; after the restart
     the store works again."""
     store = make_store(timeout=10)  # longer than the test needs: the kill ends the call
-    assert store.release(_claimed(store, "evt_1"), error="boom")
+    assert store.release(claimed(store, "evt_1"), error="boom")
     _freeze(running)
     outcome: dict[str, object] = {}
 
@@ -252,7 +234,7 @@ def test_exhausted_pool_raises_store_unavailable_and_recovers(running: RedisServ
     client = redis.Redis(connection_pool=pool)
     try:
         store = RedisStore(client, prefix=f"{{ck-{uuid.uuid4().hex[:12]}}}:")
-        assert store.complete(_claimed(store, "evt_1"))
+        assert store.complete(claimed(store, "evt_1"))
         taken = pool.get_connection()
         try:
             unavailable("get with the pool exhausted", lambda: store.get("evt_1"), bound=BOUND)

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 from checkoutkit.exceptions import (
     CheckoutKitError,
+    ClaimLostError,
     ConfigurationError,
     FulfilmentError,
     InvalidSessionError,
@@ -41,6 +42,7 @@ __all__ = [
     "CheckoutKitError",
     "CheckoutRequest",
     "CheckoutSession",
+    "ClaimLostError",
     "ConfigurationError",
     "Event",
     "EventStatus",

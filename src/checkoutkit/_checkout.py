@@ -10,14 +10,20 @@ import enum
 import inspect
 import logging
 import re
-import sys
-from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol, TypeGuard, TypeVar, cast
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 import attrs
 
+from checkoutkit._callbacks import (
+    call_async,
+    call_sync,
+    in_event_loop,
+    is_coroutine_function,
+    with_handle,
+)
 from checkoutkit._events import CheckoutSession, Event
-from checkoutkit._once import describe, run_once, run_once_async
+from checkoutkit._once import describe, is_transactional, run_once, run_once_async
 from checkoutkit._problems import Problem
 from checkoutkit.exceptions import (
     ConfigurationError,
@@ -189,6 +195,7 @@ class Checkout:
     lease: float = 60.0
     blocking_callbacks: bool = True
     _async_store: bool = attrs.field(init=False, default=False)
+    _sync_transactions: bool = attrs.field(init=False, default=False)
 
     def __attrs_post_init__(self) -> None:
         if self.base_url is not None:
@@ -211,7 +218,23 @@ class Checkout:
             if not callable(getattr(self.store, name, None)):
                 raise ConfigurationError(f"store must be an event store (it has no {name}())")
         self._async_store = inspect.iscoroutinefunction(self.store.claim)
+        self._sync_transactions = is_transactional(self.store) and not self._async_store
+        self._check_transactional_callbacks()
         self._register(self.router)
+
+    def _check_transactional_callbacks(self) -> None:
+        """A transactional store needs callbacks that can run in its transaction."""
+        if not is_transactional(self.store):
+            return
+        for name, callback in (("fulfil", self.fulfil_callback), ("on_setup", self.on_setup)):
+            if callback is None or is_coroutine_function(callback) == self._async_store:
+                continue
+            kind = "an async" if self._async_store else "a sync"
+            wanted = "async def" if self._async_store else "plain (def)"
+            raise ConfigurationError(
+                f"{name} must be a {wanted} function: it runs in the transaction of {kind} "
+                "transactional store"
+            )
 
     def __repr__(self) -> str:
         return f"Checkout(base_url={self.base_url!r}, allowed_hosts={self.allowed_hosts!r})"
@@ -322,23 +345,15 @@ class Checkout:
             return callback
         if self._async_store:
             raise ConfigurationError("an async store needs fulfil_async() / the async adapter")
-
-        def work() -> None:
-            if _is_coroutine_function(callback):
-                if _in_event_loop():
-                    raise ConfigurationError(
-                        "an async callback cannot run from sync code inside an event loop: "
-                        "use fulfil_async() (the FastAPI adapter does)"
-                    )
-                import asyncio
-
-                asyncio.run(callback(session))
-            else:
-                callback(session)
-
+        call = with_handle(callback)
         try:
             outcome, _ = run_once(
-                self.store, _key(session.id), type=_TYPE, lease=self.lease, work=work
+                self.store,
+                _key(session.id),
+                type=_TYPE,
+                lease=self.lease,
+                work=lambda handle: call_sync(call, session, handle),
+                transactional=True,
             )
         except StoreError:
             raise
@@ -355,21 +370,18 @@ class Checkout:
         callback = self._callback_for(session)
         if isinstance(callback, FulfilOutcome):
             return callback
-        in_thread = self.blocking_callbacks and not _is_coroutine_function(callback)
+        call = with_handle(callback)
+        plain = not is_coroutine_function(callback)
+        # A sync transactional store's transaction lives in one thread: the callback's.
+        in_thread = plain and (self.blocking_callbacks or self._sync_transactions)
 
-        async def work() -> None:
-            result = callback(session)
+        async def work(handle: object) -> None:
+            result = call(session, handle)
             if inspect.isawaitable(result):
                 await result
 
-        def in_worker_thread() -> Awaitable[object]:
-            # The executor's future, not a task: the loop's shutdown cancels tasks, and the
-            # claim must stay until the thread has really finished.
-            import asyncio
-            import contextvars
-
-            context = contextvars.copy_context()
-            return asyncio.get_running_loop().run_in_executor(None, context.run, callback, session)
+        def blocking(handle: object) -> None:
+            call(session, handle)
 
         try:
             outcome, _ = await run_once_async(
@@ -377,8 +389,9 @@ class Checkout:
                 _key(session.id),
                 type=_TYPE,
                 lease=self.lease,
-                work=in_worker_thread if in_thread else work,
-                cancellable=not in_thread,
+                work=None if in_thread else work,
+                blocking=blocking if in_thread else None,
+                transactional=True,
             )
         except StoreError:
             raise
@@ -451,22 +464,22 @@ class Checkout:
     def _on_failed(self, event: Event) -> None:
         session = self._own_session(event, "delayed payment failed")
         if session is not None and self.on_payment_failed is not None:
-            _call_sync(self.on_payment_failed, session)
+            call_sync(self.on_payment_failed, session)
 
     async def _on_failed_async(self, event: Event) -> None:
         session = self._own_session(event, "delayed payment failed")
         if session is not None and self.on_payment_failed is not None:
-            await _call_async(self.on_payment_failed, session, self.blocking_callbacks)
+            await call_async(self.on_payment_failed, session, blocking=self.blocking_callbacks)
 
     def _on_expired(self, event: Event) -> None:
         session = self._own_session(event, "checkout session expired")
         if session is not None and self.on_expired is not None:
-            _call_sync(self.on_expired, session)
+            call_sync(self.on_expired, session)
 
     async def _on_expired_async(self, event: Event) -> None:
         session = self._own_session(event, "checkout session expired")
         if session is not None and self.on_expired is not None:
-            await _call_async(self.on_expired, session, self.blocking_callbacks)
+            await call_async(self.on_expired, session, blocking=self.blocking_callbacks)
 
     def _own_session(self, event: Event, what: str) -> CheckoutSession | None:
         """The event's session when this Checkout created it (else None, logged)."""
@@ -519,59 +532,9 @@ def _dual(
     sync: Callable[[Event], _T], async_: Callable[[Event], Awaitable[_T]]
 ) -> Callable[[Event], Awaitable[_T] | _T]:
     def handler(event: Event) -> Awaitable[_T] | _T:
-        if _in_event_loop():
+        if in_event_loop():
             return async_(event)
         return sync(event)
 
     handler.__name__ = handler.__qualname__ = sync.__name__.lstrip("_")
     return handler
-
-
-def _in_event_loop() -> bool:
-    """True when called from a running asyncio loop (asyncio itself is imported only if used)."""
-    asyncio = sys.modules.get("asyncio")
-    if asyncio is None:
-        return False
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
-
-
-def _is_coroutine_function(
-    callback: Callable[..., object],
-) -> TypeGuard[Callable[..., Coroutine[Any, Any, Any]]]:
-    return inspect.iscoroutinefunction(callback) or inspect.iscoroutinefunction(
-        getattr(callback, "__call__", None)  # noqa: B004 (an object with an async __call__)
-    )
-
-
-def _call_sync(callback: Callable[[CheckoutSession], object], session: CheckoutSession) -> None:
-    if _is_coroutine_function(callback):
-        if not _in_event_loop():
-            import asyncio
-
-            asyncio.run(callback(session))
-            return
-        raise ConfigurationError(
-            "an async callback cannot run from sync code inside an event loop: "
-            "use fulfil_async() (the FastAPI adapter does)"
-        )
-    callback(session)
-
-
-async def _call_async(
-    callback: Callable[[CheckoutSession], object], session: CheckoutSession, blocking: bool
-) -> None:
-    if _is_coroutine_function(callback):
-        await callback(session)
-        return
-    if blocking:
-        import asyncio
-
-        result = await asyncio.to_thread(callback, session)
-    else:
-        result = callback(session)
-    if inspect.isawaitable(result):
-        await result

@@ -16,6 +16,12 @@ The router (per event) and :class:`~checkoutkit.Checkout` (per paid session) sha
 One window remains: a process that dies after the work returned and before ``complete`` is
 recorded leaves the claim to expire, and the next delivery runs the work again.
 
+A transactional store (:class:`~checkoutkit.stores.TransactionalEventStore`) closes it: with
+``transactional=True`` the work runs inside the store's ``transaction(claim)``, which records
+the key as succeeded in the same database transaction as the work's own writes, so the two
+commit or roll back together, and step 3 has nothing left to do. The work gets the
+transaction's handle as its one argument (None without a transaction).
+
 Errors of the store itself surface as :class:`~checkoutkit.StoreError`, whatever the store
 raised.
 """
@@ -34,6 +40,8 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from checkoutkit.exceptions import (
+    ClaimLostError,
+    ConfigurationError,
     PermanentFailure,
     RetryLater,
     StoreError,
@@ -45,7 +53,13 @@ from checkoutkit.stores import Claim, ClaimOutcome, EventRecord, EventStatus
 if TYPE_CHECKING:
     import asyncio
 
-__all__ = ["describe", "is_permanent", "run_once", "run_once_async"]
+__all__ = [
+    "describe",
+    "is_permanent",
+    "is_transactional",
+    "run_once",
+    "run_once_async",
+]
 
 _log = logging.getLogger("checkoutkit.store")
 _T = TypeVar("_T")
@@ -100,6 +114,15 @@ def _log_lost(claim: Claim) -> None:
     _log.warning(
         "%s: the work finished, but its claim had been taken over by another worker after the "
         "lease expired; raise the lease above the longest run",
+        claim.key,
+    )
+
+
+def _log_rolled_back(claim: Claim) -> None:
+    _log.warning(
+        "%s: the work's transaction was rolled back: its claim had been taken over by another "
+        "worker after the lease expired, which does the work instead; raise the lease above the "
+        "longest run",
         claim.key,
     )
 
@@ -234,22 +257,39 @@ def _stop(renewal: _Renewal | None) -> None:
 # -- sync ----------------------------------------------------------------------------------
 
 
+def is_transactional(store: Any) -> bool:
+    """True for a store that records work in the work's own database transaction."""
+    return callable(getattr(store, "transaction", None))
+
+
+def _is_async_store(store: Any) -> bool:
+    return inspect.iscoroutinefunction(getattr(store, "claim", None))
+
+
 def run_once(
     store: Any,
     key: str,
     *,
     type: str,
     lease: float,
-    work: Callable[[], _T],
+    work: Callable[[Any], _T],
     payload: bytes | None = None,
+    transactional: bool = False,
 ) -> tuple[ClaimOutcome, _T | None]:
     """Claim ``key`` and run ``work`` once; ``(CLAIMED, result)`` when this call ran it.
 
     ``(DONE, None)``: the work was done before; ``(BUSY, None)``: another worker holds the
-    claim. An exception from ``work`` releases the claim and propagates; a store failure raises
+    claim (or took it over while a transaction ran, which then rolled back). An exception from
+    ``work`` releases the claim and propagates; a store failure raises
     :class:`~checkoutkit.StoreError` (after the work returned: only once recording it has been
     retried for :func:`record_budget` seconds).
+
+    ``work`` gets the transaction's handle with ``transactional=True`` on a transactional
+    store, else None.
     """
+    in_transaction = transactional and is_transactional(store)
+    if in_transaction and _is_async_store(store):
+        raise ConfigurationError("an async transactional store needs the async path")
     try:
         claim: Claim = store.claim(key, type=type, lease=lease, payload=payload)
     except Exception as exc:
@@ -258,16 +298,27 @@ def run_once(
         return claim.outcome, None
     renewal = _keep_alive(store, claim, lease)
     try:
-        result = work()
+        result = _in_transaction(store, claim, work) if in_transaction else work(None)
+    except ClaimLostError:
+        _stop(renewal)
+        _log_rolled_back(claim)
+        return ClaimOutcome.BUSY, None
     except BaseException as exc:
         _stop(renewal)
         _release(store, claim, exc)
         raise
     try:
-        _complete(store, claim, lease)
+        if not in_transaction:
+            _complete(store, claim, lease)
     finally:
         _stop(renewal)
     return ClaimOutcome.CLAIMED, result
+
+
+def _in_transaction(store: Any, claim: Claim, work: Callable[[Any], _T]) -> _T:
+    """Run ``work`` in the store's transaction for ``claim``, which records it on commit."""
+    with store.transaction(claim) as handle:
+        return work(handle)
 
 
 def _release(store: Any, claim: Claim, exc: BaseException) -> None:
@@ -329,10 +380,6 @@ async def _call(store: Any, name: str, *args: Any, **kwargs: Any) -> Any:
     return result
 
 
-def _is_async_store(store: Any) -> bool:
-    return inspect.iscoroutinefunction(getattr(store, "claim", None))
-
-
 @contextmanager
 def _kept_alive_async(store: Any, claim: Claim, lease: float) -> Iterator[None]:
     """Renew an async store's lease from the running loop; a sync store's from the thread."""
@@ -383,46 +430,86 @@ async def run_once_async(
     *,
     type: str,
     lease: float,
-    work: Callable[[], Awaitable[_T]],
+    work: Callable[[Any], Awaitable[_T]] | None = None,
+    blocking: Callable[[Any], _T] | None = None,
     payload: bytes | None = None,
-    cancellable: bool = True,
+    transactional: bool = False,
 ) -> tuple[ClaimOutcome, _T | None]:
     """The async twin of :func:`run_once`, for a sync or an async store.
 
-    With ``cancellable=False`` (work that runs in a worker thread, which cannot be stopped),
-    cancelling the caller does not give the claim back while the work still runs: the claim is
-    kept, the work's outcome is recorded when it ends, and then ``CancelledError`` propagates.
+    Give ``work`` (awaited) or ``blocking`` (a plain function, run in a worker thread). A
+    worker thread cannot be stopped, so cancelling the caller while ``blocking`` runs does not
+    give the claim back: the claim is kept, the outcome is recorded when the thread ends, and
+    then ``CancelledError`` propagates.
+
+    With ``transactional=True``, a sync transactional store's transaction runs in the worker
+    thread, around ``blocking`` (``work`` cannot join it); an async one's around ``work``.
     """
+    if (work is None) == (blocking is None):
+        raise ConfigurationError("run_once_async needs one of work= and blocking=")
+    in_transaction = transactional and is_transactional(store)
+    async_store = _is_async_store(store)
+    if in_transaction and (blocking is None) != async_store:
+        raise ConfigurationError(
+            "a transactional store of sync code runs plain callbacks (in a worker thread), and "
+            "an async one runs async callbacks: the callback must be able to use its transaction"
+        )
     try:
         claim: Claim = await _call(store, "claim", key, type=type, lease=lease, payload=payload)
     except Exception as exc:
         raise _store_error(exc, "claim", key) from exc
     if claim.outcome is not ClaimOutcome.CLAIMED:
         return claim.outcome, None
-    if not cancellable:
-        return ClaimOutcome.CLAIMED, await _run_to_the_end(store, claim, lease, work)
+    if blocking is not None:
+        return await _run_to_the_end(store, claim, lease, blocking, in_transaction)
+    assert work is not None
     with _kept_alive_async(store, claim, lease):
         try:
-            result = await work()
+            if in_transaction:
+                async with store.transaction(claim) as handle:
+                    result = await work(handle)
+            else:
+                result = await work(None)
+        except ClaimLostError:
+            _log_rolled_back(claim)
+            return ClaimOutcome.BUSY, None
         except BaseException as exc:
             await _release_async(store, claim, exc)
             raise
-        await _complete_async(store, claim, lease)
+        if not in_transaction:
+            await _complete_async(store, claim, lease)
     return ClaimOutcome.CLAIMED, result
 
 
-async def _run_to_the_end(
-    store: Any, claim: Claim, lease: float, work: Callable[[], Awaitable[_T]]
-) -> _T:
-    """Run and record ``work`` even when the caller is cancelled meanwhile, then re-raise.
+def _in_thread(
+    store: Any, claim: Claim, blocking: Callable[[Any], _T], in_transaction: bool
+) -> Awaitable[_T]:
+    """Run ``blocking`` in a worker thread (in the store's transaction if asked): its future.
 
-    ``work()`` should give a future (a worker thread's, from ``run_in_executor``) rather than
-    a task: a task is cancelled with the loop at shutdown, a thread's future is not.
+    The executor's future, not a task: the loop's shutdown cancels tasks, and the claim must
+    stay until the thread has really finished.
     """
+    import asyncio
+    import contextvars
+    import functools
+
+    call = (
+        functools.partial(_in_transaction, store, claim, blocking)
+        if in_transaction
+        else functools.partial(blocking, None)
+    )
+    context = contextvars.copy_context()
+    return asyncio.get_running_loop().run_in_executor(None, context.run, call)
+
+
+async def _run_to_the_end(
+    store: Any, claim: Claim, lease: float, blocking: Callable[[Any], _T], in_transaction: bool
+) -> tuple[ClaimOutcome, _T | None]:
+    """Run and record ``blocking`` even when the caller is cancelled meanwhile, then re-raise."""
     import asyncio
 
     with _kept_alive_async(store, claim, lease):
-        done, cancelled = await _unstoppable(work())
+        done, cancelled = await _unstoppable(_in_thread(store, claim, blocking, in_transaction))
         if cancelled:
             _log.info(
                 "%s: cancelled while its work runs in a worker thread; the claim is kept until "
@@ -430,18 +517,26 @@ async def _run_to_the_end(
                 claim.key,
             )
         failure = asyncio.CancelledError() if done.cancelled() else done.exception()
-        if failure is not None:
+        lost = isinstance(failure, ClaimLostError)
+        if lost:
+            _log_rolled_back(claim)
+            recorded, again = None, False
+        elif failure is not None:
             recorded, again = await _unstoppable(_release_async(store, claim, failure))
+        elif in_transaction:
+            recorded, again = None, False
         else:
             recorded, again = await _unstoppable(_complete_async(store, claim, lease))
-    if cancelled or again or recorded.cancelled():
+    if cancelled or again or (recorded is not None and recorded.cancelled()):
         raise asyncio.CancelledError
+    if lost:
+        return ClaimOutcome.BUSY, None
     if failure is not None:
         raise failure
-    error = recorded.exception()
+    error = None if recorded is None else recorded.exception()
     if error is not None:
         raise error
-    return done.result()
+    return ClaimOutcome.CLAIMED, done.result()
 
 
 async def _unstoppable(awaitable: Awaitable[_T]) -> tuple[asyncio.Future[_T], bool]:

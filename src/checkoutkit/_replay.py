@@ -9,15 +9,15 @@ from collections.abc import Callable, Iterable, Sequence
 
 import attrs
 
-from checkoutkit._router import (
+from checkoutkit._replies import (
     BUSY,
     DUPLICATE,
     FAILED_PERMANENTLY,
     HANDLED,
     IGNORED,
     WebhookResponse,
-    WebhookRouter,
 )
+from checkoutkit._router import WebhookRouter
 from checkoutkit.exceptions import ConfigurationError
 from checkoutkit.stores import EventRecord, EventStatus, EventStore
 

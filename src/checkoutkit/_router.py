@@ -26,35 +26,37 @@ from __future__ import annotations
 
 import fnmatch
 import inspect
-import json
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from functools import cache
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar
-
-import attrs
 
 from checkoutkit._event_types import checked_pattern, pinned_api_version
 from checkoutkit._events import Event
-from checkoutkit._once import run_once, run_once_async
+from checkoutkit._once import is_transactional, run_once, run_once_async
+from checkoutkit._replies import (
+    DUPLICATE,
+    HANDLED,
+    IGNORED,
+    TOO_LARGE,
+    Reply,
+    WebhookResponse,
+    answer,
+    bad_payload,
+    bad_signature,
+    failed,
+    logger,
+)
 from checkoutkit._signature import DEFAULT_TOLERANCE, SignatureVerifier, WebhookSecrets
 from checkoutkit.exceptions import (
     ConfigurationError,
-    PermanentFailure,
-    RetryLater,
     SignatureVerificationError,
-    StoreError,
-    WebhookPayloadError,
 )
 from checkoutkit.stores import AsyncEventStore, ClaimOutcome, EventStore
 
 if TYPE_CHECKING:
-    import logging
+    pass
 
 __all__ = ["Handler", "Reply", "WebhookResponse", "WebhookRouter"]
-
-LOGGER_NAME = "checkoutkit.webhooks"
 
 Handler = Callable[[Event], Any]
 """A webhook handler: ``def handler(event: Event) -> None`` or ``async def``."""
@@ -64,66 +66,19 @@ DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_LEASE = 60.0
 _SIGNATURE_HEADER = "stripe-signature"
 _DONE = ClaimOutcome.DONE
-_JSON_HEADERS: Mapping[str, str] = MappingProxyType({"content-type": "application/json"})
-
-
-@attrs.frozen
-class Reply:
-    """An HTTP answer in plain terms: ``status``, ``body`` bytes and ``headers``.
-
-    The one answer type of checkoutkit: the router's :meth:`WebhookRouter.handle` returns one,
-    and so does every endpoint of :mod:`checkoutkit.adapters.endpoints`; an adapter copies the
-    three fields into its framework's response and adds nothing. Header names are lower-case;
-    ``headers`` holds ``content-type`` (JSON unless given otherwise).
-    """
-
-    status: int
-    body: bytes
-    headers: Mapping[str, str] = _JSON_HEADERS
-
-    @property
-    def ok(self) -> bool:
-        """True for a 2xx status (Stripe will not redeliver)."""
-        return 200 <= self.status < 300
-
-    @property
-    def content_type(self) -> str:
-        """The ``content-type`` header (whatever the case of its name); empty when absent."""
-        value = self.headers.get("content-type")
-        if value is None:
-            for name, candidate in self.headers.items():
-                if name.lower() == "content-type":
-                    return candidate
-            return ""
-        return value
-
-
-WebhookResponse = Reply
-"""The name :class:`Reply` has had since 0.1 as the router's answer: the same class."""
-
-
-def _response(status: int, body: str, **headers: str) -> Reply:
-    merged = MappingProxyType({**_JSON_HEADERS, **headers}) if headers else _JSON_HEADERS
-    return Reply(status, body.encode(), merged)
-
-
-HANDLED = _response(200, '{"received":true}')
-IGNORED = _response(200, '{"received":true,"handled":false}')
-DUPLICATE = _response(200, '{"received":true,"duplicate":true}')
-FAILED_PERMANENTLY = _response(200, '{"received":true,"failed":true}')
-BAD_SIGNATURE = _response(400, '{"error":"invalid signature"}')
-BAD_PAYLOAD = _response(400, '{"error":"invalid payload"}')
-TOO_LARGE = _response(413, '{"error":"payload too large"}')
-BUSY = _response(409, '{"error":"event is being processed; retry later"}', **{"retry-after": "30"})
-HANDLER_FAILED = _response(500, '{"error":"handler failed"}')
-STORE_FAILED = _response(503, '{"error":"event store unavailable"}', **{"retry-after": "30"})
 
 
 class _Registration:
-    __slots__ = ("deduplicates", "handler", "is_async", "pattern")
+    __slots__ = ("deduplicates", "handler", "is_async", "pattern", "transactional")
 
     def __init__(
-        self, pattern: str, handler: Handler, is_async: bool, *, deduplicates: bool = False
+        self,
+        pattern: str,
+        handler: Handler,
+        is_async: bool,
+        *,
+        deduplicates: bool = False,
+        transactional: bool = False,
     ) -> None:
         self.pattern = pattern
         self.handler = handler
@@ -131,6 +86,13 @@ class _Registration:
         # The handler guards its own work against running twice (Checkout's paid-event handler
         # claims fulfil:<session id>) and returns ClaimOutcome.DONE when it found it done.
         self.deduplicates = deduplicates
+        # The handler runs in the store's transaction and gets its handle as a second argument.
+        self.transactional = transactional
+
+    def call(self, event: Event, handle: object) -> Any:
+        if self.transactional:
+            return self.handler(event, handle)  # type: ignore[call-arg]
+        return self.handler(event)
 
 
 class WebhookRouter:
@@ -204,7 +166,9 @@ class WebhookRouter:
 
     # -- registration ------------------------------------------------------------------------
 
-    def on(self, *event_types: str, deduplicates: bool = False) -> Callable[[H], H]:
+    def on(
+        self, *event_types: str, deduplicates: bool = False, transactional: bool = False
+    ) -> Callable[[H], H]:
         """Register the decorated function for one or more event types.
 
         A type may be exact (``checkout.session.completed``), a wildcard
@@ -218,21 +182,52 @@ class WebhookRouter:
         already done. When every handler of an event type is one, the router takes no claim on
         the event (unless it keeps payloads for replay) and answers ``duplicate`` when they all
         found their work done.
+
+        ``transactional=True`` (on a :class:`~checkoutkit.stores.TransactionalEventStore`)
+        runs the handlers of the event inside the store's database transaction, which records
+        the event as handled when it commits: ``handler(event, handle)`` gets the transaction's
+        handle (a SQLAlchemy ``Session``; for Django, the database alias, whose ORM writes join
+        the transaction by themselves), and its writes commit exactly when the event is
+        recorded, or roll back with it. A transactional handler must match the store: plain on
+        a sync store, ``async`` on an async one.
         """
         if not event_types:
             raise ConfigurationError("on() needs at least one event type")
         if not isinstance(deduplicates, bool):
             raise ConfigurationError("deduplicates must be True or False")
-        return self._on(event_types, deduplicates=deduplicates)
+        if not isinstance(transactional, bool):
+            raise ConfigurationError("transactional must be True or False")
+        if transactional and not is_transactional(self._store):
+            raise ConfigurationError(
+                "transactional=True needs a transactional event store (DjangoStore, "
+                "SqlAlchemyStore, AsyncSqlAlchemyStore)"
+            )
+        if transactional and deduplicates:
+            raise ConfigurationError("a handler is either transactional or deduplicates itself")
+        return self._on(event_types, deduplicates=deduplicates, transactional=transactional)
 
-    def _on(self, event_types: tuple[str, ...], *, deduplicates: bool) -> Callable[[H], H]:
+    def _on(
+        self, event_types: tuple[str, ...], *, deduplicates: bool, transactional: bool = False
+    ) -> Callable[[H], H]:
         patterns = [checked_pattern(t) for t in event_types]
 
         def register(handler: H) -> H:
             is_async = _is_async(handler)
+            if transactional and is_async != self._async_store:
+                kind = "async def" if self._async_store else "plain (def)"
+                raise ConfigurationError(
+                    f"a transactional handler on this store must be a {kind} function: it "
+                    "runs in the store's transaction"
+                )
             for pattern in patterns:
                 self._registrations.append(
-                    _Registration(pattern, handler, is_async, deduplicates=deduplicates)
+                    _Registration(
+                        pattern,
+                        handler,
+                        is_async,
+                        deduplicates=deduplicates,
+                        transactional=transactional,
+                    )
                 )
             self._dispatch.clear()
             self._unclaimed.clear()
@@ -332,11 +327,11 @@ class WebhookRouter:
             try:
                 self._verifier.verify(body, _signature_header(headers))
             except SignatureVerificationError as error:
-                return _bad_signature(error)
+                return bad_signature(error)
         try:
             event = Event.from_dict(self._loads(body))
         except (ValueError, TypeError, RecursionError) as error:
-            return _bad_payload(error)
+            return bad_payload(error)
         version = event.api_version
         if version is not None and version not in self._api_versions_seen:
             self._note_api_version(version)
@@ -361,12 +356,13 @@ class WebhookRouter:
                     type=event.type,
                     lease=self._lease,
                     payload=body if self._store_payload else None,
-                    work=lambda: _run_handlers(event, registrations),
+                    work=lambda handle: _run_handlers(event, registrations, handle),
+                    transactional=_transactional(registrations),
                 )
-                return _answer(outcome)
-            done = _run_handlers(event, registrations)
+                return answer(outcome)
+            done = _run_handlers(event, registrations, None)
         except Exception as error:
-            return _failed(event, error)
+            return failed(event, error)
         return self._answer_unclaimed(event, registrations, done)
 
     async def _process_async(
@@ -375,18 +371,27 @@ class WebhookRouter:
         """The ``async`` twin of :meth:`_process`."""
         try:
             if self._claims(event.type):
+                transactional = _transactional(registrations)
+                # A sync store's transaction lives in one thread: the handlers run there.
+                in_thread = transactional and not self._async_store
                 outcome, _ = await run_once_async(
                     self._store,
                     event.id,
                     type=event.type,
                     lease=self._lease,
                     payload=body if self._store_payload else None,
-                    work=lambda: _run_handlers_async(event, registrations),
+                    work=None
+                    if in_thread
+                    else (lambda handle: _run_handlers_async(event, registrations, handle)),
+                    blocking=(lambda handle: _run_handlers(event, registrations, handle))
+                    if in_thread
+                    else None,
+                    transactional=transactional,
                 )
-                return _answer(outcome)
-            done = await _run_handlers_async(event, registrations)
+                return answer(outcome)
+            done = await _run_handlers_async(event, registrations, None)
         except Exception as error:
-            return _failed(event, error)
+            return failed(event, error)
         return self._answer_unclaimed(event, registrations, done)
 
     def _answer_unclaimed(
@@ -398,7 +403,7 @@ class WebhookRouter:
         return HANDLED
 
     def _too_large(self, body: bytes) -> WebhookResponse:
-        _logger().warning(
+        logger().warning(
             "webhook refused: body of %d bytes exceeds max_body_bytes=%d",
             len(body),
             self._max_body,
@@ -407,7 +412,7 @@ class WebhookRouter:
 
     def _note_api_version(self, version: str) -> None:
         self._api_versions_seen.add(version)
-        _logger().warning(
+        logger().warning(
             "webhook events arrive with API version %s but the stripe SDK is pinned to %s: "
             "fields may differ from the SDK's types; set the endpoint's API version to match "
             "(logged once per version)",
@@ -416,14 +421,21 @@ class WebhookRouter:
         )
 
 
-def _run_handlers(event: Event, registrations: tuple[_Registration, ...]) -> int:
+def _transactional(registrations: tuple[_Registration, ...]) -> bool:
+    """True when the event's handlers run in the store's transaction (one of them asked)."""
+    return any(r.transactional for r in registrations)
+
+
+def _run_handlers(
+    event: Event, registrations: tuple[_Registration, ...], handle: object = None
+) -> int:
     """Run the handlers in order; how many found their work already done."""
     done = 0
     for registration in registrations:
         if registration.is_async:
-            result = _run(registration.handler(event))
+            result = _run(registration.call(event, handle))
         else:
-            result = registration.handler(event)
+            result = registration.call(event, handle)
             if inspect.isawaitable(result):
                 _refuse_awaitable(result)
         if result is _DONE:
@@ -431,81 +443,18 @@ def _run_handlers(event: Event, registrations: tuple[_Registration, ...]) -> int
     return done
 
 
-async def _run_handlers_async(event: Event, registrations: tuple[_Registration, ...]) -> int:
+async def _run_handlers_async(
+    event: Event, registrations: tuple[_Registration, ...], handle: object = None
+) -> int:
     """The ``async`` twin of :func:`_run_handlers`."""
     done = 0
     for registration in registrations:
-        result = registration.handler(event)
+        result = registration.call(event, handle)
         if registration.is_async or inspect.isawaitable(result):
             result = await result
         if result is _DONE:
             done += 1
     return done
-
-
-def _answer(outcome: ClaimOutcome) -> WebhookResponse:
-    """The answer for a claimed event: handled now, handled before, or being handled."""
-    if outcome is ClaimOutcome.CLAIMED:
-        return HANDLED
-    return DUPLICATE if outcome is ClaimOutcome.DONE else BUSY
-
-
-def _failed(event: Event, error: Exception) -> WebhookResponse:
-    """The answer (and the one log line) for handlers that raised, or a store that failed."""
-    log = _logger()
-    if isinstance(error, StoreError):
-        log.error(
-            "event %s (%s): the event store failed (%s); answering 503 so that Stripe "
-            "redelivers it",
-            event.id,
-            event.type,
-            error,
-        )
-        return STORE_FAILED
-    if isinstance(error, RetryLater):
-        log.info(
-            "event %s (%s): not handled yet (%s); Stripe will redeliver it",
-            event.id,
-            event.type,
-            error,
-        )
-        return BUSY
-    if isinstance(error, WebhookPayloadError):
-        log.warning("event %s (%s) refused: %s", event.id, event.type, error)
-        return _response(400, json.dumps({"error": "invalid event object", "reason": str(error)}))
-    if isinstance(error, PermanentFailure):
-        log.warning(
-            "event %s (%s) failed permanently and will not be retried: %s",
-            event.id,
-            event.type,
-            error,
-        )
-        return FAILED_PERMANENTLY
-    log.error(
-        "event %s (%s): a handler raised; answering 500 so that Stripe redelivers it",
-        event.id,
-        event.type,
-        exc_info=error,
-    )
-    return HANDLER_FAILED
-
-
-@cache
-def _logger() -> logging.Logger:
-    """The router's logger (logging is imported on the first failure, not at import time)."""
-    import logging
-
-    return logging.getLogger(LOGGER_NAME)
-
-
-def _bad_signature(error: SignatureVerificationError) -> WebhookResponse:
-    _logger().warning("webhook refused (%s): %s", error.reason, error)
-    return BAD_SIGNATURE
-
-
-def _bad_payload(error: Exception) -> WebhookResponse:
-    _logger().warning("signed webhook refused: the body is not a Stripe event (%s)", error)
-    return BAD_PAYLOAD
 
 
 def _refuse_awaitable(result: object) -> None:

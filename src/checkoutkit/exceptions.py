@@ -13,7 +13,8 @@ built-in exception a caller would naturally catch, so ``except ValueError`` keep
     ├── PermanentFailure                        raised by a handler: record it, no retry
     ├── RetryLater                              raised by a handler: not now, nothing is wrong
     ├── StoreError                              an event store failed
-    │   └── StoreUnavailableError (ConnectionError)  its server cannot be reached
+    │   ├── StoreUnavailableError (ConnectionError)  its server cannot be reached
+    │   └── ClaimLostError                      a claim taken over before its work was recorded
     ├── FulfilmentError                         fulfilment could not complete
     └── StripeError                             the Stripe API (or sandbox) answered an error
         ├── StripeInvalidRequestError (ValueError)
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CheckoutKitError",
+    "ClaimLostError",
     "ConfigurationError",
     "FulfilmentError",
     "InvalidSessionError",
@@ -125,6 +127,14 @@ class StoreError(CheckoutKitError):
 
 class StoreUnavailableError(StoreError, ConnectionError):
     """An event store cannot reach its server; the webhook answers 5xx so Stripe retries."""
+
+
+class ClaimLostError(StoreError):
+    """A claim's lease expired and another worker took its key over before the work was recorded.
+
+    Raised by a transactional store's ``transaction()`` on leaving it: everything written in the
+    transaction is rolled back, and the worker that holds the key now does the work once.
+    """
 
 
 class FulfilmentError(CheckoutKitError):

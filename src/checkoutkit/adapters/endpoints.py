@@ -41,8 +41,8 @@ from urllib.parse import parse_qsl
 import attrs
 
 from checkoutkit._checkout import CheckoutRequest, FulfilOutcome, check_session_id
-from checkoutkit._router import LOGGER_NAME as _WEBHOOK_LOGGER
-from checkoutkit._router import TOO_LARGE, Reply
+from checkoutkit._replies import LOGGER_NAME as _WEBHOOK_LOGGER
+from checkoutkit._replies import TOO_LARGE, Reply
 from checkoutkit.adapters._body import (
     READ_CHUNK,
     BodyRefused,

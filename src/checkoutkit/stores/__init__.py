@@ -13,29 +13,35 @@ Applications pick a store:
 
 Store authors implement :class:`EventStore` (or :class:`AsyncEventStore`) with the names defined
 here: :class:`Claim`, :class:`ClaimOutcome`, :class:`EventRecord`, :class:`EventStatus`,
-:func:`new_token` and :func:`check_claim_args`.
+:func:`new_token` and :func:`check_claim_args`. A store that lives in the application's own
+database also implements :class:`TransactionalEventStore` (or
+:class:`AsyncTransactionalEventStore`): the work then runs in a transaction that records it.
 """
 
 from __future__ import annotations
 
 from checkoutkit.stores._protocol import (
     AsyncEventStore,
+    AsyncTransactionalEventStore,
     Claim,
     ClaimOutcome,
     EventRecord,
     EventStatus,
     EventStore,
+    TransactionalEventStore,
     check_claim_args,
     new_token,
 )
 
 __all__ = [
     "AsyncEventStore",
+    "AsyncTransactionalEventStore",
     "Claim",
     "ClaimOutcome",
     "EventRecord",
     "EventStatus",
     "EventStore",
+    "TransactionalEventStore",
     "check_claim_args",
     "new_token",
     "open_store",

@@ -14,7 +14,8 @@ import enum
 import math
 import os
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
+from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
@@ -129,6 +130,37 @@ class AsyncEventStore(Protocol):
         self, *, status: EventStatus | None = None, type_pattern: str | None = None
     ) -> Sequence[EventRecord]:
         """Records filtered by status and type pattern, oldest first."""
+
+
+@runtime_checkable
+class TransactionalEventStore(EventStore, Protocol):
+    """An :class:`EventStore` in the application's database that records work in its transaction.
+
+    The claim is taken (and its lease renewed) in transactions of their own, so other workers
+    see the key as in progress; the work then runs inside :meth:`transaction`, and the key is
+    recorded as succeeded in that same transaction. If the work raises or the process dies, the
+    work's writes roll back together with the record, and the next attempt runs the work once.
+    """
+
+    def transaction(self, claim: Claim) -> AbstractContextManager[Any]:
+        """Open a transaction for the work of the held ``claim``; yield its handle.
+
+        The handle is what the work writes through (a SQLAlchemy ``Session``; for Django, the
+        database alias, whose ORM writes join the transaction by themselves). Leaving the block
+        normally records the key as succeeded in the same transaction and commits; if the claim
+        was taken over meanwhile, that raises :class:`~checkoutkit.ClaimLostError` and everything
+        rolls back. An exception inside the block rolls everything back and propagates (the
+        caller then releases the claim). Raises :class:`~checkoutkit.ConfigurationError` for a
+        claim that is not held (not ``CLAIMED``).
+        """
+
+
+@runtime_checkable
+class AsyncTransactionalEventStore(AsyncEventStore, Protocol):
+    """The asynchronous twin of :class:`TransactionalEventStore`."""
+
+    def transaction(self, claim: Claim) -> AbstractAsyncContextManager[Any]:
+        """Open a transaction for the work of the held ``claim`` (``async with``)."""
 
 
 def new_token() -> str:

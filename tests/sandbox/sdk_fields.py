@@ -50,6 +50,7 @@ OMITTED: dict[str, frozenset[str]] = {
     "price": frozenset({"currency_options", "deleted", "tiers"}),
     "product": frozenset({"deleted"}),
     "coupon": frozenset({"applies_to", "currency_options", "deleted"}),
+    "shipping_rate": frozenset({"fixed_amount.currency_options"}),
 }
 
 #: Nested objects that list only the entries that apply (``payment_method_options`` has one
@@ -69,7 +70,6 @@ FILLED: dict[str, frozenset[str]] = {
             "collected_information",
             "custom_text",
             "discounts",
-            "invoice_creation",
             "phone_number_collection",
             "presentment_details",
             "shipping_options",
@@ -163,7 +163,7 @@ def _walk(
 
 
 def _plain(where: str) -> str:
-    """A dotted path without list indices (``custom_fields[0].text.`` -> ``custom_fields.text.``)."""
+    """A dotted path without list indices: ``custom_fields[0].text.`` -> ``custom_fields.text.``."""
     out, depth = [], 0
     for char in where:
         if char == "[":
@@ -178,9 +178,7 @@ def _plain(where: str) -> str:
 def _other_method_types(own: object) -> frozenset[str]:
     """PaymentMethod fields named after a type other than ``own``: Stripe sends only its own."""
     _, tp = _nullable(declared(stripe.PaymentMethod)["type"])
-    names = {
-        v for arg in typing.get_args(tp) for v in typing.get_args(arg) if isinstance(v, str)
-    }
+    names = {v for arg in typing.get_args(tp) for v in typing.get_args(arg) if isinstance(v, str)}
     return frozenset(names - {own})
 
 

@@ -9,6 +9,7 @@ checks it against the session and records it where Stripe does (``custom_fields[
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
@@ -209,3 +210,38 @@ def payment_intent_shipping(session: dict[str, Any], data: dict[str, Any]) -> di
         "phone": given.get("phone"),
         "tracking_number": given.get("tracking_number"),
     }
+
+
+def collected_from(values: Mapping[str, Any]) -> Collected:
+    """:class:`Collected` from the page's form fields (the pay control takes the same names):
+    ``shipping_name``, ``shipping_<address key>``, ``billing_<address key>``, ``phone``,
+    ``tax_id_type``, ``tax_id_value``, ``terms=accepted``, ``promotions=opt_in``,
+    ``custom.<key>``, ``quantity.<line item id>`` and ``shipping_rate``."""
+
+    def text(key: str) -> str:
+        value = values.get(key)
+        return value if isinstance(value, str) else ""
+
+    quantities: dict[str, int] = {}
+    for key, value in values.items():
+        if key.startswith("quantity.") and isinstance(value, (str, int)):
+            raw = str(value).strip()
+            ok = raw.isascii() and raw.isdigit() and len(raw) <= 4
+            quantities[key[len("quantity.") :]] = int(raw) if ok else -1  # refused by pay()
+    return Collected(
+        shipping_name=text("shipping_name"),
+        shipping_address={k: text(f"shipping_{k}") for k in ADDRESS_KEYS},
+        billing_address={k: text(f"billing_{k}") for k in ADDRESS_KEYS},
+        phone=text("phone"),
+        tax_id_type=text("tax_id_type"),
+        tax_id_value=text("tax_id_value"),
+        terms_accepted=text("terms") == "accepted",
+        promotions_opt_in=text("promotions") == "opt_in",
+        custom={
+            k[len("custom.") :]: v
+            for k, v in values.items()
+            if k.startswith("custom.") and isinstance(v, str)
+        },
+        shipping_rate=text("shipping_rate") or None,
+        quantities=quantities,
+    )

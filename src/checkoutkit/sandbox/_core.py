@@ -16,15 +16,14 @@ from checkoutkit._problems import Problem
 from checkoutkit._rules import validate_session_params
 from checkoutkit.sandbox import _collect, _shapes
 from checkoutkit.sandbox._catalog import Catalog
-from checkoutkit.sandbox._discounts import Discounts
-from checkoutkit.sandbox._modelled import refuse_unmodelled
 from checkoutkit.sandbox._common import API_VERSION, RequestInfo
 from checkoutkit.sandbox._common import round_half_up as _round
+from checkoutkit.sandbox._discounts import Discounts
 from checkoutkit.sandbox._errors import invalid, missing
+from checkoutkit.sandbox._modelled import refuse_unmodelled
 from checkoutkit.sandbox._payments import Payments, PayResult
 from checkoutkit.sandbox._shipping import Shipping
 from checkoutkit.sandbox._state import PRIVATE, Clock, State, new_id, public, snapshot
-
 
 #: How far (seconds) tests may move the sandbox clock ahead of the wall clock.
 MAX_CLOCK_OFFSET = 50 * 365 * 24 * 3600

@@ -20,9 +20,7 @@ _MAX_CODE = 500
 
 def no_such(kind: str, object_id: object, param: str) -> ApiError:
     """Stripe's 400 ``resource_missing`` for an unknown ID given in a request's body."""
-    return ApiError(
-        400, f"No such {kind}: '{object_id}'", code="resource_missing", param=param
-    )
+    return ApiError(400, f"No such {kind}: '{object_id}'", code="resource_missing", param=param)
 
 
 def _int(params: dict[str, Any], key: str, *, minimum: int = 0) -> int | None:
@@ -133,7 +131,15 @@ class Discounts:
         """``POST /v1/promotion_codes``: a customer-facing code for a coupon."""
         reject_unknown(
             params,
-            ["active", "code", "customer", "expires_at", "max_redemptions", "metadata", "promotion"],
+            [
+                "active",
+                "code",
+                "customer",
+                "expires_at",
+                "max_redemptions",
+                "metadata",
+                "promotion",
+            ],
         )
         promotion = params.get("promotion")
         coupon_id = promotion.get("coupon") if isinstance(promotion, dict) else None

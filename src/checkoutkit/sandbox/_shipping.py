@@ -27,6 +27,10 @@ class Shipping:
 
         def coupon_of(self, discount: dict[str, Any]) -> dict[str, Any] | None: ...
 
+        def find_code(self, code: str, currency: str | None) -> dict[str, Any]: ...
+
+        def get(self, kind: str, object_id: str, *, param: str = "id") -> dict[str, Any]: ...
+
     def create_shipping_rate(self, params: dict[str, Any], *, where: str = "") -> dict[str, Any]:
         """``POST /v1/shipping_rates`` (also inline ``shipping_rate_data``): fixed amounts."""
 
@@ -161,6 +165,20 @@ class Shipping:
         self.apply_totals(session)
         return details
 
+    def enter_promotion_code(self, session_id: str, code: str) -> dict[str, Any]:
+        """The shopper typed ``code`` on the page: make its coupon the session's discount."""
+        with self.state.transaction():
+            session = self.get("checkout.session", session_id, param="session")
+            if session["status"] != "open" or not session.get("allow_promotion_codes"):
+                raise invalid(
+                    "This Checkout Session does not accept promotion codes.",
+                    param="promotion_code",
+                )
+            promo = self.find_code(code, session["currency"])
+            session["discounts"] = [{"coupon": None, "promotion_code": promo["id"]}]
+            self.apply_totals(session)
+            return self.state.put(session)
+
     def apply_totals(self, session: dict[str, Any]) -> None:
         """Recompute line items' and the session's amounts: subtotal, discount, shipping."""
         if session["mode"] == "setup":
@@ -173,7 +191,7 @@ class Shipping:
             coupon = self.coupon_of(discount)
             if coupon is not None:
                 off += discount_amount(coupon, subtotal - off)
-        for li, share in zip(items, spread(off, subtotals)):
+        for li, share in zip(items, spread(off, subtotals), strict=True):
             li["amount_discount"] = share
             li["amount_total"] = li["amount_subtotal"] - share
         shipping = (session.get("shipping_cost") or {}).get("amount_total", 0)

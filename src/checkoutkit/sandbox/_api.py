@@ -22,6 +22,8 @@ from werkzeug.wrappers import Request, Response
 
 from checkoutkit._rules import session_create_spec
 from checkoutkit.sandbox import _pages
+from checkoutkit.sandbox._api_discounts import RULES as DISCOUNT_RULES
+from checkoutkit.sandbox._api_discounts import DiscountRoutes
 from checkoutkit.sandbox._core import API_VERSION, Core, RequestInfo
 from checkoutkit.sandbox._errors import ApiError, invalid
 from checkoutkit.sandbox._params import (
@@ -107,14 +109,17 @@ class Call:
         return paths
 
 
-class App:
+class App(DiscountRoutes):
     """The WSGI application serving one sandbox."""
 
     def __init__(self, core: Core, delivery: Delivery) -> None:
         self.core = core
         self.delivery = delivery
         self.url_map = Map(
-            [Rule(path, methods=[method], endpoint=name) for method, path, name in _RULES],
+            [
+                Rule(path, methods=[method], endpoint=name)
+                for method, path, name in [*_RULES, *DISCOUNT_RULES]
+            ],
             strict_slashes=False,
         )
         self._in_flight: set[str] = set()

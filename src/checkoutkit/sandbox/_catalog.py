@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from checkoutkit._currencies import is_supported_currency
+from checkoutkit.sandbox import _shapes
 from checkoutkit.sandbox._common import round_half_up as _round
 from checkoutkit.sandbox._errors import invalid, missing
 from checkoutkit.sandbox._params import reject_unknown
@@ -69,6 +70,7 @@ class Catalog:
                 "shippable": params.get("shippable"),
                 "statement_descriptor": params.get("statement_descriptor"),
                 "tax_code": params.get("tax_code"),
+                "tax_details": None,
                 "type": "service",
                 "unit_label": params.get("unit_label"),
                 "updated": now,
@@ -294,6 +296,7 @@ class Catalog:
             "shipping": None,
             "tax_exempt": "none",
             "test_clock": None,
+            **_shapes.customer_fields(),
             **(extra or {}),
         }
         return self.state.put(customer)

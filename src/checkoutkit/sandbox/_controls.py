@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
-from checkoutkit.sandbox import _methods
+from checkoutkit.sandbox import _collect, _methods
 from checkoutkit.sandbox._core import Core, PayResult
 from checkoutkit.sandbox._errors import invalid
 
@@ -34,18 +34,27 @@ def method_from(params: dict[str, Any], today: _dt.date) -> _methods.Card | _met
 
 
 def pay(core: Core, session_id: str, params: dict[str, Any]) -> dict[str, Any]:
-    """``POST /_sandbox/sessions/{id}/pay``; ``three_d_secure=complete|fail`` finishes 3DS."""
+    """``POST /_sandbox/sessions/{id}/pay``; ``three_d_secure=complete|fail`` finishes 3DS.
+
+    ``promotion_code`` is entered first; the details a session collects take the page's field
+    names (see :func:`._collect.collected_from`).
+    """
     today = _dt.datetime.fromtimestamp(core.clock.now(), _dt.timezone.utc).date()
     method = method_from(params, today)
     amount = params.get("amount")
     if amount is not None and not isinstance(amount, int):
         raise invalid("amount must be an integer.", param="amount")
+    code = params.get("promotion_code")
+    if isinstance(code, str) and code:
+        core.enter_promotion_code(session_id, code)
+    collected = _collect.collected_from(params)
     result = core.pay(
         session_id,
         method,
         email=params.get("email"),
         save=params.get("save") in {True, "True", "1", "on", "yes"},
         amount=amount,
+        collected=collected,
     )
     three_ds = params.get("three_d_secure")
     if result.status == "requires_action" and three_ds in {"complete", "fail"}:

@@ -14,83 +14,16 @@ from typing import Any
 
 from checkoutkit._problems import Problem
 from checkoutkit._rules import validate_session_params
+from checkoutkit.sandbox import _collect, _shapes
 from checkoutkit.sandbox._catalog import Catalog
 from checkoutkit.sandbox._common import API_VERSION, RequestInfo
 from checkoutkit.sandbox._common import round_half_up as _round
+from checkoutkit.sandbox._discounts import Discounts
 from checkoutkit.sandbox._errors import invalid, missing
+from checkoutkit.sandbox._modelled import refuse_unmodelled
 from checkoutkit.sandbox._payments import Payments, PayResult
+from checkoutkit.sandbox._shipping import Shipping
 from checkoutkit.sandbox._state import PRIVATE, Clock, State, new_id, public, snapshot
-
-_SESSION_FIELDS = [
-    "adaptive_pricing",
-    "after_expiration",
-    "allow_promotion_codes",
-    "allowed_payment_method_types",
-    "amount_subtotal",
-    "amount_total",
-    "automatic_tax",
-    "billing_address_collection",
-    "branding_settings",
-    "cancel_url",
-    "client_reference_id",
-    "client_secret",
-    "collected_information",
-    "consent",
-    "consent_collection",
-    "created",
-    "currency",
-    "currency_conversion",
-    "custom_fields",
-    "custom_text",
-    "customer",
-    "customer_account",
-    "customer_creation",
-    "customer_details",
-    "customer_email",
-    "discounts",
-    "excluded_payment_method_types",
-    "expires_at",
-    "id",
-    "integration_identifier",
-    "invoice",
-    "invoice_creation",
-    "livemode",
-    "locale",
-    "managed_payments",
-    "metadata",
-    "mode",
-    "name_collection",
-    "object",
-    "optional_items",
-    "origin_context",
-    "payment_intent",
-    "payment_link",
-    "payment_method_collection",
-    "payment_method_configuration_details",
-    "payment_method_options",
-    "payment_method_types",
-    "payment_status",
-    "permissions",
-    "phone_number_collection",
-    "presentment_details",
-    "recovered_from",
-    "redirect_on_completion",
-    "return_url",
-    "saved_payment_method_options",
-    "setup_intent",
-    "shipping_address_collection",
-    "shipping_cost",
-    "shipping_options",
-    "status",
-    "submit_type",
-    "subscription",
-    "success_url",
-    "tax_id_collection",
-    "total_details",
-    "ui_mode",
-    "url",
-    "wallet_options",
-]
 
 #: How far (seconds) tests may move the sandbox clock ahead of the wall clock.
 MAX_CLOCK_OFFSET = 50 * 365 * 24 * 3600
@@ -102,7 +35,7 @@ _KIND_WORDS = {
 }
 
 
-class Core(Catalog, Payments):
+class Core(Catalog, Discounts, Shipping, Payments):
     """The sandbox's behaviour. Every public method is safe to call from any thread."""
 
     def __init__(
@@ -190,7 +123,7 @@ class Core(Catalog, Payments):
         or an expiry changing the object on another thread.
         """
         with self.state.lock:
-            out: dict[str, Any] = snapshot(public(obj))
+            out: dict[str, Any] = _shapes.drop_absent(snapshot(public(obj)))
         if not expand:
             return out
         for path in expand:
@@ -217,7 +150,7 @@ class Core(Catalog, Payments):
             "object": "event",
             "api_version": API_VERSION,
             "created": self._now(),
-            "data": {"object": snapshot(public(obj))},
+            "data": {"object": _shapes.drop_absent(snapshot(public(obj)))},
             "livemode": False,
             "pending_webhooks": len(endpoints),
             "request": {
@@ -287,20 +220,23 @@ class Core(Catalog, Payments):
             first = problems[0]
             raise invalid(first.message, param=first.param or None, code=first.code)
         _check_shape(params)
+        refuse_unmodelled(params)
         mode = params["mode"]
         with self.state.transaction():
             customer = params.get("customer")
             if customer and self.state.get(customer, "customer") is None:
                 raise missing("customer", customer, param="customer")
             items, currency = self._line_items(params, mode)
-            subtotal = sum(li["amount_subtotal"] for li in items)
             session_id = new_id("cs_test_", 58)
             ui_mode = params.get("ui_mode", "hosted_page")
             now = self._now()
-            session: dict[str, Any] = dict.fromkeys(_SESSION_FIELDS)
-            pms = params.get("allowed_payment_method_types") or (
-                ["card", "sepa_debit"] if currency == "eur" else ["card"]
-            )
+            session: dict[str, Any] = dict.fromkeys(_shapes.SESSION_FIELDS)
+            pms = [
+                t
+                for t in params.get("allowed_payment_method_types")
+                or (["card", "sepa_debit"] if currency == "eur" else ["card"])
+                if t not in params.get("excluded_payment_method_types", [])
+            ]
             session.update(
                 {
                     "id": session_id,
@@ -308,10 +244,8 @@ class Core(Catalog, Payments):
                     "adaptive_pricing": {"enabled": False},
                     "allow_promotion_codes": params.get("allow_promotion_codes"),
                     "allowed_payment_method_types": params.get("allowed_payment_method_types"),
-                    "amount_subtotal": subtotal if mode != "setup" else None,
-                    "amount_total": subtotal if mode != "setup" else None,
                     "automatic_tax": {
-                        "enabled": bool(params.get("automatic_tax", {}).get("enabled", False)),
+                        "enabled": False,
                         "liability": None,
                         "provider": None,
                         "status": None,
@@ -326,31 +260,13 @@ class Core(Catalog, Payments):
                     ),
                     "created": now,
                     "currency": currency,
-                    "custom_fields": params.get("custom_fields", []),
-                    "custom_text": {
-                        "after_submit": None,
-                        "shipping_address": None,
-                        "submit": None,
-                        "terms_of_service_acceptance": None,
-                    },
                     "customer": customer,
                     "customer_creation": params.get(
                         "customer_creation", "if_required" if mode != "subscription" else None
                     ),
                     "customer_email": params.get("customer_email"),
-                    "discounts": params.get("discounts", []),
-                    "excluded_payment_method_types": params.get("excluded_payment_method_types"),
+                    "discounts": self.session_discounts(params, currency),
                     "expires_at": params.get("expires_at", now + 24 * 3600),
-                    "invoice_creation": (
-                        {
-                            "enabled": bool(
-                                params.get("invoice_creation", {}).get("enabled", False)
-                            ),
-                            "invoice_data": None,
-                        }
-                        if mode == "payment"
-                        else None
-                    ),
                     "livemode": False,
                     "locale": params.get("locale"),
                     "metadata": params.get("metadata", {}),
@@ -360,36 +276,22 @@ class Core(Catalog, Payments):
                         if mode == "subscription"
                         else None
                     ),
-                    "payment_method_options": params.get("payment_method_options", {}),
+                    "payment_method_options": {},
                     "payment_method_types": pms,
                     "payment_status": "no_payment_required" if mode == "setup" else "unpaid",
-                    "phone_number_collection": {
-                        "enabled": bool(
-                            params.get("phone_number_collection", {}).get("enabled", False)
-                        )
-                    },
-                    "redirect_on_completion": (
-                        params.get("redirect_on_completion", "always")
-                        if ui_mode != "hosted_page"
-                        else None
-                    ),
-                    "return_url": params.get("return_url"),
                     "saved_payment_method_options": _saved_options(params),
-                    "shipping_options": [],
+                    "shipping_options": self.session_shipping_options(params, currency),
                     "status": "open",
                     "submit_type": params.get("submit_type"),
                     "success_url": params.get("success_url"),
-                    "total_details": (
-                        {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0}
-                        if mode != "setup"
-                        else None
-                    ),
                     "ui_mode": ui_mode,
                     "url": (
                         f"{base_url.rstrip('/')}/c/pay/{session_id}"
                         if ui_mode == "hosted_page"
                         else None
                     ),
+                    **_shapes.session_fields(params, mode=mode, ui_mode=ui_mode),
+                    **_collect.session_fields(params),
                     PRIVATE: {
                         "line_items": items,
                         "payment_intent_data": params.get("payment_intent_data", {}),
@@ -399,6 +301,8 @@ class Core(Catalog, Payments):
                     },
                 }
             )
+            self.choose_shipping(session, None)
+            self.apply_totals(session)
             self.state.put(session)
             self._arm(session)
         return session

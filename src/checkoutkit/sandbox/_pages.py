@@ -10,7 +10,7 @@ from typing import Any
 from werkzeug.wrappers import Response
 
 from checkoutkit._currencies import currency_exponent, from_minor_units
-from checkoutkit.sandbox import _methods
+from checkoutkit.sandbox import _collect, _methods, _page_sections
 from checkoutkit.sandbox._core import Core, PayResult
 from checkoutkit.sandbox._errors import ApiError
 from checkoutkit.sandbox._state import PRIVATE
@@ -79,6 +79,7 @@ def show(core: Core, session_id: str, *, error: str | None = None, form: Any = N
             f"<td class=amt>{escape(_money(li['amount_total'], currency))}</td></tr>"
         )
     if session["mode"] != "setup":
+        rows.append(_page_sections.summary_rows(session))
         rows.append(
             "<tr class=total><td>Total</td>"
             f"<td class=amt id=total>{escape(_money(session['amount_total'], currency))}</td></tr>"
@@ -93,6 +94,7 @@ def show(core: Core, session_id: str, *, error: str | None = None, form: Any = N
         f'<form method=post action="{action}">',
         f'<label>Email <input type=email name=email required value="{escape(str(email))}"></label>',
     ]
+    fields.append(_page_sections.details(session, private["line_items"], form, core.state.get))
     if custom is not None:
         preset = form.get("amount") or (
             str(from_minor_units(custom["preset"], currency)) if custom.get("preset") else ""
@@ -131,7 +133,8 @@ def show(core: Core, session_id: str, *, error: str | None = None, form: Any = N
             "<label><input type=checkbox name=save value=true> "
             "Save my payment details for next time</label>"
         )
-    label = "Save" if session["mode"] == "setup" else "Pay"
+    fields.append(_page_sections.near_submit(session))
+    label = _page_sections.submit_label(session)
     fields.append(f"<button type=submit id=submit>{label}</button></form>")
     parts.extend(fields)
     if session.get("cancel_url"):
@@ -165,6 +168,9 @@ def submit(core: Core, session_id: str, form: Mapping[str, str]) -> Response:
     if isinstance(found, Response):
         return found
     values = dict(form.items())
+    if values.get("apply_code"):
+        error = _page_sections.enter_code(core, session_id, values)
+        return show(core, session_id, error=error, form=values)
     amount = None
     if values.get("amount"):
         amount = _parse_amount(values["amount"], found["currency"] or "usd")
@@ -198,6 +204,7 @@ def submit(core: Core, session_id: str, form: Mapping[str, str]) -> Response:
             email=values.get("email") or None,
             save=values.get("save") == "true",
             amount=amount,
+            collected=_collect.collected_from(values),
         )
     except ApiError as exc:
         return message_page(exc.message, status=410)

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from checkoutkit.sandbox import _methods
+from checkoutkit.sandbox import _collect, _methods, _shapes
+from checkoutkit.sandbox._collect import Collected
 from checkoutkit.sandbox._common import RequestInfo
 from checkoutkit.sandbox._errors import invalid
 from checkoutkit.sandbox._params import reject_unknown
@@ -48,6 +49,10 @@ class Payments:
 
         def _schedule(self, due: float, action: str, object_id: str) -> None: ...
 
+        def take_choices(self, session: dict[str, Any], got: Collected) -> dict[str, Any]: ...
+
+        def redeem(self, discounts: list[dict[str, Any]]) -> None: ...
+
         def _new_customer(
             self,
             *,
@@ -65,8 +70,12 @@ class Payments:
         email: str | None = None,
         save: bool = False,
         amount: int | None = None,
+        collected: Collected | None = None,
     ) -> PayResult:
-        """One payment attempt, as the payment page makes it. See :class:`PayResult`."""
+        """One payment attempt, as the payment page makes it. See :class:`PayResult`.
+
+        ``collected`` is what the page asked for beyond payment details (see :mod:`._collect`).
+        """
         with self.state.transaction():
             session = self.get("checkout.session", session_id, param="session")
             self._check_open(session)
@@ -75,6 +84,7 @@ class Payments:
                 private["pending_auth"] = None
             try:
                 self._apply_custom_amount(session, amount)
+                details = self.take_choices(session, collected or Collected())
                 today = _dt.datetime.fromtimestamp(self.clock.now(), _dt.timezone.utc).date()
                 if isinstance(method, _methods.Card):
                     _methods.check_card(method, today)
@@ -112,11 +122,12 @@ class Payments:
                     "card": attrs.asdict(method),
                     "email": email,
                     "save": save,
+                    "details": details,
                 }
                 private["error"] = None
                 self.state.put(session)
                 return PayResult("requires_action", session)
-            return self._succeed(session, method, email=email, save=save)
+            return self._succeed(session, method, email=email, save=save, details=details)
 
     def authenticate(self, session_id: str, *, complete: bool) -> PayResult:
         """Finish (``complete=True``) or fail a pending 3D Secure authentication."""
@@ -148,7 +159,13 @@ class Payments:
                     message=message,
                 )
             card = _methods.Card(**pending["card"])
-            return self._succeed(session, card, email=pending["email"], save=pending["save"])
+            return self._succeed(
+                session,
+                card,
+                email=pending["email"],
+                save=pending["save"],
+                details=pending.get("details") or {},
+            )
 
     def _check_open(self, session: dict[str, Any]) -> None:
         if session["status"] == "expired":
@@ -201,11 +218,13 @@ class Payments:
                 "email": email,
                 "name": None,
                 "phone": None,
+                "tax_id": None,
             },
             "created": self._now(),
             "customer": None,
             "livemode": False,
             "metadata": {},
+            **_shapes.payment_method_fields(),
         }
         if isinstance(method, _methods.Card):
             pm["type"] = "card"
@@ -216,6 +235,7 @@ class Payments:
                 "exp_year": method.exp_year if method.exp_year >= 100 else 2000 + method.exp_year,
                 "funding": "credit",
                 "last4": method.number[-4:],
+                **_shapes.card_fields(method.brand, method.number),
             }
         else:
             pm["type"] = "sepa_debit"
@@ -233,6 +253,7 @@ class Payments:
         *,
         email: str | None,
         save: bool,
+        details: dict[str, Any],
     ) -> PayResult:
         private = session[PRIVATE]
         mode = session["mode"]
@@ -257,7 +278,9 @@ class Payments:
             "phone": None,
             "tax_exempt": "none",
             "tax_ids": [],
+            **details,
         }
+        self.redeem(session.get("discounts") or [])
         session["status"] = "complete"
         session["url"] = None
         private["error"] = None
@@ -347,13 +370,14 @@ class Payments:
             "review": None,
             "setup_future_usage": data.get("setup_future_usage")
             or ("off_session" if save else None),
-            "shipping": None,
+            "shipping": _collect.payment_intent_shipping(session, data),
             "source": None,
             "statement_descriptor": data.get("statement_descriptor"),
             "statement_descriptor_suffix": data.get("statement_descriptor_suffix"),
             "status": status,
             "transfer_data": None,
             "transfer_group": data.get("transfer_group"),
+            **_shapes.payment_intent_fields(amount, session["currency"]),
         }
         return self.state.put(pi)
 
@@ -386,6 +410,7 @@ class Payments:
             "single_use_mandate": None,
             "status": "succeeded",
             "usage": "off_session",
+            **_shapes.setup_intent_fields(),
         }
         return self.state.put(si)
 
@@ -453,6 +478,9 @@ class Payments:
             "status": ("trialing" if trial_days else "active") if active else "incomplete",
             "trial_end": now + trial_days * 86400 if trial_days else None,
             "trial_start": now if trial_days else None,
+            **_shapes.subscription_fields(
+                data, currency=session["currency"], sepa=pm["type"] == "sepa_debit"
+            ),
         }
         return self.state.put(sub)
 

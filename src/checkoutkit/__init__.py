@@ -12,7 +12,8 @@ if TYPE_CHECKING:
     from checkoutkit._events import CheckoutSession, Event
     from checkoutkit._gateway import CheckoutGateway
     from checkoutkit._problems import Problem
-    from checkoutkit._router import WebhookResponse, WebhookRouter
+    from checkoutkit._replies import WebhookResponse
+    from checkoutkit._router import WebhookRouter
     from checkoutkit._rules import validate_session_params
     from checkoutkit._signature import SignatureVerifier, VerifiedSignature, verify_signature
     from checkoutkit.stores._protocol import EventStatus
@@ -92,10 +93,8 @@ _LAZY_MODULES = {
     ),
     "checkoutkit._gateway": ("CheckoutGateway",),
     "checkoutkit._problems": ("Problem",),
-    "checkoutkit._router": (
-        "WebhookResponse",
-        "WebhookRouter",
-    ),
+    "checkoutkit._replies": ("WebhookResponse",),
+    "checkoutkit._router": ("WebhookRouter",),
     "checkoutkit._rules": ("validate_session_params",),
     "checkoutkit._signature": (
         "SignatureVerifier",

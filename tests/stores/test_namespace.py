@@ -18,6 +18,8 @@ def test_store_author_names_are_public_in_stores() -> None:
     """The protocol and its parts are exported by ``checkoutkit.stores``."""
     assert set(checkoutkit.stores.__all__) == {
         *MOVED,
+        "AsyncTransactionalEventStore",
+        "TransactionalEventStore",
         "EventStatus",
         "check_claim_args",
         "new_token",

@@ -76,19 +76,21 @@ def tests(session: nox.Session) -> None:
     from it fails the tests. ``nox -s dev`` runs the suite against the source tree instead.
 
     Tests marked ``slow`` (real servers stopped, killed and restarted; 100 MB bodies; timeouts
-    waited out) run on the newest Python only: they prove what servers, drivers and the network
-    do, which no Python version changes, and on every version they would take CI past its
-    budget. Everything else runs on every supported Python. Pass ``-m …`` to choose yourself.
+    waited out) or ``browser`` (real Chromium) run on the newest Python only: they prove what
+    servers, drivers, the network and the browser do, which no Python version changes, and on
+    every version they would take CI past its budget. Everything else runs on every supported
+    Python; property tests try a quarter of their examples on the older ones (see
+    ``tests/budget.py``). Pass ``-m …`` to choose yourself.
     """
     wheel = _built_wheel(session)
     _install_project(session)
-    marker = [] if session.python == NEWEST or "-m" in session.posargs else ["-m", "not slow"]
-    session.run(
-        "pytest",
-        *marker,
-        *session.posargs,
-        env={"COVERAGE_CORE": "sysmon", "CHECKOUTKIT_TESTING_WHEEL": wheel},
-    )
+    env = {"COVERAGE_CORE": "sysmon", "CHECKOUTKIT_TESTING_WHEEL": wheel}
+    marker: list[str] = []
+    if session.python != NEWEST:
+        env["CHECKOUTKIT_EXAMPLES_SCALE"] = "0.25"
+        if "-m" not in session.posargs:
+            marker = ["-m", "not slow and not browser"]
+    session.run("pytest", *marker, *session.posargs, env=env)
 
 
 #: What ``core`` runs: the tests that need no extra (no framework, database driver, HTTP client

@@ -10,6 +10,13 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import pytest
+from hypothesis import settings
+
+from budget import examples
+
+# Property tests without a number of their own try Hypothesis's default 100, scaled likewise.
+settings.register_profile("checkoutkit", max_examples=examples(100))
+settings.load_profile("checkoutkit")
 
 _INSTALLED = any(ep.value == "checkoutkit.testing" for ep in entry_points(group="pytest11"))
 pytest_plugins = [] if _INSTALLED else ["checkoutkit.testing"]

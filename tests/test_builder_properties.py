@@ -13,11 +13,14 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import strategies
+from budget import examples
 from checkoutkit import InvalidSessionError, SessionBuilder, validate_session_params
 from checkoutkit._currencies import STRIPE_CURRENCIES, currency_exponent, from_minor_units
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 Step = Callable[[SessionBuilder], SessionBuilder]
 

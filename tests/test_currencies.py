@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import checkoutkit
+from budget import examples
 from checkoutkit import _currencies as cur
 from checkoutkit._currencies import (
     currency_exponent,
@@ -145,7 +146,7 @@ def test_supported_currencies() -> None:
     assert cur.THREE_DECIMAL <= cur.STRIPE_CURRENCIES
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     currency=st.sampled_from(sorted(cur.STRIPE_CURRENCIES)),
     minor=st.integers(min_value=-(10**12), max_value=10**12),
@@ -161,7 +162,7 @@ def test_minor_units_round_trip(currency: str, minor: int, upper: bool) -> None:
     assert to_minor_units(str(major), code) == minor
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     currency=st.sampled_from(sorted(cur.STRIPE_CURRENCIES)),
     amount=st.decimals(min_value=-(10**15), max_value=10**15, places=4),

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import checkoutkit
+from budget import examples
 from checkoutkit import Problem, validate_session_params
 from strategies import (
     NOW,
@@ -273,7 +274,7 @@ def test_validation_does_not_change_the_params() -> None:
     assert params == before
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(json_values)
 def test_arbitrary_json_never_raises(value: object) -> None:
     """Any JSON-like value yields a tuple of problems and never an exception."""
@@ -282,7 +283,7 @@ def test_arbitrary_json_never_raises(value: object) -> None:
     assert all(UNREADABLE not in p.message for p in problems)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(session_like)
 def test_session_shaped_garbage_never_raises(params: dict[str, Any]) -> None:
     """Real keys with arbitrary values reach every rule and still never raise."""
@@ -291,14 +292,14 @@ def test_session_shaped_garbage_never_raises(params: dict[str, Any]) -> None:
     assert all(UNREADABLE not in p.message for p in problems)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(valid_sessions)
 def test_valid_sessions_have_no_problems(params: dict[str, Any]) -> None:
     """Sessions built only from what Stripe accepts produce no problems."""
     assert validate_session_params(params, now=NOW) == ()
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(valid_sessions, st.data())
 def test_corrupting_a_valid_session_never_raises(
     params: dict[str, Any], data: st.DataObject

@@ -8,6 +8,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from budget import examples
 from checkoutkit._problems import Problem
 from checkoutkit._rules import TOPICS, registered, session_create_spec
 from checkoutkit._rules._common import Report
@@ -81,7 +82,7 @@ def test_a_rule_without_triggers_runs_for_every_session() -> None:
 _KEYS = ["mode", "customer", "customer_update", "currency", "expires_at", "metadata", "other"]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     st.lists(st.frozensets(st.sampled_from(_KEYS), max_size=3), min_size=1, max_size=8),
     st.dictionaries(st.sampled_from(_KEYS), st.none() | st.text(max_size=3), max_size=5),

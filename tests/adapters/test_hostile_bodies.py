@@ -18,13 +18,14 @@ from adapter_harness import FRAMEWORKS, Answer, Shop, make_shop
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from budget import examples
 from checkoutkit.testing import TEST_SECRET, sign_payload
 
 LIMIT = 2048
 WEBHOOK_STATUSES = {200, 400, 409, 413}
 CREATE_STATUSES = {200, 303, 400, 403, 413}
 HOSTILE = settings(
-    max_examples=60,
+    max_examples=examples(60),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from budget import examples
 from checkoutkit.adapters.endpoints import (
     BodyRefused,
     declared_length,
@@ -34,7 +35,7 @@ CONTENT_TYPES = st.sampled_from(
 )
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(st.binary(max_size=200), CONTENT_TYPES)
 def test_read_form_returns_str_fields_or_raises_value_error(body: bytes, content_type: str) -> None:
     """Any body under any content type gives str → str fields or a ValueError (a 400)."""
@@ -124,7 +125,7 @@ def read_both(length: str | None, chunks: Chunks, limit: int) -> bytes | int:
     return outcomes[0]
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(st.lists(st.binary(max_size=40), max_size=12), st.integers(1, 200), st.booleans())
 def test_a_body_within_the_limit_is_read_whole_and_a_longer_one_is_refused(
     chunks: list[bytes], limit: int, declare: bool
@@ -139,7 +140,7 @@ def test_a_body_within_the_limit_is_read_whole_and_a_longer_one_is_refused(
         assert outcome == 413
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(st.lists(st.binary(min_size=1, max_size=40), max_size=30), st.integers(1, 200))
 def test_reading_stops_at_the_first_chunk_past_the_limit(chunks: list[bytes], limit: int) -> None:
     """A chunked body (no Content-Length) is read only until it has grown past the limit."""

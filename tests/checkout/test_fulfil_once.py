@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from budget import examples
 from checkoutkit import (
     CheckoutGateway,
     ConfigurationError,
@@ -225,7 +226,7 @@ def test_a_malformed_session_id_never_reaches_the_gateway() -> None:
         assert info.value.problems[0].param == "session_id"
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(st.text(max_size=300))
 def test_session_id_check_accepts_only_the_documented_shape(text: str) -> None:
     """Any text either passes the shape check unchanged or raises InvalidSessionError."""

@@ -25,6 +25,7 @@ from listeners import (
     finishes_within,
 )
 
+from budget import examples
 from checkoutkit import CheckoutGateway, ConfigurationError
 from checkoutkit.exceptions import StripeConnectionError
 
@@ -164,7 +165,7 @@ def test_a_bad_argument_is_a_configuration_error(name: str, value: object, sandb
         CheckoutGateway.for_sandbox(sandbox, **{name: value})
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(
     st.sampled_from(["STRIPE_CONNECT_TIMEOUT", "STRIPE_READ_TIMEOUT"]),
     st.one_of(st.text(max_size=12), st.floats().map(repr), st.integers().map(str)),

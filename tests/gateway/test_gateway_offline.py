@@ -11,6 +11,7 @@ import stripe
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from budget import examples
 from checkoutkit import CheckoutGateway, ConfigurationError, InvalidSessionError
 from checkoutkit._gateway import derive_idempotency_key
 from checkoutkit._stripe_errors import wrap_stripe_error
@@ -82,7 +83,7 @@ def test_for_sandbox_needs_a_url() -> None:
         CheckoutGateway.for_sandbox(object())
 
 
-@settings(max_examples=60)
+@settings(max_examples=examples(60))
 @given(_params)
 def test_derived_key_ignores_key_order(params: dict[str, object]) -> None:
     """The derived idempotency key is the same whatever the order of the parameters."""
@@ -92,7 +93,7 @@ def test_derived_key_ignores_key_order(params: dict[str, object]) -> None:
     assert len(key) <= 255
 
 
-@settings(max_examples=60)
+@settings(max_examples=examples(60))
 @given(_params, st.text(min_size=1, max_size=10))
 def test_derived_key_changes_with_the_scope(params: dict[str, object], scope: str) -> None:
     """A caller-supplied scope gives another key for the same parameters."""

@@ -14,6 +14,7 @@ import stripe
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from budget import examples
 from checkoutkit import CheckoutGateway, InvalidSessionError, validate_session_params
 from checkoutkit.sandbox import Sandbox
 from strategies import embedded, setup, valid_sessions
@@ -54,7 +55,7 @@ def gateway() -> Iterator[CheckoutGateway]:
         yield gw
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(_params)
 def test_random_params_are_refused_locally_or_accepted(
     gateway: CheckoutGateway, params: dict[str, Any]
@@ -111,7 +112,7 @@ def _places(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
         yield path
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(valid_sessions)
 def test_valid_sessions_are_created_by_the_sandbox(
     gateway: CheckoutGateway, params: dict[str, Any]
@@ -125,7 +126,7 @@ def test_valid_sessions_are_created_by_the_sandbox(
     assert session.metadata.to_dict() == params.get("metadata", {})
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(valid_sessions | st.builds(setup) | st.builds(embedded), st.data())
 def test_the_sandbox_answers_as_the_rules_do(
     gateway: CheckoutGateway, params: dict[str, Any], data: st.DataObject

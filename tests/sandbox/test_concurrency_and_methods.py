@@ -11,6 +11,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from budget import examples
 from checkoutkit.sandbox import Sandbox
 from checkoutkit.sandbox._methods import iban_ok, luhn_ok
 from checkoutkit.sandbox._state import snapshot
@@ -55,7 +56,7 @@ def _with_check_digit(body: str) -> str:
     raise AssertionError("unreachable")
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.text(alphabet="0123456789", min_size=12, max_size=18), st.data())
 def test_luhn_catches_every_single_digit_error(body: str, data: st.DataObject) -> None:
     """A number with its check digit passes; changing any one digit makes it fail."""
@@ -66,7 +67,7 @@ def test_luhn_catches_every_single_digit_error(body: str, data: st.DataObject) -
     assert not luhn_ok(number[:i] + other + number[i + 1 :])
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(st.integers(0, 19), st.sampled_from("0123456789"))
 def test_iban_checksum_catches_single_digit_errors(position: int, digit: str) -> None:
     """Stripe's test IBAN is valid; changing one digit of its account part makes it invalid."""
@@ -154,7 +155,7 @@ def _containers(value: Any) -> list[Any]:
     return found
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(_JSON)
 def test_snapshot_is_an_equal_copy_sharing_no_container(value: Any) -> None:
     """An answer's snapshot equals the stored object and shares no dict or list with it."""

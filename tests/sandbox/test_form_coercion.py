@@ -9,6 +9,7 @@ from urllib.parse import parse_qsl, urlencode
 from hypothesis import HealthCheck, given, settings
 from stripe._encode import _api_encode
 
+from budget import examples
 from checkoutkit import validate_session_params
 from checkoutkit.sandbox._params import coerce_form_params
 from strategies import NOW, item, payment, valid_sessions
@@ -40,7 +41,7 @@ def _sent(value: Any) -> Any:
     return value
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(100), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(valid_sessions)
 def test_form_encoding_round_trips(params: dict[str, Any]) -> None:
     """A valid session sent by the stripe SDK and decoded from the form body comes back equal."""

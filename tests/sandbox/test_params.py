@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from budget import examples
 from checkoutkit.sandbox._errors import ApiError
 from checkoutkit.sandbox._params import coerce, parse_pairs
 
@@ -90,7 +91,7 @@ _values: st.SearchStrategy[Any] = st.recursive(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(st.dictionaries(_keys, _values, min_size=1, max_size=5))
 def test_round_trip_of_sdk_encoding(params: dict[str, Any]) -> None:
     """Whatever nested params the SDK encodes parse back to the same structure."""

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.test import Client
 
+from budget import examples
 from checkoutkit.sandbox import Sandbox
 
 _AUTH = {
@@ -112,7 +113,9 @@ def app_client() -> Iterator[Client]:
 
 
 @settings(
-    max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(250),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(st.lists(st.tuples(_KEYS, _VALUES), max_size=12))
 def test_session_create_never_answers_500(app_client: Client, pairs: list[tuple[str, str]]) -> None:
@@ -126,7 +129,9 @@ def test_session_create_never_answers_500(app_client: Client, pairs: list[tuple[
 
 
 @settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(150),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(
     st.sampled_from(
@@ -152,7 +157,9 @@ def test_other_creates_never_answer_500(
 
 
 @settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(150),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(
     st.sampled_from(

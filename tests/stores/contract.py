@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from budget import examples
 from checkoutkit import ConfigurationError, EventStatus
 from checkoutkit.stores import Claim, ClaimOutcome, EventRecord, EventStore
 
@@ -569,5 +570,7 @@ def check_against_model(make_store: Callable[[FakeClock], EventStore]) -> None:
             if close is not None:
                 close()
 
-    Model.TestCase.settings = settings(max_examples=40, stateful_step_count=25, deadline=None)
+    Model.TestCase.settings = settings(
+        max_examples=examples(40), stateful_step_count=25, deadline=None
+    )
     Model.TestCase().runTest()

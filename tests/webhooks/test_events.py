@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from budget import examples
 from checkoutkit import CheckoutSession, Event, WebhookPayloadError
 from checkoutkit import testing as ck_testing
 
@@ -128,7 +129,7 @@ def test_wrong_event_shapes_raise_payload_error(data: Any) -> None:
         Event.from_dict(data)
 
 
-@settings(max_examples=100)
+@settings(max_examples=examples(100))
 @given(value=strategies.json_values)
 def test_from_dict_raises_only_payload_error(value: Any) -> None:
     """Arbitrary parsed JSON either builds an Event or raises WebhookPayloadError, nothing else."""
@@ -209,7 +210,7 @@ def test_from_dict_builds_the_same_frozen_value_as_the_constructor() -> None:
 _SESSION_KEYS = [*sorted(a.name for a in attrs.fields(CheckoutSession)), "unknown"]
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(value=st.dictionaries(st.sampled_from(_SESSION_KEYS), strategies.json_values))
 def test_session_from_random_fields_raises_only_payload_error(value: dict[str, Any]) -> None:
     """Random values in the session's own fields build a view or raise WebhookPayloadError."""

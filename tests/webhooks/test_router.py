@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from budget import examples
 from checkoutkit import (
     ConfigurationError,
     Event,
@@ -314,7 +315,7 @@ def test_body_may_be_bytearray_or_memoryview(router: WebhookRouter, seen: list[E
     assert len(seen) == 1
 
 
-@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(200), suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     body=strategies.payloads,
     headers=st.dictionaries(
@@ -331,7 +332,7 @@ def test_random_requests_are_refused_with_4xx_never_an_exception(
     assert router.handle(body, headers).status in {400, 413}
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(value=strategies.json_values)
 def test_signed_random_json_never_answers_500(value: object) -> None:
     """Correctly signed arbitrary JSON gets 200 or 400; only a failing handler could give 500."""
@@ -342,7 +343,7 @@ def test_signed_random_json_never_answers_500(value: object) -> None:
     assert router.handle(*signed_request(body)).status in {200, 400}
 
 
-@settings(max_examples=100)
+@settings(max_examples=examples(100))
 @given(
     event_id=st.text(max_size=30),
     event_type=st.text(max_size=40),

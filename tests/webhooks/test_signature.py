@@ -12,6 +12,7 @@ import stripe
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from budget import examples
 from checkoutkit import (
     ConfigurationError,
     SignatureVerificationError,
@@ -34,7 +35,7 @@ def _reason(payload: bytes | str, header: str | None, secrets: Any = TEST_SECRET
     return info.value.reason
 
 
-@settings(max_examples=150)
+@settings(max_examples=examples(150))
 @given(
     payload=strategies.payloads,
     secret=strategies.secrets,
@@ -50,7 +51,7 @@ def test_sign_then_verify_round_trips(
     assert result == VerifiedSignature("default", timestamp)
 
 
-@settings(max_examples=150)
+@settings(max_examples=examples(150))
 @given(payload=st.binary(min_size=1, max_size=512), data=st.data())
 def test_flipping_any_payload_byte_fails(payload: bytes, data: st.DataObject) -> None:
     """Changing any single byte of the body makes verification fail with ``no_match``."""
@@ -62,7 +63,7 @@ def test_flipping_any_payload_byte_fails(payload: bytes, data: st.DataObject) ->
     assert _reason(bytes(tampered), header, now=NOW) == "no_match"
 
 
-@settings(max_examples=150)
+@settings(max_examples=examples(150))
 @given(data=st.data())
 def test_flipping_any_signature_character_fails(data: st.DataObject) -> None:
     """Changing any single hex digit of the ``v1`` signature makes verification fail."""
@@ -74,7 +75,7 @@ def test_flipping_any_signature_character_fails(data: st.DataObject) -> None:
     assert _reason(BODY, tampered, now=NOW) == "no_match"
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(payload=strategies.payloads, header=strategies.signature_headers)
 def test_random_headers_raise_only_our_error(payload: bytes, header: str) -> None:
     """Arbitrary header values either verify or raise SignatureVerificationError with a reason."""
@@ -93,7 +94,7 @@ def test_random_headers_raise_only_our_error(payload: bytes, header: str) -> Non
     assert reason in reasons | {"verified"}
 
 
-@settings(max_examples=100)
+@settings(max_examples=examples(100))
 @given(payload=st.text(max_size=2000), secret=strategies.secrets)
 def test_our_headers_verify_with_stripe(payload: str, secret: str) -> None:
     """Headers from ``sign_payload`` pass ``stripe.WebhookSignature.verify_header``."""
@@ -101,7 +102,7 @@ def test_our_headers_verify_with_stripe(payload: str, secret: str) -> None:
     assert stripe.WebhookSignature.verify_header(payload, header, secret, tolerance=300)
 
 
-@settings(max_examples=100)
+@settings(max_examples=examples(100))
 @given(payload=st.text(max_size=2000), secret=strategies.secrets)
 def test_stripe_headers_verify_with_ours(payload: str, secret: str) -> None:
     """Headers from stripe's ``generate_signature_header`` pass our verification."""
@@ -109,7 +110,7 @@ def test_stripe_headers_verify_with_ours(payload: str, secret: str) -> None:
     assert verify_signature(payload.encode(), header, secret).secret_name == "default"
 
 
-@settings(max_examples=100)
+@settings(max_examples=examples(100))
 @given(
     payload=strategies.payloads, secret=st.text(min_size=1, max_size=200), t=strategies.timestamps
 )
@@ -119,7 +120,7 @@ def test_compute_signature_is_hmac_sha256(payload: bytes, secret: str, t: int) -
     assert compute_signature(payload, secret, t) == expected
 
 
-@settings(max_examples=50)
+@settings(max_examples=examples(50))
 @given(
     messages=st.lists(
         st.tuples(strategies.payloads, strategies.timestamps), min_size=2, max_size=6
@@ -136,7 +137,7 @@ def test_one_verifier_checks_many_requests_independently(
         assert verifier.verify(payload, header, now=t).timestamp == t
 
 
-@settings(max_examples=50)
+@settings(max_examples=examples(50))
 @given(payload=strategies.payloads, names=st.lists(strategies.secrets, min_size=1, max_size=3))
 def test_signature_header_signs_with_every_secret(payload: bytes, names: list[str]) -> None:
     """One ``v1`` per secret, each verifying alone, in the order given."""

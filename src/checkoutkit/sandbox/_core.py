@@ -17,7 +17,7 @@ from checkoutkit._rules import validate_session_params
 from checkoutkit.sandbox._catalog import Catalog
 from checkoutkit.sandbox._common import API_VERSION, RequestInfo
 from checkoutkit.sandbox._common import round_half_up as _round
-from checkoutkit.sandbox._errors import invalid, missing
+from checkoutkit.sandbox._errors import from_problem, invalid, missing, unknown_reference
 from checkoutkit.sandbox._payments import Payments, PayResult
 from checkoutkit.sandbox._state import PRIVATE, Clock, State, new_id, public, snapshot
 
@@ -251,12 +251,12 @@ class Core(Catalog, Payments):
         ids = [o["id"] for o in items]
         if after:
             if after not in ids:
-                raise missing(kind.replace("_", " "), after, param="starting_after")
+                raise unknown_reference(kind.replace("_", " "), after, param="starting_after")
             items = items[ids.index(after) + 1 :]
             page, has_more = items[:limit], len(items) > limit
         elif before:
             if before not in ids:
-                raise missing(kind.replace("_", " "), before, param="ending_before")
+                raise unknown_reference(kind.replace("_", " "), before, param="ending_before")
             items = items[: ids.index(before)]
             page, has_more = items[-limit:], len(items) > limit
         else:
@@ -267,7 +267,7 @@ class Core(Catalog, Payments):
         raw = params.get("expand", [])
         raw = [raw] if isinstance(raw, str) else raw
         if not isinstance(raw, list) or not all(isinstance(e, str) for e in raw):
-            raise invalid("Invalid array", param="expand", code="parameter_invalid")
+            raise invalid("Invalid array", param="expand")
         expand = [e.removeprefix("data.") for e in raw]
         return {
             "object": "list",
@@ -284,14 +284,13 @@ class Core(Catalog, Payments):
         """``POST /v1/checkout/sessions``: validate, resolve prices, compute amounts."""
         problems = _validate(params, now=self._now())
         if problems:
-            first = problems[0]
-            raise invalid(first.message, param=first.param or None, code=first.code)
+            raise from_problem(problems[0])
         _check_shape(params)
         mode = params["mode"]
         with self.state.transaction():
             customer = params.get("customer")
             if customer and self.state.get(customer, "customer") is None:
-                raise missing("customer", customer, param="customer")
+                raise unknown_reference("customer", customer, param="customer")
             items, currency = self._line_items(params, mode)
             subtotal = sum(li["amount_subtotal"] for li in items)
             session_id = new_id("cs_test_", 58)
@@ -416,7 +415,7 @@ class Core(Catalog, Payments):
             if raw.get("price"):
                 price = self.state.get(raw["price"], "price")
                 if price is None:
-                    raise missing("price", raw["price"], param=f"{where}[price]")
+                    raise unknown_reference("price", raw["price"], param=f"{where}[price]")
                 if not price["active"]:
                     raise invalid(
                         f"The price `{price['id']}` is not active, and cannot be used in a "
@@ -548,11 +547,11 @@ def _check_shape(params: dict[str, Any]) -> None:
         raise invalid(
             "Invalid mode: must be one of payment, setup, or subscription",
             param="mode",
-            code="parameter_missing" if mode is None else "parameter_invalid",
+            code="parameter_missing" if mode is None else None,
         )
     items = params.get("line_items", [])
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-        raise invalid("Invalid array", param="line_items", code="parameter_invalid")
+        raise invalid("Invalid array", param="line_items")
     if mode != "setup" and not items:
         raise invalid(
             f"line_items is required in `{mode}` mode.",

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from checkoutkit._currencies import maximum_amount
 from checkoutkit._problems import Problem
 from checkoutkit._rules import validate_session_params
 from checkoutkit.sandbox._catalog import Catalog
@@ -458,7 +459,17 @@ class Core(Catalog, Payments):
                 unit = Decimal(custom["preset"] or 0)
             else:
                 unit = Decimal(price["unit_amount_decimal"])
-            amount = _round(unit * quantity)
+            product = unit * quantity
+            if not (product.is_zero() or product.adjusted() < 20) or (
+                _round(product) > maximum_amount(price["currency"])
+            ):
+                raise invalid(
+                    "Amount must be no more than "
+                    f"{maximum_amount(price['currency'])} {price['currency']} (in minor units).",
+                    param=f"{where}[quantity]",
+                    code="amount_too_large",
+                )
+            amount = _round(product)
             product = self.state.get(price["product"], "product") or {}
             items.append(
                 {

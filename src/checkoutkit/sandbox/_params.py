@@ -103,7 +103,8 @@ def parse_pairs(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
                         param=_bracket(path[: depth + 1]),
                     )
                 node = child
-    return _listify(root)  # type: ignore[no-any-return]
+    # The request itself is always a map of parameters, even if every name is a number.
+    return {k: _listify(v, text=k in _TEXT_CONTAINERS) for k, v in root.items()}
 
 
 def _listify(node: Any, *, text: bool = False) -> Any:

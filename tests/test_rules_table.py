@@ -141,6 +141,18 @@ CASES: list[tuple[str, dict[str, Any], object, str]] = [
         "allowed_payment_method_types",
     ),
     (
+        "url_http_or_https",
+        payment(success_url="http://localhost:8000/done", cancel_url="https://example.com/cart"),
+        payment(cancel_url="javascript:alert(1)"),
+        "cancel_url",
+    ),
+    (
+        "url_http_or_https",
+        embedded(return_url="https://example.com/return?session={CHECKOUT_SESSION_ID}"),
+        embedded(return_url="data:text/html,<script>alert(1)</script>"),
+        "return_url",
+    ),
+    (
         "url_max_5000",
         payment(success_url="https://example.com/" + "a" * 4980),
         payment(success_url="https://example.com/" + "a" * 4981),
@@ -560,8 +572,8 @@ CASES: list[tuple[str, dict[str, Any], object, str]] = [
     ),
     (
         "custom_field_label_max_50",
-        payment(custom_fields=[{**_field(), "label": {"type": "custom", "custom": "L" * 100}}]),
-        payment(custom_fields=[{**_field(), "label": {"type": "custom", "custom": "L" * 101}}]),
+        payment(custom_fields=[{**_field(), "label": {"type": "custom", "custom": "L" * 50}}]),
+        payment(custom_fields=[{**_field(), "label": {"type": "custom", "custom": "L" * 51}}]),
         "custom_fields[0][label][custom]",
     ),
     (

@@ -20,8 +20,8 @@ Currency codes are case-insensitive here and normalized to lowercase, the form S
 
 from __future__ import annotations
 
-import contextlib
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 
 from checkoutkit._problems import Problem
 from checkoutkit.exceptions import InvalidSessionError
@@ -127,6 +127,11 @@ DEFAULT_MAXIMUM_AMOUNT = 10**8 - 1
 
 # Major amounts of 10**20 and more are refused outright (no currency allows more than 12 digits).
 _MAX_ADJUSTED = 20
+
+# An amount written as text: ASCII digits with at most one decimal point and an optional minus
+# sign. Decimal() also reads exponents (1e999999), underscores (12_00) and non-ASCII digits,
+# none of which is a way to write a price.
+_AMOUNT_TEXT = re.compile(r"[ \t]*-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[ \t]*")
 _TOO_LARGE = 10**_MAX_ADJUSTED
 _SCALE: tuple[int, ...] = (1, 10, 100, 1000)
 # Integers below this have fewer digits than the default Decimal precision (28).
@@ -329,12 +334,22 @@ def _absurd(param: str) -> InvalidSessionError:
 
 def _parse(amount: Decimal | str, param: str) -> Decimal:
     """A finite Decimal of sane size from ``amount``, or raise InvalidSessionError."""
-    value = Decimal("NaN")
     if isinstance(amount, Decimal):
         value = amount
-    elif len(amount) <= 100:
-        with contextlib.suppress(InvalidOperation):
-            value = Decimal(amount.strip())
+    elif len(amount) <= 100 and _AMOUNT_TEXT.fullmatch(amount):
+        value = Decimal(amount.strip(" \t"))
+    else:
+        shown = repr(amount) if len(amount) <= 40 else repr(amount[:37] + "...")
+        raise InvalidSessionError(
+            [
+                Problem(
+                    param,
+                    "invalid_type",
+                    f"{shown} is not an amount: write ASCII digits with at most one decimal "
+                    "point, e.g. '12.50'.",
+                )
+            ]
+        )
     if not value.is_finite():
         raise InvalidSessionError(
             [Problem(param, "invalid_type", f"{amount!r} is not a finite decimal amount.")]

@@ -307,7 +307,7 @@ def test_expiry_by_time(
     assert event["data"]["object"]["id"] == session.id
     assert api.retrieve(session.id).status == "expired"
     refused = controls.refused_payment(session.id, card="4242424242424242")
-    assert refused["code"] == "checkout_session_expired"
+    assert "expired" in refused["message"]
 
 
 def test_expiry_by_call(api: Api, controls: Controls) -> None:
@@ -319,7 +319,7 @@ def test_expiry_by_call(api: Api, controls: Controls) -> None:
     with pytest.raises(StripeInvalidRequestError):
         api.expire(session.id)
     refused = controls.refused_payment(session.id, card="4242424242424242")
-    assert refused["code"] == "checkout_session_expired"
+    assert "expired" in refused["message"]
 
 
 def test_retrieve_unknown_session_is_not_found(api: Api) -> None:
@@ -364,7 +364,7 @@ def test_live_key_is_refused(sandbox: Sandbox, api_mode: str) -> None:
     finally:
         api.close()
     assert info.value.http_status == 401
-    assert info.value.code == "livemode_key_refused"
+    assert "live mode API key" in str(info.value)
     assert key not in "".join(traceback.format_exception(info.value))
     assert key not in repr(info.value)
     assert key not in repr(api.gateway)

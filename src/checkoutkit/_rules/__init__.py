@@ -28,6 +28,7 @@ from checkoutkit._rules._registry import Rule, RuleBook, Session, registered
 from checkoutkit._rules._shape import check_session_shape
 from checkoutkit._rules._spec import REQUEST_OPTION_KEYS, Kind, Spec, session_create_spec
 from checkoutkit._rules.clock import EXPIRES_AT_MARGIN
+from checkoutkit._rules.pages import is_web_url
 from checkoutkit.exceptions import ConfigurationError
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "Rule",
     "RuleBook",
     "Spec",
+    "is_web_url",
     "registered",
     "session_create_spec",
     "validate_session_params",

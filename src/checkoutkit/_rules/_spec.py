@@ -191,8 +191,9 @@ _MAX_LEN: dict[Path, tuple[int, str]] = {
     ("line_items", "price_data", "product_data", "description"): (40000, "string_too_long"),
     ("shipping_options", "shipping_rate_data", "display_name"): (100, "string_too_long"),
     ("custom_fields", "key"): (200, "custom_field_key_max_200"),
-    # The rule's name records the older 50; the SDK 16 docstring allows 100 characters.
-    ("custom_fields", "label", "custom"): (100, "custom_field_label_max_50"),
+    # Stripe's API reference allows 50 characters (the SDK 16 docstring says 100); 50 holds
+    # whichever the account's API version is.
+    ("custom_fields", "label", "custom"): (50, "custom_field_label_max_50"),
     ("custom_fields", "dropdown", "options", "label"): (
         100,
         "custom_field_dropdown_options_required",

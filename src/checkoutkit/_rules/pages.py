@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from checkoutkit._rules._common import Report, dig, get_dict, get_seq, present
+from urllib.parse import urlsplit
+
+from checkoutkit._rules._common import Report, describe, dig, get_dict, get_seq, present
 from checkoutkit._rules._registry import Session, rule
 
 _EMBEDDED = frozenset({"embedded_page", "elements"})
@@ -55,6 +57,38 @@ def hosted_urls(session: Session, out: Report) -> None:
             "hosted_no_return_url",
             "Hosted sessions can't use return_url; use success_url.",
         )
+
+
+#: The parameters that send the customer's browser somewhere after the page.
+_REDIRECT_URLS = ("success_url", "cancel_url", "return_url")
+
+
+def is_web_url(value: str) -> bool:
+    """Whether ``value`` is an absolute ``http`` or ``https`` URL with a host.
+
+    ``javascript:``, ``data:`` and other schemes are refused: the page links to these URLs
+    and the browser is sent to them.
+    """
+    if not value.isprintable() or any(ch.isspace() for ch in value):
+        return False
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # e.g. an unbalanced "[" in the host
+        return False
+    return parts.scheme.lower() in {"http", "https"} and bool(parts.hostname)
+
+
+@rule(codes=["url_http_or_https"], triggers=_REDIRECT_URLS)
+def redirect_urls(session: Session, out: Report) -> None:
+    """success_url, cancel_url and return_url are absolute http(s) URLs."""
+    for key in _REDIRECT_URLS:
+        value = session.params.get(key)
+        if isinstance(value, str) and value and not is_web_url(value):
+            out.add(
+                key,
+                "url_http_or_https",
+                f"{key} must be an absolute http or https URL; got {describe(value)}.",
+            )
 
 
 @rule(codes=["custom_ui_mode_restrictions"])

@@ -105,7 +105,7 @@ class Call:
         value = self.params.get("expand", [])
         paths = [value] if isinstance(value, str) else value
         if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
-            raise invalid("Invalid array", param="expand", code="parameter_invalid")
+            raise invalid("Invalid array", param="expand")
         return paths
 
 
@@ -199,7 +199,7 @@ class App(DiscountRoutes):
         return response
 
     def _error(self, call: Call | None, exc: ApiError) -> Response:
-        response = self._json(call, exc.status, exc.body(call.request_id if call else None))
+        response = self._json(call, exc.status, exc.body())
         if exc.should_retry is not None:
             response.headers["Stripe-Should-Retry"] = "true" if exc.should_retry else "false"
         return response
@@ -217,6 +217,7 @@ class App(DiscountRoutes):
                     "(that probably means you submitted twice, and the other request is still "
                     f"going through): {call.idempotency_key}. Please try again later.",
                     type="idempotency_error",
+                    code="idempotency_key_in_use",
                     should_retry=True,
                 )
             self._in_flight.add(key)
@@ -243,7 +244,7 @@ class App(DiscountRoutes):
             except ApiError as exc:
                 if exc.status < 500 and exc.status != 402:
                     raise  # Stripe saves no result for a request that failed validation
-                status, body = exc.status, exc.body(call.request_id)
+                status, body = exc.status, exc.body()
             self.core.state.save_idempotent(
                 key,
                 {
@@ -535,8 +536,7 @@ def _authenticate(request: Request) -> None:
             401,
             "A live mode API key (sk_live_…) was sent to the checkoutkit sandbox, which accepts "
             "test mode keys (sk_test_…) only. Use a test key and keep live keys out of tests.",
-            code="livemode_key_refused",
         )
     if not key.startswith(("sk_test_", "rk_test_")):
         shown = key[:7] + "*" * max(0, min(len(key) - 7, 12))
-        raise ApiError(401, f"Invalid API Key provided: {shown}", code="api_key_invalid")
+        raise ApiError(401, f"Invalid API Key provided: {shown}")

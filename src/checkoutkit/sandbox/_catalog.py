@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 from checkoutkit._currencies import is_supported_currency
 from checkoutkit.sandbox import _shapes
 from checkoutkit.sandbox._common import round_half_up as _round
-from checkoutkit.sandbox._errors import invalid, missing
-from checkoutkit.sandbox._params import reject_unknown
+from checkoutkit.sandbox._errors import invalid, unknown_reference
+from checkoutkit.sandbox._params import parse_decimal, reject_unknown
 from checkoutkit.sandbox._state import new_id
 
 if TYPE_CHECKING:
@@ -126,7 +126,6 @@ class Catalog:
                 f"Invalid currency: {currency.lower()}. Stripe currently supports these "
                 "currencies: see https://stripe.com/docs/currencies",
                 param=name("currency"),
-                code="parameter_invalid",
             )
         product_id = params.get("product")
         product_data = params.get("product_data")
@@ -137,7 +136,7 @@ class Catalog:
             )
         if isinstance(product_id, str) and product_id:
             if self.state.get(product_id, "product") is None:
-                raise missing("product", product_id, param=name("product"))
+                raise unknown_reference("product", product_id, param=name("product"))
         elif isinstance(product_data, dict):
             product_id = self.create_product(product_data, active=active)["id"]
         else:
@@ -186,12 +185,10 @@ class Catalog:
                     code="parameter_invalid_integer",
                 )
             if decimal is not None:
-                try:
-                    Decimal(str(decimal))
-                except ArithmeticError:
-                    raise invalid(
-                        f"Invalid decimal: {decimal}", param=name("unit_amount_decimal")
-                    ) from None
+                value = parse_decimal(str(decimal))
+                if value is None or not (value.is_zero() or value.adjusted() < 20):
+                    shown = str(decimal) if len(str(decimal)) <= 40 else str(decimal)[:37] + "..."
+                    raise invalid(f"Invalid decimal: {shown}", param=name("unit_amount_decimal"))
         recurring = params.get("recurring")
         recurring_out = None
         if isinstance(recurring, dict):

@@ -117,7 +117,7 @@ def _address(given: dict[str, str]) -> dict[str, Any]:
 
 
 def _fail(message: str) -> MethodError:
-    return MethodError("incomplete_details", message)
+    return MethodError("parameter_missing", message)
 
 
 def apply(session: dict[str, Any], got: Collected) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from checkoutkit._currencies import maximum_amount
 from checkoutkit._problems import Problem
 from checkoutkit._rules import validate_session_params
 from checkoutkit.sandbox import _collect, _shapes
@@ -19,7 +20,7 @@ from checkoutkit.sandbox._catalog import Catalog
 from checkoutkit.sandbox._common import API_VERSION, RequestInfo
 from checkoutkit.sandbox._common import round_half_up as _round
 from checkoutkit.sandbox._discounts import Discounts
-from checkoutkit.sandbox._errors import invalid, missing
+from checkoutkit.sandbox._errors import from_problem, invalid, missing, unknown_reference
 from checkoutkit.sandbox._modelled import refuse_unmodelled
 from checkoutkit.sandbox._payments import Payments, PayResult
 from checkoutkit.sandbox._shipping import Shipping
@@ -184,12 +185,12 @@ class Core(Catalog, Discounts, Shipping, Payments):
         ids = [o["id"] for o in items]
         if after:
             if after not in ids:
-                raise missing(kind.replace("_", " "), after, param="starting_after")
+                raise unknown_reference(kind.replace("_", " "), after, param="starting_after")
             items = items[ids.index(after) + 1 :]
             page, has_more = items[:limit], len(items) > limit
         elif before:
             if before not in ids:
-                raise missing(kind.replace("_", " "), before, param="ending_before")
+                raise unknown_reference(kind.replace("_", " "), before, param="ending_before")
             items = items[: ids.index(before)]
             page, has_more = items[-limit:], len(items) > limit
         else:
@@ -200,7 +201,7 @@ class Core(Catalog, Discounts, Shipping, Payments):
         raw = params.get("expand", [])
         raw = [raw] if isinstance(raw, str) else raw
         if not isinstance(raw, list) or not all(isinstance(e, str) for e in raw):
-            raise invalid("Invalid array", param="expand", code="parameter_invalid")
+            raise invalid("Invalid array", param="expand")
         expand = [e.removeprefix("data.") for e in raw]
         return {
             "object": "list",
@@ -217,15 +218,14 @@ class Core(Catalog, Discounts, Shipping, Payments):
         """``POST /v1/checkout/sessions``: validate, resolve prices, compute amounts."""
         problems = _validate(params, now=self._now())
         if problems:
-            first = problems[0]
-            raise invalid(first.message, param=first.param or None, code=first.code)
+            raise from_problem(problems[0])
         _check_shape(params)
         refuse_unmodelled(params)
         mode = params["mode"]
         with self.state.transaction():
             customer = params.get("customer")
             if customer and self.state.get(customer, "customer") is None:
-                raise missing("customer", customer, param="customer")
+                raise unknown_reference("customer", customer, param="customer")
             items, currency = self._line_items(params, mode)
             session_id = new_id("cs_test_", 58)
             ui_mode = params.get("ui_mode", "hosted_page")
@@ -320,7 +320,7 @@ class Core(Catalog, Discounts, Shipping, Payments):
             if raw.get("price"):
                 price = self.state.get(raw["price"], "price")
                 if price is None:
-                    raise missing("price", raw["price"], param=f"{where}[price]")
+                    raise unknown_reference("price", raw["price"], param=f"{where}[price]")
                 if not price["active"]:
                     raise invalid(
                         f"The price `{price['id']}` is not active, and cannot be used in a "
@@ -363,7 +363,17 @@ class Core(Catalog, Discounts, Shipping, Payments):
                 unit = Decimal(custom["preset"] or 0)
             else:
                 unit = Decimal(price["unit_amount_decimal"])
-            amount = _round(unit * quantity)
+            product = unit * quantity
+            if not (product.is_zero() or product.adjusted() < 20) or (
+                _round(product) > maximum_amount(price["currency"])
+            ):
+                raise invalid(
+                    "Amount must be no more than "
+                    f"{maximum_amount(price['currency'])} {price['currency']} (in minor units).",
+                    param=f"{where}[quantity]",
+                    code="amount_too_large",
+                )
+            amount = _round(product)
             product = self.state.get(price["product"], "product") or {}
             items.append(
                 {
@@ -452,11 +462,11 @@ def _check_shape(params: dict[str, Any]) -> None:
         raise invalid(
             "Invalid mode: must be one of payment, setup, or subscription",
             param="mode",
-            code="parameter_missing" if mode is None else "parameter_invalid",
+            code="parameter_missing" if mode is None else None,
         )
     items = params.get("line_items", [])
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-        raise invalid("Invalid array", param="line_items", code="parameter_invalid")
+        raise invalid("Invalid array", param="line_items")
     if mode != "setup" and not items:
         raise invalid(
             f"line_items is required in `{mode}` mode.",

@@ -3,14 +3,16 @@
 werkzeug's own development server answers ``Connection: close`` to every request, so each API
 call would pay for a new TCP connection and a new thread. The stripe SDK (``requests``) keeps
 connections alive, and this server lets it: one thread per connection, requests read by
-``Content-Length`` (chunked request bodies are refused, as the SDK never sends them), responses
-always sized. The standard library's ``http.server`` parses requests; werkzeug does the rest.
+``Content-Length`` or in chunks (``Transfer-Encoding: chunked``), at most :data:`MAX_BODY`
+bytes either way, responses always sized. The standard library's ``http.server`` parses
+requests; werkzeug does the rest.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import json
 import socket
 import sys
 import threading
@@ -24,6 +26,22 @@ if TYPE_CHECKING:
 
 #: Seconds an idle keep-alive connection stays open.
 IDLE_TIMEOUT = 30.0
+
+#: The largest request body read, in bytes; a larger one is answered 413. A Checkout Session
+#: with every parameter at its limit is far smaller.
+MAX_BODY = 2 * 1024 * 1024
+
+#: The longest chunk-size line of a chunked body (a size and any chunk extensions).
+_MAX_CHUNK_LINE = 1024
+
+
+class _BadBody(Exception):
+    """A request body that cannot be read: its status and what to tell the client."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -54,19 +72,16 @@ class _Handler(BaseHTTPRequestHandler):
     do_POST = do_DELETE = do_PUT = do_PATCH = do_HEAD = do_OPTIONS = do_GET
 
     def _run(self) -> None:
-        if self.headers.get("Transfer-Encoding"):
-            self.close_connection = True
-            self._send(411, [("Content-Type", "text/plain")], b"Content-Length required.\n")
-            return
         try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = -1
-        if length < 0:
+            body = self._body()
+        except _BadBody as exc:
+            # What follows an unread or half-read body cannot be told from the next request.
             self.close_connection = True
-            self._send(400, [("Content-Type", "text/plain")], b"Bad Content-Length.\n")
+            error = {"error": {"type": "invalid_request_error", "message": exc.message}}
+            payload = json.dumps(error).encode()
+            self._send(exc.status, [("Content-Type", "application/json")], payload)
             return
-        body = self.rfile.read(length) if length else b""
+        length = len(body)
         path, _, query = self.path.partition("?")
         host, port = self.server.server_address[:2]
         environ: dict[str, Any] = {
@@ -90,7 +105,8 @@ class _Handler(BaseHTTPRequestHandler):
         }
         for key, value in self.headers.items():
             name = key.upper().replace("-", "_")
-            if name not in {"CONTENT_TYPE", "CONTENT_LENGTH"}:
+            # The body is already read (and de-chunked): its length is the one that counts.
+            if name not in {"CONTENT_TYPE", "CONTENT_LENGTH", "TRANSFER_ENCODING"}:
                 name = "HTTP_" + name
                 environ[name] = f"{environ[name]},{value}" if name in environ else value
         started: list[Any] = []
@@ -110,6 +126,58 @@ class _Handler(BaseHTTPRequestHandler):
                 close()
         status, headers = started
         self._send(int(status.split(" ", 1)[0]), headers, payload)
+
+    def _body(self) -> bytes:
+        """The request body, by Content-Length or chunked, of at most :data:`MAX_BODY` bytes."""
+        encoding = self.headers.get("Transfer-Encoding")
+        if encoding is not None:
+            if encoding.strip().lower() != "chunked":
+                raise _BadBody(501, f"Transfer-Encoding {encoding[:40]!r} is not supported.")
+            if self.headers.get("Content-Length") is not None:
+                raise _BadBody(400, "Send either Content-Length or chunked encoding, not both.")
+            return self._chunked_body()
+        raw = (self.headers.get("Content-Length") or "0").strip()
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
+            raise _BadBody(400, "Bad Content-Length.")
+        length = int(raw)
+        if length > MAX_BODY:
+            raise _BadBody(413, f"The request body is larger than {MAX_BODY} bytes.")
+        body = self.rfile.read(length) if length else b""
+        if len(body) != length:
+            raise _BadBody(400, "The request body ended before its Content-Length.")
+        return body
+
+    def _chunked_body(self) -> bytes:
+        parts: list[bytes] = []
+        total = 0
+        while True:
+            line = self.rfile.readline(_MAX_CHUNK_LINE + 1)
+            if not line.endswith(b"\n") or len(line) > _MAX_CHUNK_LINE:
+                raise _BadBody(400, "Malformed chunked body: a bad chunk-size line.")
+            size_text = line.split(b";", 1)[0].strip()
+            if (
+                not size_text
+                or len(size_text) > 8
+                or not all(c in b"0123456789abcdefABCDEF" for c in size_text)
+            ):
+                raise _BadBody(400, "Malformed chunked body: a bad chunk size.")
+            size = int(size_text, 16)
+            if size == 0:
+                break
+            total += size
+            if total > MAX_BODY:
+                raise _BadBody(413, f"The request body is larger than {MAX_BODY} bytes.")
+            chunk = self.rfile.read(size)
+            if len(chunk) != size or self.rfile.read(2) != b"\r\n":
+                raise _BadBody(400, "Malformed chunked body: a chunk is cut short.")
+            parts.append(chunk)
+        for _ in range(100):  # trailer fields, then the empty line that ends the body
+            line = self.rfile.readline(_MAX_CHUNK_LINE + 1)
+            if line in {b"\r\n", b"\n"}:
+                return b"".join(parts)
+            if not line.endswith(b"\n"):
+                break
+        raise _BadBody(400, "Malformed chunked body: bad trailer.")
 
     def _send(self, code: int, headers: list[tuple[str, str]], payload: bytes) -> None:
         self.log_request(code)

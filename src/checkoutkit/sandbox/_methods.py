@@ -11,6 +11,8 @@ from typing import Final
 
 import attrs
 
+from checkoutkit.sandbox._errors import STRIPE_ERROR_CODES
+
 #: Card numbers with a fixed outcome: (error code, decline code, message).
 DECLINES: Final[dict[str, tuple[str, str | None, str]]] = {
     "4000000000000002": ("card_declined", "generic_decline", "Your card was declined."),
@@ -47,6 +49,8 @@ class MethodError(Exception):
     """Card or bank details the payment page refuses, with Stripe's error code and message."""
 
     def __init__(self, code: str, message: str, *, decline_code: str | None = None) -> None:
+        if code not in STRIPE_ERROR_CODES:
+            raise ValueError(f"{code!r} is not one of Stripe's error codes")
         super().__init__(message)
         self.code = code
         self.message = message
@@ -139,7 +143,7 @@ def decline_for(card: Card) -> MethodError | None:
 def check_iban(iban: Iban) -> None:
     """Raise :class:`MethodError` for an IBAN with a bad shape or checksum."""
     if not iban_ok(iban.iban):
-        raise MethodError("invalid_bank_account_iban", "The IBAN you entered is invalid.")
+        raise MethodError("payment_method_invalid_parameter", "The IBAN you entered is invalid.")
 
 
 def normalize_iban(raw: str) -> str:

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
 from html import escape
 from typing import Any
 
 from werkzeug.wrappers import Response
 
 from checkoutkit._currencies import currency_exponent, from_minor_units
+from checkoutkit._rules import is_web_url
 from checkoutkit.sandbox import _collect, _methods, _page_sections
 from checkoutkit.sandbox._core import Core, PayResult
 from checkoutkit.sandbox._errors import ApiError
+from checkoutkit.sandbox._params import parse_decimal, parse_int
 from checkoutkit.sandbox._state import PRIVATE
 
 _STYLE = """
@@ -137,7 +138,7 @@ def show(core: Core, session_id: str, *, error: str | None = None, form: Any = N
     label = _page_sections.submit_label(session)
     fields.append(f"<button type=submit id=submit>{label}</button></form>")
     parts.extend(fields)
-    if session.get("cancel_url"):
+    if is_web_url(session.get("cancel_url") or ""):
         parts.append(
             f'<p><a id=cancel href="{escape(session["cancel_url"])}">Cancel and go back</a></p>'
         )
@@ -145,19 +146,18 @@ def show(core: Core, session_id: str, *, error: str | None = None, form: Any = N
 
 
 def _parse_expiry(raw: str) -> tuple[int, int] | None:
-    cleaned = raw.replace(" ", "")
-    month, sep, year = cleaned.partition("/")
-    if not sep or not month.isdigit() or not year.isdigit():
+    month, sep, year = raw.replace(" ", "").partition("/")
+    if not sep or len(month) > 2 or len(year) > 4:
         return None
-    return int(month), int(year)
+    exp_month, exp_year = parse_int(month), parse_int(year)
+    if exp_month is None or exp_year is None:
+        return None
+    return exp_month, exp_year
 
 
 def _parse_amount(raw: str, currency: str) -> int | None:
-    try:
-        value = Decimal(raw.strip().replace(",", "."))
-    except ArithmeticError:
-        return None
-    if not value.is_finite():
+    value = parse_decimal(raw.strip().replace(",", "."))
+    if value is None:
         return None
     return int((value * 10 ** currency_exponent(currency)).to_integral_value())
 
@@ -218,7 +218,7 @@ def _after(core: Core, session_id: str, result: PayResult, values: dict[str, str
         return _redirect(f"/c/pay/{session_id}/authenticate")
     session = result.session
     target = session.get("success_url") or session.get("return_url")
-    if target:
+    if target and is_web_url(target):
         return _redirect(target.replace("{CHECKOUT_SESSION_ID}", session["id"]))
     return message_page("Thank you: your payment is complete.", title="Payment complete")
 

@@ -3,12 +3,18 @@
 The stripe SDK encodes lists with explicit indexes (``expand[0]=x``) and booleans as
 ``true``/``false``; other clients send ``expand[]=x``. Both parse the same way here. Values
 stay strings except where Stripe's schema says integer or boolean (see :func:`coerce`).
+
+Parsing is bounded whatever the client sends: keys nest at most :data:`MAX_DEPTH` brackets
+deep, list indexes are ASCII digits of at most :data:`MAX_INDEX_DIGITS`, integers ASCII digits
+of at most 30, and decimals (:func:`parse_decimal`) plain ASCII digits with one optional point;
+anything else is a 400 naming the parameter.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from checkoutkit._rules import Kind, Spec, session_create_spec
@@ -16,6 +22,15 @@ from checkoutkit.sandbox._errors import invalid
 
 _KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
 _SEGMENT = re.compile(r"\[([^\[\]]*)\]")
+_INTEGER = re.compile(r"-?[0-9]{1,30}")
+_DECIMAL = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+
+#: Brackets a key may nest (Stripe's deepest Checkout parameter has six).
+MAX_DEPTH = 12
+#: Digits a list index may have.
+MAX_INDEX_DIGITS = 6
+#: Characters a decimal value may have.
+MAX_DECIMAL_CHARS = 40
 
 #: Keys whose values Stripe's schema types as integers.
 INT_KEYS = frozenset(
@@ -62,6 +77,12 @@ def parse_pairs(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
     """
     root: dict[str, Any] = {}
     for key, value in pairs:
+        if key.count("[") > MAX_DEPTH:
+            shown = key[: key.index("[")] if key.index("[") else key[:40]
+            raise invalid(
+                f"Invalid parameter name: {shown}[…] nests more than {MAX_DEPTH} brackets deep.",
+                param=shown,
+            )
         match = _KEY.match(key)
         if match is None:
             raise invalid(f"Invalid parameter name: {key}", param=key)
@@ -69,7 +90,7 @@ def parse_pairs(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
         node: dict[str, Any] = root
         for depth, segment in enumerate(path):
             last = depth == len(path) - 1
-            part = segment or str(sum(1 for k in node if k.isdigit()))
+            part = segment or str(sum(1 for k in node if is_index(k)))
             if last:
                 if isinstance(node.get(part), dict):
                     raise invalid(f"Invalid hash: {_bracket(path)}", param=_bracket(path))
@@ -82,16 +103,43 @@ def parse_pairs(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
                         param=_bracket(path[: depth + 1]),
                     )
                 node = child
-    return _listify(root)  # type: ignore[no-any-return]
+    # The request itself is always a map of parameters, even if every name is a number.
+    return {k: _listify(v, text=k in _TEXT_CONTAINERS) for k, v in root.items()}
 
 
 def _listify(node: Any, *, text: bool = False) -> Any:
     if not isinstance(node, dict):
         return node
     items = {k: _listify(v, text=k in _TEXT_CONTAINERS) for k, v in node.items()}
-    if items and not text and all(k.isdigit() for k in items):
+    if items and not text and all(is_index(k) for k in items):
         return [items[k] for k in sorted(items, key=int)]
     return items
+
+
+def is_index(key: object) -> bool:
+    """Whether ``key`` is a list index: ASCII digits, at most :data:`MAX_INDEX_DIGITS`."""
+    return (
+        isinstance(key, str)
+        and 0 < len(key) <= MAX_INDEX_DIGITS
+        and key.isascii()
+        and key.isdigit()
+    )
+
+
+def parse_int(text: str) -> int | None:
+    """``text`` as an int if it is ASCII digits (at most 30, optional minus), else None."""
+    return int(text) if _INTEGER.fullmatch(text) else None
+
+
+def parse_decimal(text: str) -> Decimal | None:
+    """``text`` as a Decimal if it is ASCII digits with at most one point, else None.
+
+    ``Decimal()`` itself also reads exponents (``1e999999999``, which no arithmetic survives),
+    underscores and non-ASCII digits; none of these is a way to write an amount.
+    """
+    if len(text) > MAX_DECIMAL_CHARS or not _DECIMAL.fullmatch(text):
+        return None
+    return Decimal(text)
 
 
 def _bracket(path: list[str]) -> str:
@@ -124,12 +172,13 @@ def _coerce(node: Any, where: str, *, text: bool, key: str = "") -> Any:
     if text or not isinstance(node, str):
         return node
     if key in INT_KEYS:
-        try:
-            return int(node)
-        except ValueError:
+        number = parse_int(node)
+        if number is None:
+            shown = node if len(node) <= 40 else node[:37] + "..."
             raise invalid(
-                f"Invalid integer: {node}", param=where, code="parameter_invalid_integer"
-            ) from None
+                f"Invalid integer: {shown}", param=where, code="parameter_invalid_integer"
+            )
+        return number
     if key in BOOL_KEYS:
         if node == "true":
             return True
@@ -194,20 +243,14 @@ def _coerce_object(spec: Spec, value: dict[Any, Any]) -> dict[Any, Any]:
 def _coerce_by_spec(spec: Spec, value: object) -> object:
     kind = spec.kind
     if kind == Kind.INT and isinstance(value, str):
-        digits = value[1:] if value[:1] == "-" else value
-        if digits.isascii() and digits.isdigit() and len(digits) <= 30:
-            return int(value)
-        return value
+        number = parse_int(value)
+        return value if number is None else number
     if kind == Kind.BOOL and isinstance(value, str):
         return {"true": True, "false": False}.get(value, value)
     if kind == Kind.OBJECT and isinstance(value, dict):
         return _coerce_object(spec, value)
     if kind == Kind.LIST and spec.item is not None:
-        if (
-            isinstance(value, dict)
-            and value
-            and all(isinstance(k, str) and k.isascii() and k.isdigit() for k in value)
-        ):
+        if isinstance(value, dict) and value and all(is_index(k) for k in value):
             value = [value[k] for k in sorted(value, key=int)]
         if isinstance(value, list):
             item_spec = spec.item

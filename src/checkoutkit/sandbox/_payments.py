@@ -172,13 +172,11 @@ class Payments:
             raise invalid(
                 "This Checkout Session is no longer active: it has expired.",
                 param="session",
-                code="checkout_session_expired",
             )
         if session["status"] == "complete":
             raise invalid(
                 "This Checkout Session is already complete: it cannot be paid again.",
                 param="session",
-                code="checkout_session_complete",
             )
 
     def _apply_custom_amount(self, session: dict[str, Any], amount: int | None) -> None:
@@ -189,11 +187,11 @@ class Payments:
             return
         chosen = amount if amount is not None else custom["preset"]
         if chosen is None:
-            raise _methods.MethodError("amount_required", "Enter the amount you want to pay.")
+            raise _methods.MethodError("parameter_missing", "Enter the amount you want to pay.")
         lo, hi = custom["minimum"], custom["maximum"]
         if chosen < (lo if lo is not None else 1) or (hi is not None and chosen > hi):
             raise _methods.MethodError(
-                "amount_out_of_range",
+                "amount_too_large" if hi is not None and chosen > hi else "amount_too_small",
                 f"Enter an amount between {lo or 1} and {hi if hi is not None else 'any'}.",
             )
         items[0].update(amount_subtotal=chosen, amount_total=chosen)

@@ -133,7 +133,7 @@ class Shipping:
             return
         chosen = next((o for o in options if o["shipping_rate"] == rate_id), None)
         if rate_id and chosen is None:
-            raise MethodError("shipping_rate_invalid", "Choose one of the shipping options.")
+            raise MethodError("resource_missing", "Choose one of the shipping options.")
         chosen = chosen or options[0]
         amount = chosen["shipping_amount"]
         session["shipping_cost"] = {
@@ -154,7 +154,9 @@ class Shipping:
                 continue
             lo, hi = adjustable.get("minimum") or 0, adjustable.get("maximum") or 99
             if not lo <= quantity <= hi:
-                raise MethodError("quantity_out_of_range", f"Choose a quantity from {lo} to {hi}.")
+                raise MethodError(
+                    "parameter_invalid_integer", f"Choose a quantity from {lo} to {hi}."
+                )
             price = self.state.get(li["price"], "price") or {}
             li["quantity"] = quantity
             li["amount_subtotal"] = round_half_up(

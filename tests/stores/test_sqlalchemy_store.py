@@ -8,6 +8,7 @@ sessionmaker, and errors.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -496,4 +497,132 @@ def test_an_error_with_nul_characters_is_kept_readable(urls: tuple[str, str]) ->
     assert record is not None
     assert record.last_error in ("ValueError: a\x00b", "ValueError: a\ufffdb")
     assert record.status is EventStatus.PENDING
+    engine.dispose()
+
+
+# -- the shop served for the fault suite, and replay ---------------------------------------------
+
+
+@pytest.mark.services
+def test_the_sqla_shop_commits_one_order_per_paid_session(
+    postgres: PostgresServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``sqla_shop`` on PostgreSQL: the success page, reloaded, and the webhook, delivered
+    twice, leave one committed order row, recorded as fulfilled."""
+    import httpx
+
+    from checkoutkit.sandbox import Sandbox
+    from checkoutkit.testing import sign_payload
+
+    from . import sqla_shop
+
+    url, table = _pg_url(postgres), _name()
+    sqla_shop.create_tables(url, table)
+    with Sandbox() as sandbox:
+        for name, value in {
+            "SQLA_SHOP_URL": url,
+            "SQLA_SHOP_TABLE": table,
+            "SHOP_URL": "http://shop.test",
+            "STRIPE_SECRET_KEY": "sk_test_checkoutkit_sqla",
+            "STRIPE_API_BASE": sandbox.url,
+            "STRIPE_WEBHOOK_SECRET": sandbox.webhook_secret,
+        }.items():
+            monkeypatch.setenv(name, value)
+        client = sqla_shop.flask_app().test_client()
+        created = client.post("/create-checkout-session", headers={"Accept": "application/json"})
+        session_id = created.get_json()["id"]
+        sandbox.pay(session_id, card="4242424242424242")
+        assert client.get(f"/success?session_id={session_id}").status_code == 200
+        assert client.get(f"/success?session_id={session_id}").status_code == 200
+        events = httpx.get(
+            f"{sandbox.url}/v1/events",
+            params={"type": "checkout.session.completed"},
+            headers={"Authorization": "Bearer sk_test_checkoutkit_sqla"},
+        ).json()["data"]
+        (event,) = (e for e in events if e["data"]["object"]["id"] == session_id)
+        body = json.dumps(event).encode()
+        headers = {"Stripe-Signature": sign_payload(body, sandbox.webhook_secret)}
+        for _ in range(2):
+            assert client.post("/webhook", data=body, headers=headers).status_code == 200
+    assert sqla_shop.order_counts(url, table) == {session_id: 1}
+    store = SqlAlchemyStore(sa.create_engine(url), table=table)
+    record = store.get(f"fulfil:{session_id}")
+    assert record is not None
+    assert record.status is EventStatus.SUCCEEDED
+    store.engine.dispose()
+
+
+REPLAY_APP = """
+import os
+import sqlalchemy as sa
+from checkoutkit import WebhookRouter
+from checkoutkit.stores.sqlalchemy import SqlAlchemyStore
+from checkoutkit.testing import TEST_SECRET
+
+store = SqlAlchemyStore.from_url(os.environ["CK_DB"])
+router = WebhookRouter(secrets=TEST_SECRET, store=store, store_payload=True)
+
+@router.on("checkout.session.*", transactional=True)
+def fulfil(event, db):
+    db.execute(sa.text("INSERT INTO effects (event_id) VALUES (:id)"), {"id": event.id})
+    if os.environ.get("CK_MODE") == "first" and event.id.startswith("evt_temp"):
+        raise RuntimeError("database hiccup")
+"""
+
+
+def test_replay_reruns_a_pending_event_in_its_transaction(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``checkoutkit replay --store sqlalchemy+sqlite:///…`` runs the event whose transactional
+    handler failed (its effect rolled back) once more: one effect, recorded as succeeded."""
+    import runpy
+
+    from checkoutkit.testing import TEST_SECRET, checkout_event, checkout_session, signed_request
+
+    db = f"sqlite:///{tmp_path / 'shop.db'}"
+    (tmp_path / "replay_app.py").write_text(REPLAY_APP)
+    engine = engine_for(db)
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE effects (event_id TEXT NOT NULL)"))
+    SqlAlchemyStore(engine).create_all()
+    monkeypatch.setenv("CK_DB", db)
+    monkeypatch.setenv("CK_MODE", "first")
+    app = runpy.run_path(str(tmp_path / "replay_app.py"))
+    statuses = []
+    for event_id in ("evt_ok_1", "evt_temp_1"):
+        body = checkout_event("checkout.session.completed", checkout_session(), event_id=event_id)
+        statuses.append(app["router"].handle(*signed_request(body, TEST_SECRET)).status)
+    app["store"].close()
+    assert statuses == [200, 500]
+
+    def effects() -> list[str]:
+        with engine.connect() as conn:
+            return sorted(conn.scalars(sa.text("SELECT event_id FROM effects")))
+
+    assert effects() == ["evt_ok_1"]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
+    env["CK_MODE"] = "replay"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "checkoutkit",
+            "replay",
+            "--store",
+            f"sqlalchemy+{db}",
+            "--router",
+            "replay_app:router",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "evt_temp_1 checkout.session.completed: handled" in result.stdout
+    assert effects() == ["evt_ok_1", "evt_temp_1"]
+    store = SqlAlchemyStore(engine)
+    assert store.get("evt_temp_1").status is EventStatus.SUCCEEDED  # type: ignore[union-attr]
     engine.dispose()

@@ -180,10 +180,9 @@ class Statements:
         which returns the attempts only when this call got the claim."""
         import sqlalchemy as sa
 
-        if self.dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
         t = self.table
         now = self.now()
         values = {

@@ -179,7 +179,6 @@ class Statements:
         """Insert the key, or take it over when pending or its lease expired: one statement,
         which returns the attempts only when this call got the claim."""
         import sqlalchemy as sa
-
         from sqlalchemy.dialects import postgresql, sqlite
 
         insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert

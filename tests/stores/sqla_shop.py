@@ -114,7 +114,11 @@ def make_checkout(url: str, table: str) -> checkoutkit.Checkout:
 
 
 def flask_app() -> Any:
-    """The WSGI application of one worker; every answer names the worker's pid."""
+    """The WSGI application of one worker; every answer names the worker's pid.
+
+    ``app.extensions["sqla_shop.checkout"]`` is its Checkout (``.store.engine.dispose()``
+    closes its connections, for in-process use).
+    """
     import flask
 
     from checkoutkit.adapters.flask import blueprint
@@ -122,6 +126,7 @@ def flask_app() -> Any:
     app = flask.Flask(__name__)
     checkout = make_checkout(os.environ["SQLA_SHOP_URL"], os.environ["SQLA_SHOP_TABLE"])
     app.register_blueprint(blueprint(checkout))
+    app.extensions["sqla_shop.checkout"] = checkout  # its store's engine: store.engine
 
     @app.after_request
     def name_worker(response: flask.Response) -> flask.Response:

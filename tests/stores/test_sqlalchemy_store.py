@@ -418,6 +418,7 @@ def test_an_unreachable_database_is_store_unavailable() -> None:
     held = Claim(ClaimOutcome.CLAIMED, "evt_1", "0" * 32, 1)
     with pytest.raises(StoreUnavailableError):
         store.complete(held)
+    store.engine.dispose()
     loop = LoopThread()
     try:
         async_store = AsyncSqlAlchemyStore(create_async_engine(url))
@@ -528,7 +529,8 @@ def test_the_sqla_shop_commits_one_order_per_paid_session(
             "STRIPE_WEBHOOK_SECRET": sandbox.webhook_secret,
         }.items():
             monkeypatch.setenv(name, value)
-        client = sqla_shop.flask_app().test_client()
+        app = sqla_shop.flask_app()
+        client = app.test_client()
         created = client.post("/create-checkout-session", headers={"Accept": "application/json"})
         session_id = created.get_json()["id"]
         sandbox.pay(session_id, card="4242424242424242")
@@ -544,6 +546,7 @@ def test_the_sqla_shop_commits_one_order_per_paid_session(
         headers = {"Stripe-Signature": sign_payload(body, sandbox.webhook_secret)}
         for _ in range(2):
             assert client.post("/webhook", data=body, headers=headers).status_code == 200
+    app.extensions["sqla_shop.checkout"].store.engine.dispose()
     assert sqla_shop.order_counts(url, table) == {session_id: 1}
     store = SqlAlchemyStore(sa.create_engine(url), table=table)
     record = store.get(f"fulfil:{session_id}")

@@ -8,6 +8,9 @@ Applications pick a store:
   (``pip install 'checkoutkit[postgres]'``).
 - :mod:`checkoutkit.stores.redis`: ``RedisStore`` and ``AsyncRedisStore``
   (``pip install 'checkoutkit[redis]'``).
+- :mod:`checkoutkit.stores.sqlalchemy`: ``SqlAlchemyStore`` and ``AsyncSqlAlchemyStore``, in the
+  application's own database, where the work commits together with its record
+  (``pip install 'checkoutkit[sqlalchemy]'``).
 
 ``MemoryStore`` and ``SqliteStore`` are also importable from :mod:`checkoutkit`.
 
@@ -47,7 +50,10 @@ __all__ = [
     "open_store",
 ]
 
-_SCHEMES = "sqlite:///path, postgresql://…, postgres://…, redis://…, rediss://…, unix://…"
+_SCHEMES = (
+    "sqlite:///path, postgresql://…, postgres://…, redis://…, rediss://…, unix://…,"
+    " sqlalchemy+<SQLAlchemy URL>"
+)
 
 
 def open_store(url: str) -> EventStore:
@@ -56,7 +62,9 @@ def open_store(url: str) -> EventStore:
     ``sqlite:///relative/path.db`` or ``sqlite:////absolute/path.db``
     (:class:`~checkoutkit.SqliteStore`), ``postgresql://…`` or ``postgres://…``
     (:class:`~checkoutkit.stores.postgres.PostgresStore`, default table), ``redis://…``,
-    ``rediss://…`` or ``unix://…`` (:class:`~checkoutkit.stores.redis.RedisStore`, default prefix).
+    ``rediss://…`` or ``unix://…`` (:class:`~checkoutkit.stores.redis.RedisStore`, default prefix),
+    ``sqlalchemy+`` followed by a SQLAlchemy URL, e.g. ``sqlalchemy+postgresql+psycopg://…``
+    (:class:`~checkoutkit.stores.sqlalchemy.SqlAlchemyStore`, default table).
     Nothing is connected yet: the first call does. Raises
     :class:`~checkoutkit.ConfigurationError` for any other URL, and
     :class:`~checkoutkit.MissingDependencyError` when the driver is not installed.
@@ -79,6 +87,10 @@ def open_store(url: str) -> EventStore:
         from checkoutkit.stores.postgres import PostgresStore
 
         return PostgresStore(url)
+    if sep and scheme.startswith("sqlalchemy+"):
+        from checkoutkit.stores.sqlalchemy import SqlAlchemyStore
+
+        return SqlAlchemyStore.from_url(url[len("sqlalchemy+") :])
     if sep and scheme in {"redis", "rediss", "unix"}:
         from checkoutkit.stores.redis import RedisStore
 

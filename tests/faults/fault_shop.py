@@ -43,6 +43,10 @@ def open_store(spec: dict[str, Any]) -> EventStore:
         from checkoutkit.stores.redis import RedisStore
 
         return RedisStore(spec["url"], prefix=spec["prefix"], timeout=STORE_TIMEOUT)
+    if kind == "sqlalchemy":
+        from checkoutkit.stores.sqlalchemy import SqlAlchemyStore
+
+        return SqlAlchemyStore.from_url(spec["url"], table=spec["table"])
     raise ValueError(kind)
 
 

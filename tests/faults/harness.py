@@ -237,12 +237,16 @@ def effect_counts(shop: Shop) -> Counter[str]:
     return Counter(shop.effects.counts())
 
 
-def gunicorn(port: int, *, workers: int = WORKERS) -> list[str]:
+FAULT_SHOP = "faults.fault_shop:flask_app()"
+"""The WSGI application gunicorn serves unless a test names another."""
+
+
+def gunicorn(port: int, *, workers: int = WORKERS, app: str = FAULT_SHOP) -> list[str]:
     return [
         sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
         "--workers", str(workers), "--timeout", "300", "--graceful-timeout", "2",
         "--no-control-socket", "--chdir", str(TESTS), "--log-level", "warning", "--preload",
-        "faults.fault_shop:flask_app()",
+        app,
     ]  # fmt: skip
 
 
@@ -253,12 +257,15 @@ def running_shop(
     *,
     forward: bool = True,
     before_start: Outage | None = None,
+    app: str = FAULT_SHOP,
+    app_env: dict[str, str] | None = None,
 ) -> Iterator[Shop]:
     """The sandbox and the shop under gunicorn with ``WORKERS`` worker processes.
 
     ``forward=False`` leaves webhooks to the test (the sandbox posts none). With
     ``before_start``, the store is taken down before the shop starts, so that its first use
-    finds it down.
+    finds it down. ``app`` and ``app_env`` serve another shop (one that keeps its orders in its
+    own database) under the same sandbox, plan and store description.
     """
     from checkoutkit.sandbox import Sandbox
 
@@ -281,10 +288,11 @@ def running_shop(
             "FAULT_EFFECTS": effects.path,
             "FAULT_LEASE": str(LEASE),
             PLAN_ENV: str(faults.directory),
+            **(app_env or {}),
         }
         if before_start is not None:
             before_start.down()
-        process = subprocess.Popen(gunicorn(port), env=env, cwd=tmp)
+        process = subprocess.Popen(gunicorn(port, app=app), env=env, cwd=tmp)
         shop = None
         try:
             wait_until_up(url, process)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import nox
@@ -192,8 +194,40 @@ def build(session: nox.Session) -> None:
     session.run("python", "-m", "build", "--installer", "uv", "--outdir", "dist")
 
 
-@nox.session(python=NEWEST)
+def demo_python(running: str, which: Callable[[str], str | None] = shutil.which) -> str | None:
+    """The Python ``nox -s demo`` runs on: nox's own if checkoutkit supports it (None, which nox
+    takes for the interpreter running it), else the newest supported ``python3.X`` on PATH.
+
+    None for an unsupported Python with no supported one found too: the session then fails with
+    :func:`demo_python_missing`, never skipped (a skipped session exits 0 having done nothing).
+    """
+    if running in PYTHONS:
+        return None
+    return next((v for v in reversed(PYTHONS) if which(f"python{v}")), None)
+
+
+def demo_python_missing(running: str) -> str | None:
+    """Why the demo cannot run on Python ``running``, or None when it can."""
+    if running in PYTHONS:
+        return None
+    return (
+        f"checkoutkit needs Python {PYTHONS[0]} to {PYTHONS[-1]}: nox runs on Python {running} "
+        f"and none of {', '.join(f'python{v}' for v in PYTHONS)} is on PATH. Install one "
+        "(e.g. apt install python3 on Debian 12, or pyenv) and run nox with it."
+    )
+
+
+_RUNNING = "{}.{}".format(*sys.version_info[:2])
+
+
+@nox.session(python=demo_python(_RUNNING))
 def demo(session: nox.Session) -> None:
-    """Run the demo shop on the sandbox (``nox -s demo -- --framework fastapi --port 8000``)."""
+    """Run the demo shop on the sandbox (``nox -s demo -- --framework fastapi --port 8000``).
+
+    Runs on the Python running nox when checkoutkit supports it, else on the newest supported
+    one found; fails (never skips) when there is none.
+    """
+    if session.python is None and (problem := demo_python_missing(_RUNNING)):
+        session.error(problem)
     session.install("-e.[sandbox,flask,fastapi,django,litestar]")
     session.run("checkoutkit", "demo", *session.posargs)

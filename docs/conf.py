@@ -10,6 +10,7 @@ extensions = [
     "myst_parser",
     "sphinx.ext.autodoc",
     "sphinx.ext.doctest",
+    "sphinx.ext.graphviz",
     "sphinx.ext.intersphinx",
     "sphinx.ext.napoleon",
 ]
@@ -22,3 +23,6 @@ autodoc_member_order = "bysource"
 autodoc_typehints = "description"
 nitpicky = False
 intersphinx_mapping: dict[str, tuple[str, None]] = {}
+
+# Diagrams are drawn at build time by Graphviz's dot (apt install graphviz): SVG, no CDN.
+graphviz_output_format = "svg"

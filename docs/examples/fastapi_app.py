@@ -1,13 +1,14 @@
 """A FastAPI shop: a Checkout button, Stripe's payment page, and fulfilment exactly once.
 
-Run it with ``uvicorn fastapi_app:app --port 4242`` after setting STRIPE_SECRET_KEY and
-STRIPE_WEBHOOK_SECRET (and STRIPE_API_BASE to use the checkoutkit sandbox instead of Stripe).
+Run it with ``uvicorn fastapi_app:create_app --factory --port 4242`` after setting
+STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET (and STRIPE_API_BASE to use the checkoutkit sandbox
+instead of Stripe). Tests call ``create_app(create_checkout(settings))`` instead.
 """
 
 import contextlib
 import os
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import closing
 
 import fastapi
@@ -15,8 +16,6 @@ from fastapi.responses import HTMLResponse
 
 import checkoutkit
 from checkoutkit.adapters.fastapi import router
-
-DATABASE = os.environ.get("SHOP_DATABASE", "shop.db")
 
 PRODUCT = checkoutkit.SessionBuilder.payment().add_price_data(
     currency="usd", name="Cool new product", unit_amount=2000, quantity=1
@@ -28,40 +27,48 @@ def build_session(request: checkoutkit.CheckoutRequest) -> checkoutkit.SessionBu
     return PRODUCT
 
 
-def fulfil(session: checkoutkit.CheckoutSession) -> None:
-    """Deliver the order. checkoutkit calls this once per paid session (in a worker thread)."""
-    with closing(sqlite3.connect(DATABASE)) as db, db:
-        db.execute("CREATE TABLE IF NOT EXISTS orders (session_id TEXT, email TEXT, total INT)")
-        db.execute(
-            "INSERT INTO orders VALUES (?, ?, ?)", (session.id, session.email, session.amount_total)
-        )
+def create_checkout(settings: Mapping[str, str] = os.environ) -> checkoutkit.Checkout:
+    """The shop's Checkout, configured from ``settings`` (the environment by default)."""
+    database = settings.get("SHOP_DATABASE", "shop.db")
+
+    def fulfil(session: checkoutkit.CheckoutSession) -> None:
+        """Deliver the order. checkoutkit calls this once per paid session (in a worker thread)."""
+        with closing(sqlite3.connect(database)) as db, db:
+            db.execute("CREATE TABLE IF NOT EXISTS orders (session_id TEXT, email TEXT, total INT)")
+            db.execute(
+                "INSERT INTO orders VALUES (?, ?, ?)",
+                (session.id, session.email, session.amount_total),
+            )
+
+    store = checkoutkit.SqliteStore(database)
+    return checkoutkit.Checkout(
+        gateway=checkoutkit.CheckoutGateway.from_env(settings),
+        router=checkoutkit.WebhookRouter(secrets=settings["STRIPE_WEBHOOK_SECRET"], store=store),
+        store=store,
+        build_session=build_session,
+        fulfil=fulfil,
+        base_url=settings.get("SHOP_URL", "http://127.0.0.1:4242"),
+    )
 
 
-store = checkoutkit.SqliteStore(DATABASE)
-gateway = checkoutkit.CheckoutGateway.from_env()
-checkout = checkoutkit.Checkout(
-    gateway=gateway,
-    router=checkoutkit.WebhookRouter(secrets=os.environ["STRIPE_WEBHOOK_SECRET"], store=store),
-    store=store,
-    build_session=build_session,
-    fulfil=fulfil,
-    base_url=os.environ.get("SHOP_URL", "http://127.0.0.1:4242"),
-)
+def create_app(checkout: checkoutkit.Checkout | None = None) -> fastapi.FastAPI:
+    """The shop's FastAPI app around ``checkout`` (by default, one built from the environment)."""
+    checkout = checkout or create_checkout()
 
+    @contextlib.asynccontextmanager
+    async def lifespan(app: fastapi.FastAPI) -> AsyncIterator[None]:
+        yield
+        await checkout.gateway.aclose()  # its async connections belong to the server's loop
+        checkout.store.close()
 
-@contextlib.asynccontextmanager
-async def lifespan(app: fastapi.FastAPI) -> AsyncIterator[None]:
-    yield
-    await gateway.aclose()  # the async HTTP connections belong to the server's event loop
+    app = fastapi.FastAPI(lifespan=lifespan)
+    app.include_router(router(checkout))
 
-
-app = fastapi.FastAPI(lifespan=lifespan)
-app.include_router(router(checkout))
-
-
-@app.get("/", response_class=HTMLResponse)
-async def index() -> str:
-    return """<!doctype html><title>Buy cool new product</title>
+    @app.get("/", response_class=HTMLResponse)
+    async def index() -> str:
+        return """<!doctype html><title>Buy cool new product</title>
 <h1>Cool new product</h1><p>$20.00</p>
 <form action="/create-checkout-session" method="POST"><button type="submit">Checkout</button></form>
 """
+
+    return app

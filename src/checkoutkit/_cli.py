@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import signal
 import sys
 import threading
@@ -27,6 +28,14 @@ def _sandbox(args: argparse.Namespace) -> int:
         )
     except ConfigurationError as exc:
         print(f"checkoutkit sandbox: {exc}", file=sys.stderr)
+        cause = exc.__cause__
+        if isinstance(cause, OSError) and cause.errno == errno.EADDRINUSE:
+            print(
+                "    Start the sandbox on another port with --port N (--port 0: any free one, "
+                "printed when ready),\n"
+                "    then point your app at it: export STRIPE_API_BASE=http://127.0.0.1:N",
+                file=sys.stderr,
+            )
         return 2
     stop = threading.Event()
 

@@ -69,8 +69,23 @@ def signed_request(
 def checkout_session(**fields: Any) -> dict[str, Any]:
     """A completed, paid Checkout Session in payment mode, as Stripe serialises it.
 
-    Keyword arguments replace fields (``payment_status="unpaid"``, ``metadata={...}``, …).
+    Keyword arguments replace fields (``payment_status="unpaid"``, ``metadata={...}``, …), and
+    the fields Stripe keeps consistent with them follow, so that the typed
+    :class:`~checkoutkit.CheckoutSession` reads what was asked for:
+
+    - ``customer_email`` is also the email in ``customer_details`` (Stripe prefills it and the
+      customer cannot change it), so ``session.email`` is that address;
+    - ``mode="subscription"`` gives the session a ``subscription`` id and no ``payment_intent``;
+      ``mode="setup"`` a ``setup_intent``, no amounts and ``payment_status``
+      ``"no_payment_required"``.
+
+    A field given explicitly always wins over what follows from another one.
     """
+    return _session({}, fields)
+
+
+def _session(defaults: Mapping[str, Any], fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The default session, then a factory's ``defaults``, what follows from ``fields``, them."""
     now = int(time.time())
     session: dict[str, Any] = {
         "id": "cs_test_" + _token(58),
@@ -127,8 +142,31 @@ def checkout_session(**fields: Any) -> dict[str, Any]:
         "ui_mode": "hosted",
         "url": None,
     }
+    session.update(defaults)
+    session.update(_following(session, fields))
     session.update(fields)
     return session
+
+
+def _following(session: Mapping[str, Any], fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields Stripe keeps consistent with the given ``fields``."""
+    follow: dict[str, Any] = {}
+    details = session.get("customer_details")
+    if fields.get("customer_email") is not None and isinstance(details, Mapping):
+        follow["customer_details"] = {**details, "email": fields["customer_email"]}
+    if fields.get("mode") == "subscription":
+        follow.update(subscription="sub_" + _token(24), payment_intent=None)
+    elif fields.get("mode") == "setup":
+        follow.update(
+            setup_intent="seti_" + _token(24),
+            payment_intent=None,
+            payment_status="no_payment_required",
+            amount_subtotal=None,
+            amount_total=None,
+            currency=None,
+            total_details=None,
+        )
+    return follow
 
 
 def checkout_event(
@@ -171,7 +209,7 @@ def async_payment_succeeded(**fields: Any) -> bytes:
     """``checkout.session.async_payment_succeeded``: a delayed payment went through."""
     return checkout_event(
         "checkout.session.async_payment_succeeded",
-        checkout_session(**{"payment_status": "paid", **fields}),
+        _session({"payment_status": "paid"}, fields),
     )
 
 
@@ -179,7 +217,7 @@ def async_payment_failed(**fields: Any) -> bytes:
     """``checkout.session.async_payment_failed``: a delayed payment failed; do not fulfil."""
     return checkout_event(
         "checkout.session.async_payment_failed",
-        checkout_session(**{"payment_status": "unpaid", **fields}),
+        _session({"payment_status": "unpaid"}, fields),
     )
 
 
@@ -193,7 +231,7 @@ def expired(**fields: Any) -> bytes:
         "payment_intent": None,
         "url": None,
     }
-    return checkout_event("checkout.session.expired", checkout_session(**{**defaults, **fields}))
+    return checkout_event("checkout.session.expired", _session(defaults, fields))
 
 
 def _token(length: int) -> str:

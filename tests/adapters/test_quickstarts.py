@@ -57,30 +57,32 @@ def load(framework: str) -> ModuleType:
 
 @pytest.fixture
 def example(framework: str, example_env: Path) -> Iterator[tuple[ModuleType, Request]]:
-    """The framework's quickstart module and a test client for its app."""
+    """The framework's quickstart module and a test client for the app its factory builds."""
     if framework == "django":
         configure_django()
     module = load(framework)
+    checkout = module.create_checkout(os.environ)
     try:
         if framework == "flask":
-            yield module, flask_test_client(module.app)
+            yield module, flask_test_client(module.create_app(checkout))
         elif framework == "fastapi":
             with contextlib.ExitStack() as stack:
-                yield module, fastapi_test_client(module.app, stack.callback)
+                yield module, fastapi_test_client(module.create_app(checkout), stack.callback)
         elif framework == "litestar":
             with contextlib.ExitStack() as stack:
-                yield module, litestar_test_client(module.app, stack.callback)
+                yield module, litestar_test_client(module.create_app(checkout), stack.callback)
         else:
             from django.conf import settings
             from django.test import override_settings
 
+            module.urlpatterns = module.create_urls(checkout)
             # The quickstart's own shop page is public: no LoginRequiredMiddleware here.
             middleware = [m for m in settings.MIDDLEWARE if "LoginRequired" not in m]
             with override_settings(ROOT_URLCONF=module.__name__, MIDDLEWARE=middleware):
                 yield module, django_test_client()
     finally:
-        module.gateway.close()
-        module.store.close()
+        checkout.gateway.close()
+        checkout.store.close()
         sys.modules.pop(module.__name__, None)
 
 

@@ -33,10 +33,11 @@ def add_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     demo.add_argument(
         "--data", metavar="DIR", help="folder for the orders and events (default: a temporary one)"
     )
-    demo.set_defaults(run=_run)
+    demo.set_defaults(run=_run_demo)
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run_demo(args: argparse.Namespace) -> int:
+    # Not named _run: importing the _run submodule below would rebind that package attribute.
     from checkoutkit._demo._run import run
 
     return run(args)

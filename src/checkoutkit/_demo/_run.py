@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import logging
 import os
 import signal
@@ -61,19 +62,46 @@ def _app(framework: str, shop: Any, host: str) -> Any:
     return _apps.flask_app(shop)
 
 
-def _listen(framework: str, app: Any, host: str, port: int) -> Callable[[], None]:
-    """Bind the shop's port now (so "Ready" is true when printed); returns the serve loop."""
+def _bind(host: str, port: int) -> socket.socket:
+    """Bind the shop's port before anything starts, so a busy port is the first thing reported."""
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        return socket.create_server((host, port), family=family)
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        if exc.errno == errno.EADDRINUSE:
+            reason = f"port {port} is in use by another program ({reason})"
+        raise CheckoutKitError(
+            f"the shop cannot listen on {host}:{port}: {reason}.\n"
+            "    Choose another port with --port N "
+            "(through nox: nox -s demo -- --port N)."
+        ) from exc
+
+
+def _serve(framework: str, app: Any, sock: socket.socket) -> Callable[[], None]:
+    """The serve loop of the shop on the bound socket ``sock``."""
     if framework in ("fastapi", "litestar"):
         import uvicorn
 
-        sock = socket.create_server((host, port))
         server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
         return lambda: server.run(sockets=[sock])
     from werkzeug.serving import make_server
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    wsgi = make_server(host, port, app, threaded=True)
+    host, port = sock.getsockname()[:2]
+    wsgi = make_server(host, port, app, threaded=True, fd=sock.fileno())
+    sock.close()  # werkzeug serves on its own duplicate of the descriptor
     return wsgi.serve_forever
+
+
+def _sandbox_port_hint(exc: CheckoutKitError) -> str:
+    cause = exc.__cause__
+    if isinstance(cause, OSError) and cause.errno == errno.EADDRINUSE:
+        return (
+            f"{exc}\n    Choose another port with --sandbox-port N, or leave --sandbox-port out "
+            "for any free one (the shop follows the sandbox by itself)."
+        )
+    return str(exc)
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -96,6 +124,11 @@ def _run(args: argparse.Namespace) -> int:
     shown = "127.0.0.1" if args.host in {"0.0.0.0", "", "::"} else args.host  # noqa: S104
     shop_url = f"http://{shown}:{args.port}"
     with contextlib.ExitStack() as stack:
+        try:
+            sock = stack.enter_context(_bind(args.host, args.port))
+        except CheckoutKitError as exc:
+            print(f"checkoutkit demo: {exc}", file=sys.stderr)
+            return 2
         if args.data:
             data = Path(args.data)
             data.mkdir(parents=True, exist_ok=True)
@@ -109,16 +142,12 @@ def _run(args: argparse.Namespace) -> int:
             stack.callback(shop.store.close)
             stack.callback(gateway.close)
             app = _app(args.framework, shop, shown)
-        except (CheckoutKitError, ImportError) as exc:
-            print(f"checkoutkit demo: {exc}", file=sys.stderr)
+            serve = _serve(args.framework, app, sock)
+        except CheckoutKitError as exc:
+            print(f"checkoutkit demo: {_sandbox_port_hint(exc)}", file=sys.stderr)
             return 2
-        try:
-            serve = _listen(args.framework, app, args.host, args.port)
-        except OSError as exc:
-            print(
-                f"checkoutkit demo: cannot listen on {args.host}:{args.port}: {exc}",
-                file=sys.stderr,
-            )
+        except ImportError as exc:
+            print(f"checkoutkit demo: {exc}", file=sys.stderr)
             return 2
         _say(f"Shop ({args.framework}): {shop_url}/")
         _say(f"Orders:  {shop_url}/orders")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import secrets
 import threading
 from collections.abc import Iterable
@@ -75,8 +76,13 @@ class Sandbox:
         except OSError as exc:
             self._delivery.stop()
             self._state.close()
+            reason = exc.strerror or str(exc)
+            if exc.errno == errno.EADDRINUSE:
+                reason = (
+                    f"port {port} is in use by another program, perhaps another sandbox ({reason})"
+                )
             raise ConfigurationError(
-                f"the sandbox cannot listen on {host}:{port} ({exc.strerror or exc})"
+                f"the sandbox cannot listen on {host}:{port}: {reason}"
             ) from exc
         self.host = host
         self.port: int = self._server.server_address[1]

@@ -169,7 +169,8 @@ def test_fastapi_answers_503_through_the_async_gateway(caplog: pytest.LogCapture
 
 
 def test_other_stripe_errors_keep_their_502(caplog: pytest.LogCaptureFixture) -> None:
-    """Stripe reachable but refusing (here: a live key against the sandbox) is still a 502."""
+    """Stripe reachable but refusing (here: a live key against the sandbox) is still a 502:
+    a page that leads back to the shop for a browser, a line of text for a script."""
     with Sandbox() as sandbox:
         store = MemoryStore()
         checkout = Checkout(
@@ -180,10 +181,20 @@ def test_other_stripe_errors_keep_their_502(caplog: pytest.LogCaptureFixture) ->
             fulfil=lambda session: None,
             allowed_hosts=["localhost"],
         )
-        answer = flask_client(checkout).post("/checkout/create-checkout-session")
+        client = flask_client(checkout)
+        answer = client.post("/checkout/create-checkout-session")
+        script = client.post(
+            "/checkout/create-checkout-session", headers={"Accept": "application/json"}
+        )
     assert answer.status_code == 502
-    assert answer.get_data() == b"the payment provider refused or could not be reached\n"
-    assert [r.name for r in warnings_of(caplog)] == ["checkoutkit.checkout"]
+    body = answer.get_data(as_text=True)
+    assert answer.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "<h1>Checkout is unavailable right now</h1>" in body
+    assert "nothing was charged" in body
+    assert '<a href="http://localhost/checkout/cancel">Back to the shop</a>' in body
+    assert script.status_code == 502
+    assert script.get_data() == b"the payment provider refused or could not be reached\n"
+    assert {r.name for r in warnings_of(caplog)} == {"checkoutkit.checkout"}
 
 
 # -- real servers --------------------------------------------------------------------------

@@ -317,6 +317,7 @@ class Core(Catalog, Payments):
                         "status": None,
                     },
                     "billing_address_collection": params.get("billing_address_collection"),
+                    "branding_settings": params.get("branding_settings"),
                     "cancel_url": params.get("cancel_url"),
                     "client_reference_id": params.get("client_reference_id"),
                     "client_secret": (

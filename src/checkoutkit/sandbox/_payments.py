@@ -139,6 +139,7 @@ class Payments:
                 private["error"] = {
                     "code": "payment_intent_authentication_failure",
                     "message": message,
+                    "email": pending["email"],  # the payment page shows it again
                 }
                 self.state.put(session)
                 return PayResult(

@@ -45,7 +45,7 @@ def test_page_shows_items_total_email_and_cancel_link(
     assert page.headers["content-type"].startswith("text/html")
     html = page.text
     assert "<div class=item-name>T-shirt</div><div class=item-detail>Qty 2</div>" in html
-    assert '<dd id=total>$30.00</dd>' in html
+    assert "<dd id=total>$30.00</dd>" in html
     assert 'value="jenny@example.com"' in html
     assert 'href="https://shop.example/cart"' in html
     assert "<script" not in html

@@ -134,17 +134,19 @@ def input_tag(
     errors: Mapping[str, str],
     *,
     kind: str = "text",
-    css: str = "",
     **attributes: str | bool,
 ) -> str:
     """One ``<input class=input>`` named and identified ``name``.
 
     ``attributes`` are more attributes (``autocomplete="cc-number"``, ``required=True``,
-    ``aria_label="CVC"`` where no visible label names it; ``_`` reads ``-``);
-    a field named in ``errors`` is marked ``aria-invalid`` and described by its error.
+    ``aria_label="CVC"`` where no visible label names it; ``_`` reads ``-``), and ``css`` more
+    classes (``wide``, ``left``, ``right`` place it in a ``group``); a field named in ``errors``
+    is marked ``aria-invalid`` and described by its error.
     """
+    css = attributes.pop("css", "")
+    classes = f"input {css}".strip() if isinstance(css, str) else "input"
     parts = [
-        f'<input class="input {escape(css)}" type={escape(kind)} name="{escape(name)}"',
+        f'<input class="{escape(classes)}" type={escape(kind)} name="{escape(name)}"',
         f' id="{escape(name)}" value="{escape(value)}"',
     ]
     for given, extra in attributes.items():

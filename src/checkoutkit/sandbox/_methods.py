@@ -44,13 +44,25 @@ _BRANDS: Final = (
 
 
 class MethodError(Exception):
-    """Card or bank details the payment page refuses, with Stripe's error code and message."""
+    """Card or bank details the payment page refuses, with Stripe's error code and message.
 
-    def __init__(self, code: str, message: str, *, decline_code: str | None = None) -> None:
+    ``field`` names the form field the error belongs to (``phone``, ``shipping_city``), where
+    the page shows it; None for an error of the whole attempt (a decline).
+    """
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        decline_code: str | None = None,
+        field: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.decline_code = decline_code
+        self.field = field
 
 
 @attrs.frozen

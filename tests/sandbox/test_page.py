@@ -294,3 +294,98 @@ def test_only_allowed_payment_methods_are_offered(
     assert "IBAN" not in web.get(session.url).text
     refused = box.pay(session.id, iban="DE89370400440532013000")
     assert refused["error"]["code"] == "payment_method_not_available"
+
+
+def _button(html: str) -> str:
+    return html.split("id=submit>", 1)[1].split("</button>", 1)[0]
+
+
+def test_the_button_says_what_submit_type_asks_else_what_the_mode_does(
+    web: httpx.Client, client: stripe.StripeClient, session_params: dict[str, Any]
+) -> None:
+    """``submit_type`` names the button when given (not ``auto``); otherwise Pay, Subscribe or
+    Start trial (a trial) by the session's mode."""
+    recurring = client.v1.prices.create(
+        params={
+            "currency": "usd",
+            "unit_amount": 900,
+            "recurring": {"interval": "month"},
+            "product_data": {"name": "Plan"},
+        }
+    )
+    plan = {**session_params, "mode": "subscription", "line_items": [{"price": recurring.id}]}
+    trial = {"subscription_data": {"trial_period_days": 7}}
+    for params, label in [
+        (session_params, "Pay"),
+        ({**session_params, "submit_type": "auto"}, "Pay"),
+        ({**session_params, "submit_type": "donate"}, "Donate"),
+        ({**session_params, "submit_type": "book"}, "Book"),
+        (plan, "Subscribe"),
+        ({**plan, **trial}, "Start trial"),
+        ({**plan, **trial, "submit_type": "subscribe"}, "Subscribe"),
+        ({**plan, "submit_type": "pay"}, "Pay"),
+    ]:
+        session = client.v1.checkout.sessions.create(params=params)
+        assert _button(web.get(session.url).text) == label, params
+
+
+def test_collected_details_are_refused_on_their_own_field(
+    web: httpx.Client, client: stripe.StripeClient, session_params: dict[str, Any]
+) -> None:
+    """A missing shipping city, phone or terms checkbox shows under that field, what was typed
+    stays, and the session stays open until everything asked for is given."""
+    session = client.v1.checkout.sessions.create(
+        params={
+            **session_params,
+            "shipping_address_collection": {"allowed_countries": ["DE"]},
+            "phone_number_collection": {"enabled": True},
+            "consent_collection": {"terms_of_service": "required"},
+        }
+    )
+    address = {
+        "shipping_name": "Ada",
+        "shipping_line1": "Hauptstr. 1",
+        "shipping_city": "Berlin",
+        "shipping_postal_code": "10115",
+        "shipping_country": "DE",
+    }
+    given = {**address, "phone": "+49 30 1234", "terms": "accepted"}
+    for field in ("shipping_city", "phone", "terms"):
+        partial = {k: v for k, v in given.items() if k != field}
+        response = web.post(session.url, data=_card("4242424242424242", **partial))
+        assert response.status_code == 402, field
+        html = response.text
+        assert f'<p class=field-error id="{field}-error">' in html, field
+        assert f'aria-describedby="{field}-error"' in html, field
+        assert "role=alert" not in html
+        kept = next(k for k in partial if k.startswith("shipping_") and k != field)
+        assert f'value="{partial[kept]}"' in html
+    paid = web.post(session.url, data=_card("4242424242424242", **given))
+    assert paid.status_code == 303
+    assert client.v1.checkout.sessions.retrieve(session.id).status == "complete"
+
+
+def test_a_typed_promotion_code_is_applied_before_anything_is_charged(
+    web: httpx.Client, client: stripe.StripeClient, session_params: dict[str, Any]
+) -> None:
+    """Pressing Pay (or Enter) with a code typed but not applied applies it and shows the new
+    total instead of charging the old one; an unknown code is an error under its field."""
+    coupon = client.v1.coupons.create(params={"amount_off": 500, "currency": "usd"})
+    client.v1.promotion_codes.create(
+        params={"promotion": {"type": "coupon", "coupon": coupon.id}, "code": "FIVE"}
+    )
+    session = client.v1.checkout.sessions.create(
+        params={**session_params, "allow_promotion_codes": True}
+    )
+    wrong = web.post(session.url, data=_card("4242424242424242", promotion_code="NOPE"))
+    assert wrong.status_code == 402
+    assert '<p class=field-error id="promotion_code-error">' in wrong.text
+    shown = web.post(session.url, data=_card("4242424242424242", promotion_code="five"))
+    assert shown.status_code == 200
+    assert '<dd id="discount">-$5.00</dd>' in shown.text
+    assert "<dd id=total>$25.00</dd>" in shown.text
+    assert client.v1.checkout.sessions.retrieve(session.id).status == "open"
+    paid = web.post(session.url, data=_card("4242424242424242", promotion_code="five"))
+    assert paid.status_code == 303
+    done = client.v1.checkout.sessions.retrieve(session.id)
+    assert (done.status, done.amount_total) == ("complete", 2500)

@@ -25,9 +25,10 @@ WIDTHS = {"desktop": (1280, 800), "phone": (390, 844)}
 MAX_PNG_BYTES = 120_000
 
 
-def _one_time(client: stripe.StripeClient) -> stripe.checkout.Session:
+def _one_time(client: stripe.StripeClient, **extra: Any) -> stripe.checkout.Session:
     return client.v1.checkout.sessions.create(
         params={
+            **extra,
             "mode": "payment",
             "success_url": "https://shop.example/ok?session_id={CHECKOUT_SESSION_ID}",
             "cancel_url": "https://shop.example/cart",
@@ -131,6 +132,53 @@ def test_screenshots_at_desktop_and_phone_widths(
     IMAGES.mkdir(exist_ok=True)
     target = IMAGES / f"checkout-{kind}-{width}.png"
     page.screenshot(path=str(target), full_page=True)
+    assert 0 < target.stat().st_size <= MAX_PNG_BYTES
+
+
+def test_screenshot_with_a_discount_and_shipping(page: Any, client: stripe.StripeClient) -> None:
+    """A promotion code and a shipping rate are summary rows between the subtotal and the total,
+    and the shipping sections sit between the contact and the payment sections; then the
+    picture."""
+    coupon = client.v1.coupons.create(params={"percent_off": 20, "name": "Launch week"})
+    code = client.v1.promotion_codes.create(
+        params={"promotion": {"type": "coupon", "coupon": coupon.id}, "code": "LAUNCH20"}
+    )
+    session = _one_time(
+        client,
+        discounts=[{"promotion_code": code.id}],
+        shipping_address_collection={"allowed_countries": ["US", "CA"]},
+        shipping_options=[
+            {
+                "shipping_rate_data": {
+                    "display_name": name,
+                    "type": "fixed_amount",
+                    "fixed_amount": {"amount": amount, "currency": "usd"},
+                    "delivery_estimate": {
+                        "minimum": {"unit": "business_day", "value": low},
+                        "maximum": {"unit": "business_day", "value": high},
+                    },
+                }
+            }
+            for name, amount, low, high in (("Standard", 500, 3, 5), ("Express", 1500, 1, 1))
+        ],
+    )
+    _open(page, session.url, *WIDTHS["desktop"])
+    rows = page.locator(".totals dd").evaluate_all("dds => dds.map(d => d.id)")
+    assert rows == ["subtotal", "discount", "shipping", "total"]
+    assert page.inner_text("#subtotal") == "$29.00"
+    assert page.inner_text("#discount") == "-$5.80"  # 20% of $29.00
+    assert "LAUNCH20" in page.inner_text(".totals")
+    assert page.inner_text("#shipping") == "$5.00"
+    assert page.inner_text("#total") == page.inner_text("#headline-amount") == "$28.20"
+    sections = page.locator(".pay section").evaluate_all("ss => ss.map(s => s.id)")
+    assert sections == ["contact", "shipping-address", "shipping-options", "payment-method"]
+    assert "3 to 5 business days" in page.inner_text("#shipping-options")
+    summary, form = _box(page, "#summary"), _box(page, "#payment")
+    assert summary["x"] + summary["width"] <= form["x"]
+    target = IMAGES / "checkout-discount-shipping-desktop.png"
+    height = page.evaluate("document.documentElement.scrollHeight")
+    page.set_viewport_size({"width": WIDTHS["desktop"][0], "height": height})  # the whole panel
+    page.screenshot(path=str(target))
     assert 0 < target.stat().st_size <= MAX_PNG_BYTES
 
 

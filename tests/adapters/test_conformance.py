@@ -131,11 +131,15 @@ def test_success_page_fulfils_a_paid_session_once(shop: Shop) -> None:
 
 
 def test_success_page_of_an_unpaid_session_does_not_fulfil(shop: Shop) -> None:
-    """Visiting the success URL of an unpaid session fulfils nothing and says so."""
+    """The success URL of an open, never-paid session fulfils nothing, says "not paid yet"
+    (not "processing") and links back to the payment page."""
     session_id = shop.create_session()
     answer = shop.get(f"/success?session_id={session_id}")
     assert answer.status == 200
-    assert "Payment processing" in answer.text
+    assert "<h1>Your order is not paid yet</h1>" in answer.text
+    assert "processing" not in answer.text.split("<body>", 1)[1].lower()
+    url = shop.checkout.gateway.retrieve(session_id).url
+    assert f'<a href="{url}">Return to payment</a>' in answer.text
     assert shop.orders == []
 
 

@@ -51,6 +51,7 @@ def test_pay_with_4242_thanks_and_one_order(page: Any, demo: Demo) -> None:
     with page.expect_navigation(url=f"{demo.shop}/success*"):
         page.click("#submit")
     assert "Thanks for your order!" in page.inner_text("h1")
+    assert page.eval_on_selector("main", "m => m.firstElementChild.tagName") == "H1"
     _listed_once(page, demo, session_id)
 
 

@@ -134,6 +134,25 @@ def test_flask_answers_503_with_a_link_back_and_one_warning_naming_the_cause(
     assert gateway_lines[-1].endswith(f"[{code}]")
 
 
+def test_the_success_page_with_stripe_out_of_reach_leads_back() -> None:
+    """The shopper back from paying while Stripe is unreachable: a 503 page (no plain text)
+    that says the payment is safe, with "Try again" (this page again) and a way to the shop."""
+    with RefusingPort() as server:
+        client = flask_client(shop(server.url, "localhost"))
+        session_id = "cs_test_" + "a" * 58
+        answer = client.get(f"/checkout/success?session_id={session_id}")
+        again = client.get(f"/checkout/success?session_id={session_id}")
+    assert answer.status_code == again.status_code == 503
+    assert answer.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert answer.headers["Retry-After"]
+    body = answer.get_data(as_text=True)
+    assert "<h1>We could not confirm your order yet</h1>" in body
+    assert "your payment is safe" in body
+    assert f'<a href="success?session_id={session_id}">Try again</a>' in body
+    assert '<a href="/">Back to the shop</a>' in body
+    assert SECRET not in body
+
+
 def test_a_client_asking_for_json_gets_a_short_text_503() -> None:
     """``Accept: application/json`` (a script's fetch) gets a plain 503, no page."""
     with SilentListener() as server:
@@ -169,7 +188,8 @@ def test_fastapi_answers_503_through_the_async_gateway(caplog: pytest.LogCapture
 
 
 def test_other_stripe_errors_keep_their_502(caplog: pytest.LogCaptureFixture) -> None:
-    """Stripe reachable but refusing (here: a live key against the sandbox) is still a 502."""
+    """Stripe reachable but refusing (here: a live key against the sandbox) is still a 502:
+    a page that leads back to the shop for a browser, a line of text for a script."""
     with Sandbox() as sandbox:
         store = MemoryStore()
         checkout = Checkout(
@@ -180,10 +200,20 @@ def test_other_stripe_errors_keep_their_502(caplog: pytest.LogCaptureFixture) ->
             fulfil=lambda session: None,
             allowed_hosts=["localhost"],
         )
-        answer = flask_client(checkout).post("/checkout/create-checkout-session")
+        client = flask_client(checkout)
+        answer = client.post("/checkout/create-checkout-session")
+        script = client.post(
+            "/checkout/create-checkout-session", headers={"Accept": "application/json"}
+        )
     assert answer.status_code == 502
-    assert answer.get_data() == b"the payment provider refused or could not be reached\n"
-    assert [r.name for r in warnings_of(caplog)] == ["checkoutkit.checkout"]
+    body = answer.get_data(as_text=True)
+    assert answer.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "<h1>Checkout is unavailable right now</h1>" in body
+    assert "nothing was charged" in body
+    assert '<a href="http://localhost/checkout/cancel">Back to the shop</a>' in body
+    assert script.status_code == 502
+    assert script.get_data() == b"the payment provider refused or could not be reached\n"
+    assert {r.name for r in warnings_of(caplog)} == {"checkoutkit.checkout"}
 
 
 # -- real servers --------------------------------------------------------------------------

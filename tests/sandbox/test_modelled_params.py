@@ -118,6 +118,25 @@ def test_a_nested_parameter_not_modelled_is_refused_by_name(
     assert "does not model" in str(raised.value.user_message)
 
 
+def test_branding_the_page_shows_is_answered_and_the_rest_refused(
+    client: stripe.StripeClient,
+) -> None:
+    """The name and colours the payment page applies are answered over the account's defaults;
+    a branding setting the page does not apply (a font) is refused by name."""
+    branding = {"display_name": "Lamp shop", "button_color": "#112233"}
+    session = client.v1.checkout.sessions.create(params=_payment(branding_settings=branding))
+    assert session.branding_settings is not None
+    assert session.branding_settings.display_name == "Lamp shop"
+    assert session.branding_settings.button_color == "#112233"
+    assert session.branding_settings.background_color == "#ffffff"  # the account's default
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.v1.checkout.sessions.create(
+            params=_payment(branding_settings={**branding, "font_family": "roboto"})
+        )
+    assert raised.value.code == "parameter_unknown"
+    assert raised.value.param == "branding_settings[font_family]"
+
+
 @pytest.mark.parametrize(
     ("extra", "param"),
     [

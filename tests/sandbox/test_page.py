@@ -44,12 +44,13 @@ def test_page_shows_items_total_email_and_cancel_link(
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
     html = page.text
-    assert "T-shirt x 2" in html
-    assert "30.00 USD" in html
+    assert "<div class=item-name>T-shirt</div><div class=item-detail>Qty 2</div>" in html
+    assert "<dd id=total>$30.00</dd>" in html
     assert 'value="jenny@example.com"' in html
     assert 'href="https://shop.example/cart"' in html
     assert "<script" not in html
     assert "name=save" not in html
+    assert "http://" not in html.replace(session.url, "")  # nothing loaded from the network
 
 
 def test_page_escapes_product_names(web: httpx.Client, client: stripe.StripeClient) -> None:
@@ -93,7 +94,8 @@ def test_4242_redirects_to_success_url_with_session_id(
 def test_3155_goes_through_the_authentication_page(
     web: httpx.Client, box: Sandbox, client: stripe.StripeClient, session_params: dict[str, Any]
 ) -> None:
-    """3155 redirects to an authentication page; Fail shows an error, Complete pays."""
+    """3155 redirects to an authentication page; Fail goes back to the payment page (its URL,
+    the error and the typed email), Complete pays."""
     session = client.v1.checkout.sessions.create(params=session_params)
     response = web.post(session.url, data=_card("4000002500003155"))
     assert response.status_code == 303
@@ -102,7 +104,15 @@ def test_3155_goes_through_the_authentication_page(
     assert "Complete" in page.text
     assert "Fail" in page.text
     failed = web.post(auth_url, data={"result": "fail"})
-    assert "unable to authenticate" in failed.text
+    assert failed.status_code == 303
+    back = failed.headers["location"]
+    assert back == f"/c/pay/{session.id}?authentication=failed"
+    again = web.get(box.url + back)
+    assert again.status_code == 200
+    assert "unable to authenticate" in again.text
+    assert "id=error role=alert" in again.text
+    assert 'value="buyer@example.com"' in again.text
+    assert "role=alert" not in web.get(session.url).text  # a fresh load shows no old error
     assert client.v1.checkout.sessions.retrieve(session.id).status == "open"
     web.post(session.url, data=_card("4000002500003155"))
     done = web.post(auth_url, data={"result": "complete"})
@@ -114,29 +124,76 @@ def test_3155_goes_through_the_authentication_page(
 @pytest.mark.parametrize(
     "case",
     [
-        ("4000000000009995", {}, "insufficient funds"),
-        ("4000000000000002", {}, "Your card was declined."),
-        ("4000000000000069", {}, "Your card has expired."),
-        ("4000000000000127", {}, "security code is incorrect"),
-        ("4242424242424241", {}, "card number is incorrect"),
-        ("4242424242424242", {"expiry": "01 / 20"}, "in the past"),
-        ("4242424242424242", {"expiry": "soon"}, "expiration date is incomplete"),
+        ("4000000000009995", "insufficient funds"),
+        ("4000000000000002", "Your card was declined."),
+        ("4000000000000069", "Your card has expired."),
     ],
 )
-def test_errors_are_shown_and_the_session_stays_open(
+def test_declines_are_shown_above_the_form_and_the_session_stays_open(
     web: httpx.Client,
     client: stripe.StripeClient,
     session_params: dict[str, Any],
-    case: tuple[str, dict[str, str], str],
+    case: tuple[str, str],
 ) -> None:
-    """Declines and bad details show the error on the page; the session stays open."""
-    number, extra, message = case
+    """A decline belongs to no one field: it shows above the form; the session stays open."""
+    number, message = case
     session = client.v1.checkout.sessions.create(params=session_params)
-    response = web.post(session.url, data=_card(number, **extra))
+    response = web.post(session.url, data=_card(number))
     assert response.status_code == 402
     assert message in response.text
     assert "id=error role=alert" in response.text
+    assert 'value="buyer@example.com"' in response.text
     assert client.v1.checkout.sessions.retrieve(session.id).status == "open"
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        ("4000000000000127", {}, "cvc", "security code is incorrect"),
+        ("4242424242424241", {}, "cardnumber", "card number is incorrect"),
+        ("4242424242424242", {"expiry": "01 / 20"}, "expiry", "in the past"),
+        ("4242424242424242", {"expiry": "soon"}, "expiry", "expiration date is incomplete"),
+        ("", {}, "cardnumber", "card number is incomplete"),
+        ("4242424242424242", {"cvc": ""}, "cvc", "security code is incomplete"),
+        ("4242424242424242", {"email": "nope"}, "email", "email address is invalid"),
+    ],
+)
+def test_field_errors_are_shown_on_their_field(
+    web: httpx.Client,
+    client: stripe.StripeClient,
+    session_params: dict[str, Any],
+    case: tuple[str, dict[str, str], str, str],
+) -> None:
+    """Bad or missing details show under their own field, marked invalid; no payment is made."""
+    number, extra, field, message = case
+    session = client.v1.checkout.sessions.create(params=session_params)
+    response = web.post(session.url, data=_card(number, **extra))
+    assert response.status_code == 402
+    html = response.text.replace("&#x27;", "'")
+    assert f'<p class=field-error id="{field}-error">' in html
+    assert message in html.split(f'id="{field}-error">', 1)[1].split("</p>", 1)[0]
+    assert f'name="{field}" id="{field}"' in html
+    assert f'aria-invalid=true aria-describedby="{field}-error"' in html
+    assert "role=alert" not in html
+    assert client.v1.checkout.sessions.retrieve(session.id).status == "open"
+
+
+def test_an_empty_form_gets_a_message_on_every_field(
+    web: httpx.Client, client: stripe.StripeClient, session_params: dict[str, Any]
+) -> None:
+    """Empty email, card number, expiry and CVC: each field says what it misses, at once."""
+    session = client.v1.checkout.sessions.create(params=session_params)
+    response = web.post(session.url, data={"method": "card"})
+    assert response.status_code == 402
+    html = response.text.replace("&#x27;", "'")
+    expected = {
+        "email": "Your email address is incomplete.",
+        "cardnumber": "Your card number is incomplete.",
+        "expiry": "Your card's expiration date is incomplete.",
+        "cvc": "Your card's security code is incomplete.",
+    }
+    for field, message in expected.items():
+        assert f'<p class=field-error id="{field}-error">{message}</p>' in html
 
 
 def test_sepa_option_on_the_page(web: httpx.Client, client: stripe.StripeClient) -> None:
@@ -209,9 +266,10 @@ def test_pay_what_you_want_on_the_page(web: httpx.Client, client: stripe.StripeC
             "line_items": [{"price": price.id, "quantity": 1}],
         }
     )
-    assert 'name=amount inputmode=decimal value="5.00"' in web.get(session.url).text
+    assert 'name="amount" id="amount" value="5.00" inputmode="decimal"' in web.get(session.url).text
     too_low = web.post(session.url, data=_card("4242424242424242", amount="0.50"))
     assert too_low.status_code == 402
+    assert 'id="amount-error">Enter an amount between' in too_low.text
     paid = web.post(session.url, data=_card("4242424242424242", amount="12,34"))
     assert paid.status_code == 303
     assert client.v1.checkout.sessions.retrieve(session.id).amount_total == 1234
@@ -236,3 +294,98 @@ def test_only_allowed_payment_methods_are_offered(
     assert "IBAN" not in web.get(session.url).text
     refused = box.pay(session.id, iban="DE89370400440532013000")
     assert refused["error"]["code"] == "payment_method_not_available"
+
+
+def _button(html: str) -> str:
+    return html.split("id=submit>", 1)[1].split("</button>", 1)[0]
+
+
+def test_the_button_says_what_submit_type_asks_else_what_the_mode_does(
+    web: httpx.Client, client: stripe.StripeClient, session_params: dict[str, Any]
+) -> None:
+    """``submit_type`` names the button when given (not ``auto``); otherwise Pay, Subscribe or
+    Start trial (a trial) by the session's mode."""
+    recurring = client.v1.prices.create(
+        params={
+            "currency": "usd",
+            "unit_amount": 900,
+            "recurring": {"interval": "month"},
+            "product_data": {"name": "Plan"},
+        }
+    )
+    plan = {**session_params, "mode": "subscription", "line_items": [{"price": recurring.id}]}
+    trial = {"subscription_data": {"trial_period_days": 7}}
+    for params, label in [
+        (session_params, "Pay"),
+        ({**session_params, "submit_type": "auto"}, "Pay"),
+        ({**session_params, "submit_type": "donate"}, "Donate"),
+        ({**session_params, "submit_type": "book"}, "Book"),
+        (plan, "Subscribe"),
+        ({**plan, **trial}, "Start trial"),
+        ({**plan, **trial, "submit_type": "subscribe"}, "Subscribe"),
+        ({**plan, "submit_type": "pay"}, "Pay"),
+    ]:
+        session = client.v1.checkout.sessions.create(params=params)
+        assert _button(web.get(session.url).text) == label, params
+
+
+def test_collected_details_are_refused_on_their_own_field(
+    web: httpx.Client, client: stripe.StripeClient, session_params: dict[str, Any]
+) -> None:
+    """A missing shipping city, phone or terms checkbox shows under that field, what was typed
+    stays, and the session stays open until everything asked for is given."""
+    session = client.v1.checkout.sessions.create(
+        params={
+            **session_params,
+            "shipping_address_collection": {"allowed_countries": ["DE"]},
+            "phone_number_collection": {"enabled": True},
+            "consent_collection": {"terms_of_service": "required"},
+        }
+    )
+    address = {
+        "shipping_name": "Ada",
+        "shipping_line1": "Hauptstr. 1",
+        "shipping_city": "Berlin",
+        "shipping_postal_code": "10115",
+        "shipping_country": "DE",
+    }
+    given = {**address, "phone": "+49 30 1234", "terms": "accepted"}
+    for field in ("shipping_city", "phone", "terms"):
+        partial = {k: v for k, v in given.items() if k != field}
+        response = web.post(session.url, data=_card("4242424242424242", **partial))
+        assert response.status_code == 402, field
+        html = response.text
+        assert f'<p class=field-error id="{field}-error">' in html, field
+        assert f'aria-describedby="{field}-error"' in html, field
+        assert "role=alert" not in html
+        kept = next(k for k in partial if k.startswith("shipping_") and k != field)
+        assert f'value="{partial[kept]}"' in html
+    paid = web.post(session.url, data=_card("4242424242424242", **given))
+    assert paid.status_code == 303
+    assert client.v1.checkout.sessions.retrieve(session.id).status == "complete"
+
+
+def test_a_typed_promotion_code_is_applied_before_anything_is_charged(
+    web: httpx.Client, client: stripe.StripeClient, session_params: dict[str, Any]
+) -> None:
+    """Pressing Pay (or Enter) with a code typed but not applied applies it and shows the new
+    total instead of charging the old one; an unknown code is an error under its field."""
+    coupon = client.v1.coupons.create(params={"amount_off": 500, "currency": "usd"})
+    client.v1.promotion_codes.create(
+        params={"promotion": {"type": "coupon", "coupon": coupon.id}, "code": "FIVE"}
+    )
+    session = client.v1.checkout.sessions.create(
+        params={**session_params, "allow_promotion_codes": True}
+    )
+    wrong = web.post(session.url, data=_card("4242424242424242", promotion_code="NOPE"))
+    assert wrong.status_code == 402
+    assert '<p class=field-error id="promotion_code-error">' in wrong.text
+    shown = web.post(session.url, data=_card("4242424242424242", promotion_code="five"))
+    assert shown.status_code == 200
+    assert '<dd id="discount">-$5.00</dd>' in shown.text
+    assert "<dd id=total>$25.00</dd>" in shown.text
+    assert client.v1.checkout.sessions.retrieve(session.id).status == "open"
+    paid = web.post(session.url, data=_card("4242424242424242", promotion_code="five"))
+    assert paid.status_code == 303
+    done = client.v1.checkout.sessions.retrieve(session.id)
+    assert (done.status, done.amount_total) == ("complete", 2500)

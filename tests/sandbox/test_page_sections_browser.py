@@ -73,15 +73,17 @@ def test_a_shopper_fills_every_section_and_pays(page: Any, client: stripe.Stripe
     )
     session = _session(client)
     page.goto(session.url)
-    assert page.text_content("#total") == "24.00 USD"
+    assert page.text_content("#total") == "$24.00"
+    assert page.text_content("#shipping") == "$4.00"  # the first option until one is chosen
     assert "<b>kettle</b>" in (page.text_content("label:has(#terms)") or "")
     page.fill("input[name=promotion_code]", "WRONG")
     page.click("#apply-code")
-    assert "invalid" in (page.text_content("#error") or "")
+    assert "invalid" in (page.text_content("#promotion_code-error") or "")
     page.fill("input[name=promotion_code]", "half")
     page.click("#apply-code")
-    assert page.text_content("#discount") == "-10.00 USD"
-    assert page.text_content("#total") == "14.00 USD"
+    assert page.text_content("#discount") == "-$10.00"
+    assert "HALF" in (page.text_content("#summary") or "")
+    assert page.text_content("#total") == "$14.00"
     page.fill("input[name=email]", "ada@example.com")
     page.fill(f"input[name='quantity.{_line_item_id(client, session.id)}']", "2")
     page.check("input[name=shipping_rate] >> nth=1")
@@ -97,7 +99,10 @@ def test_a_shopper_fills_every_section_and_pays(page: Any, client: stripe.Stripe
     page.fill("input[name=cvc]", "123")
     page.fill("input[name=postal_code]", "10115")
     page.click("#submit")
-    assert "Accept the terms" in (page.text_content("#error") or "")
+    assert "Accept the terms" in (page.text_content("#terms-error") or "")
+    # The refused attempt kept the quantity and shipping chosen: the summary shows them.
+    assert page.text_content("#shipping") == "$9.00"
+    assert page.text_content("#total") == "$29.00"
     page.check("#terms")
     page.fill("input[name=cvc]", "123")
     with page.expect_request(lambda r: r.url.startswith("https://shop.example/ok")) as sent:

@@ -17,28 +17,38 @@ from checkoutkit._checkout import Checkout, CheckoutRequest, FulfilOutcome
 from checkoutkit._currencies import from_minor_units
 from checkoutkit._events import CheckoutSession
 from checkoutkit._gateway import CheckoutGateway
+from checkoutkit._look import (
+    STATE_LABELS,
+    OrderState,
+    document,
+    order_state,
+    order_summary,
+    result_page,
+)
 from checkoutkit._router import WebhookRouter
+from checkoutkit.adapters._pages import default_success_page
 from checkoutkit.stores.sqlite import SqliteStore
 
 PRODUCT_NAME = "Stubborn Attachments"
 PRICE_CENTS = 2000
+MERCHANT_NAME = "checkoutkit demo shop"
 
-_STYLE = """<style>
-body{font-family:system-ui,sans-serif;max-width:34rem;margin:3rem auto;padding:0 1rem;color:#1a1a1a}
-.product{display:flex;gap:1rem;align-items:center;border:1px solid #ddd;border-radius:8px;
-padding:1rem;margin:1rem 0}.product .art{width:4rem;height:4rem;border-radius:6px;
-background:linear-gradient(135deg,#635bff,#00d4ff)}button{background:#635bff;color:#fff;border:0;
-border-radius:6px;padding:.7rem 1.4rem;font-size:1rem;cursor:pointer}
+_STYLE = """
+.shop{max-width:34rem;margin:0 auto;padding:24px 16px}
+nav{max-width:34rem;margin:0 auto;padding:16px 16px 0;display:flex;gap:16px}
+.product{display:flex;gap:16px;align-items:center;border-radius:8px;padding:16px;margin:16px 0;
+box-shadow:0 0 0 1px #e0e0e0,0 2px 4px rgba(0,0,0,.07)}.product .art{width:64px;height:64px;
+border-radius:6px;background:linear-gradient(135deg,#635bff,#00d4ff)}
+.product h3{font-size:16px}.product h5{margin:4px 0 0;font-size:14px;font-weight:500}
+h1{font-size:24px;margin-bottom:16px}
 table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #eee;padding:.4rem;
-text-align:left;font-size:.9rem}td code{word-break:break-all}nav a{margin-right:1rem}</style>"""
+text-align:left;font-size:.9rem}td code{word-break:break-all}
+"""
+_NAV = "<nav><a href=/>Shop</a><a href=/orders>Orders</a></nav>"
 
 
 def _page(title: str, body: str) -> str:
-    return (
-        f"<!doctype html>\n<html lang=en><meta charset=utf-8><title>{html.escape(title)}</title>"
-        '<meta name=viewport content="width=device-width, initial-scale=1">'
-        f"{_STYLE}\n<nav><a href=/>Shop</a><a href=/orders>Orders</a></nav>\n{body}\n"
-    )
+    return document(title, f"{_NAV}\n<main class=shop>{body}</main>", css=_STYLE)
 
 
 def _money(amount: int | None, currency: str | None) -> str:
@@ -108,29 +118,34 @@ def product_page() -> str:
 
 
 def success_page(session: CheckoutSession | None, outcome: FulfilOutcome | None) -> str:
-    """The seed's "Thanks for your order!" page (or a note while a payment is pending)."""
-    if outcome is FulfilOutcome.NOT_PAID:
-        return _page(
-            "Payment processing",
-            "<h1>Payment processing</h1><p>We will fulfil your order when the payment arrives.</p>",
+    """The seed's "Thanks for your order!" page, heading first (or where the payment stands)."""
+    state = order_state(session, outcome)
+    nav = _NAV
+    if state is OrderState.PAID or state is OrderState.UNKNOWN:
+        email = session.email if session is not None else None
+        note = f" a confirmation email to {email}" if email else " a confirmation email"
+        return result_page(
+            "Thanks for your order!",
+            state="paid",
+            state_label=STATE_LABELS[OrderState.PAID],
+            message=f"We appreciate your business! We'll send{note}. If you have any questions, "
+            "please email orders@example.com.",
+            summary=order_summary(session),
+            actions=[("See your orders", "/orders"), ("Back to the shop", "/")],
+            before=nav,
         )
-    email = session.email if session is not None else None
-    note = f" a confirmation email to {html.escape(email)}" if email else " a confirmation email"
-    return _page(
-        "Thanks for your order!",
-        f"""<section><p>We appreciate your business! We'll send{note}.</p>
-<p>If you have any questions, please email <a href="mailto:orders@example.com">
-orders@example.com</a>.</p><h1>Thanks for your order!</h1>
-<p><a href=/orders>See your orders</a></p></section>""",
-    )
+    return default_success_page(session, outcome).replace("<body>", f"<body>{nav}", 1)
 
 
 def cancel_page() -> str:
     """The page for a customer who left the payment page."""
-    return _page(
+    return result_page(
         "Checkout canceled",
-        "<h1>Checkout canceled</h1><p>Forgot to add something to your cart? Shop around then "
-        "come back to pay!</p><p><a href=/>Back to the shop</a></p>",
+        state="canceled",
+        state_label="Not paid",
+        message="Forgot to add something to your cart? Shop around then come back to pay!",
+        actions=[("Back to the shop", "/")],
+        before=_NAV,
     )
 
 
@@ -166,8 +181,10 @@ def make_shop(
     """The demo's Checkout flow: one product, orders fulfilled into ``directory/orders.db``."""
     orders = Orders(directory / "orders.db")
     store = SqliteStore(directory / "events.db")
-    product = SessionBuilder.payment().add_price_data(
-        currency="usd", name=PRODUCT_NAME, unit_amount=PRICE_CENTS, quantity=1
+    product = (
+        SessionBuilder.payment()
+        .add_price_data(currency="usd", name=PRODUCT_NAME, unit_amount=PRICE_CENTS, quantity=1)
+        .param("branding_settings", {"display_name": MERCHANT_NAME})
     )
 
     def build_session(request: CheckoutRequest) -> SessionBuilder:

@@ -28,7 +28,6 @@ Every name here is public and stable; see the "Write an adapter" page of the doc
 
 from __future__ import annotations
 
-import html
 import json
 import logging
 import re
@@ -36,13 +35,14 @@ import secrets
 from collections.abc import AsyncIterable, Iterable, Iterator, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 import attrs
 
 from checkoutkit._checkout import CheckoutRequest, FulfilOutcome, check_session_id
 from checkoutkit._replies import LOGGER_NAME as _WEBHOOK_LOGGER
 from checkoutkit._replies import TOO_LARGE, Reply
+from checkoutkit.adapters import _pages
 from checkoutkit.adapters._body import (
     READ_CHUNK,
     BodyRefused,
@@ -51,6 +51,7 @@ from checkoutkit.adapters._body import (
     read_body_async,
     server_reads_refused_bodies,
 )
+from checkoutkit.adapters._pages import default_cancel_page, default_success_page
 from checkoutkit.exceptions import (
     ConfigurationError,
     FulfilmentError,
@@ -281,21 +282,18 @@ def _created(session: CheckoutSession, headers: Mapping[str, str]) -> Reply:
 
 
 def _create_failed(exc: Exception, request: CheckoutRequest) -> Reply:
-    if isinstance(exc, StripeConnectionError):
-        # Stripe is slow or down: a short 503 that leads back to the shop, the cause in the log.
-        _log.warning("creating a checkout session failed, answering 503: %s", exc)
-        if wants_json(_header(request.headers, "accept")):
-            return _text(503, "the payment provider could not be reached; try again shortly")
-        page = _page(
-            "Checkout is unavailable right now",
-            "We could not reach our payment provider, so nothing was charged. "
-            "Please try again in a few minutes.",
-        )
-        link = f'<p><a href="{html.escape(request.cancel_url)}">Back to the shop</a></p>\n'
-        return Reply(503, (page + link).encode(), _HTML_HEADERS)
     if isinstance(exc, StripeError):
-        _log.warning("creating a checkout session failed: %s", exc)
-        return _text(502, "the payment provider refused or could not be reached")
+        # Stripe slow, down or refusing: a short page that leads back to the shop (a script
+        # asking for JSON gets a line of text), the cause in the log.
+        reachable = not isinstance(exc, StripeConnectionError)
+        status = 502 if reachable else 503
+        _log.warning("creating a checkout session failed, answering %d: %s", status, exc)
+        if wants_json(_header(request.headers, "accept")):
+            if reachable:
+                return _text(502, "the payment provider refused or could not be reached")
+            return _text(503, "the payment provider could not be reached; try again shortly")
+        page = _pages.checkout_unavailable_page(request.cancel_url, reachable=reachable)
+        return Reply(status, page.encode(), _HTML_HEADERS)
     if isinstance(exc, PermissionError):
         _log.info("refused a checkout request: %s", exc)
         return _text(403, "not allowed to check out")
@@ -376,11 +374,15 @@ def _session_id_or_reply(session_id: str | None) -> str | Reply:
         return _text(400, "missing or malformed session_id")
 
 
-def _retrieve_failed(exc: StripeError) -> Reply:
+def _retrieve_failed(exc: StripeError, session_id: str) -> Reply:
     if isinstance(exc, StripeNotFoundError):
         return _text(404, "unknown checkout session")
     _log.warning("retrieving a checkout session failed: %s", exc)
-    return _text(502, "the payment provider could not be reached")
+    # Relative to this page (…/success), so it works under any mounting prefix.
+    retry = f"{SUCCESS_PATH}?{urlencode({'session_id': session_id})}"
+    status = 503 if isinstance(exc, StripeConnectionError) else 502
+    page = _pages.order_unconfirmed_page(retry)
+    return Reply(status, page.encode(), _CONFIRMING_HEADERS if status == 503 else _HTML_HEADERS)
 
 
 def _success_page(
@@ -417,7 +419,7 @@ def success(checkout: Checkout, session_id: str | None) -> Reply:
     try:
         session = checkout.gateway.retrieve(checked)
     except StripeError as exc:
-        return _retrieve_failed(exc)
+        return _retrieve_failed(exc, checked)
     outcome: FulfilOutcome | None
     try:
         outcome = checkout.fulfil_session(session)
@@ -437,7 +439,7 @@ async def success_async(checkout: Checkout, session_id: str | None) -> Reply:
     try:
         session = await checkout.gateway.retrieve_async(checked)
     except StripeError as exc:
-        return _retrieve_failed(exc)
+        return _retrieve_failed(exc, checked)
     outcome: FulfilOutcome | None
     try:
         outcome = await checkout.fulfil_session_async(session)
@@ -514,39 +516,6 @@ async def receive_webhook_async(
     return await webhook_async(checkout, body, headers)
 
 
-def _page(title: str, message: str, *, refresh: int | None = None) -> str:
-    reload = "" if refresh is None else f'<meta http-equiv=refresh content="{int(refresh)}">'
-    return (
-        "<!doctype html>\n<html lang=en><meta charset=utf-8>"
-        '<meta name=viewport content="width=device-width, initial-scale=1">'
-        f"{reload}"
-        f"<title>{html.escape(title)}</title>\n"
-        f"<h1>{html.escape(title)}</h1>\n<p>{html.escape(message)}</p>\n"
-    )
-
-
-def default_success_page(session: CheckoutSession | None, outcome: FulfilOutcome | None) -> str:
-    """The minimal success page used when the application gives none."""
-    if outcome is FulfilOutcome.NOT_PAID:
-        return _page(
-            "Payment processing",
-            "We have not received your payment yet. We will email you when it arrives.",
-        )
-    email = session.email if session is not None else None
-    note = f" A confirmation goes to {email}." if email else ""
-    return _page("Thanks for your order!", f"We appreciate your business.{note}")
-
-
 def confirming_page() -> str:
     """The page shown when a payment went through but the order could not be confirmed yet."""
-    return _page(
-        "Payment received",
-        "Thank you: your payment went through. We are confirming your order; "
-        "this page reloads in a moment, or refresh it yourself.",
-        refresh=CONFIRM_RETRY_AFTER,
-    )
-
-
-def default_cancel_page() -> str:
-    """The minimal cancel page used when the application gives none."""
-    return _page("Checkout canceled", "Your order was not placed. You can try again any time.")
+    return _pages.confirming_page(CONFIRM_RETRY_AFTER)

@@ -453,7 +453,7 @@ class App(DiscountRoutes):
     # the hosted page -----------------------------------------------------------------------
 
     def page_show(self, call: Call) -> Response:
-        return _pages.show(self.core, call.id)
+        return _pages.show(self.core, call.id, notice=call.request.args.get("authentication"))
 
     def page_submit(self, call: Call) -> Response:
         return _pages.submit(self.core, call.id, call.request.form)

@@ -116,8 +116,13 @@ def _address(given: dict[str, str]) -> dict[str, Any]:
     return {key: (given.get(key) or "").strip() or None for key in ADDRESS_KEYS}
 
 
-def _fail(message: str) -> MethodError:
-    return MethodError("parameter_missing", message)
+def _fail(message: str, field: str) -> MethodError:
+    return MethodError("parameter_missing", message, field=field)
+
+
+def _first_empty(prefix: str, given: dict[str, Any], keys: tuple[str, ...]) -> str | None:
+    """The form field of the first of ``keys`` left empty in ``given``, if any."""
+    return next((f"{prefix}_{key}" for key in keys if not given.get(key)), None)
 
 
 def apply(session: dict[str, Any], got: Collected) -> dict[str, Any]:
@@ -129,13 +134,17 @@ def apply(session: dict[str, Any], got: Collected) -> dict[str, Any]:
     shipping = session.get("shipping_address_collection")
     if shipping:
         address = _address(got.shipping_address)
-        if not got.shipping_name.strip() or not address["line1"] or not address["city"]:
-            raise _fail("Enter the shipping name and address.")
-        if not address["postal_code"] or not address["country"]:
-            raise _fail("Enter the shipping postal code and country.")
+        if not got.shipping_name.strip():
+            raise _fail("Enter the shipping name and address.", "shipping_name")
+        empty = _first_empty("shipping", address, ("line1", "city"))
+        if empty:
+            raise _fail("Enter the shipping name and address.", empty)
+        empty = _first_empty("shipping", address, ("postal_code", "country"))
+        if empty:
+            raise _fail("Enter the shipping postal code and country.", empty)
         address["country"] = address["country"].upper()
         if address["country"] not in shipping["allowed_countries"]:
-            raise _fail(f"We cannot ship to {address['country']}.")
+            raise _fail(f"We cannot ship to {address['country']}.", "shipping_country")
         session["collected_information"]["shipping_details"] = {
             "address": address,
             "name": got.shipping_name.strip(),
@@ -143,14 +152,15 @@ def apply(session: dict[str, Any], got: Collected) -> dict[str, Any]:
         details["name"] = got.shipping_name.strip()
     if session.get("billing_address_collection") == "required":
         billing = _address(got.billing_address)
-        if not billing["line1"] or not billing["city"] or not billing["country"]:
-            raise _fail("Enter the billing address.")
+        empty = _first_empty("billing", billing, ("line1", "city", "country"))
+        if empty:
+            raise _fail("Enter the billing address.", empty)
         billing["country"] = billing["country"].upper()
         details["address"] = billing
     if session["phone_number_collection"]["enabled"]:
         phone = got.phone.strip()
         if not phone or not all(c.isdigit() or c in "+-() " for c in phone) or len(phone) > 20:
-            raise _fail("Enter a valid phone number.")
+            raise _fail("Enter a valid phone number.", "phone")
         details["phone"] = phone
     tax_ids = session.get("tax_id_collection") or {}
     if tax_ids.get("enabled") and got.tax_id_value.strip():
@@ -158,10 +168,10 @@ def apply(session: dict[str, Any], got: Collected) -> dict[str, Any]:
             {"type": got.tax_id_type or "eu_vat", "value": got.tax_id_value.strip()}
         ]
     elif tax_ids.get("required") == "if_supported":
-        raise _fail("Enter your tax ID.")
+        raise _fail("Enter your tax ID.", "tax_id_value")
     consent = session.get("consent_collection") or {}
     if consent.get("terms_of_service") == "required" and not got.terms_accepted:
-        raise _fail("Accept the terms of service to continue.")
+        raise _fail("Accept the terms of service to continue.", "terms")
     if consent.get("terms_of_service") == "required" or consent.get("promotions") == "auto":
         session["consent"] = {
             "promotions": (
@@ -180,19 +190,20 @@ def _custom_value(field: dict[str, Any], value: str) -> None:
     label = field["label"]["custom"] or field["key"]
     kind = field["type"]
     block = field[kind]
+    name = f"custom.{field['key']}"
     if not value:
         if not field["optional"]:
-            raise _fail(f"{label} is required.")
+            raise _fail(f"{label} is required.", name)
         return
     if kind == "dropdown":
         if value not in {o["value"] for o in block["options"]}:
-            raise _fail(f"Choose one of the options for {label}.")
+            raise _fail(f"Choose one of the options for {label}.", name)
     else:
         if kind == "numeric" and not (value.isascii() and value.isdigit()):
-            raise _fail(f"{label} takes digits only.")
+            raise _fail(f"{label} takes digits only.", name)
         lo, hi = block["minimum_length"] or 0, block["maximum_length"] or 255
         if not lo <= len(value) <= hi:
-            raise _fail(f"{label} must be {lo} to {hi} characters long.")
+            raise _fail(f"{label} must be {lo} to {hi} characters long.", name)
     block["value"] = value
 
 

@@ -46,15 +46,27 @@ _BRANDS: Final = (
 
 
 class MethodError(Exception):
-    """Card or bank details the payment page refuses, with Stripe's error code and message."""
+    """Card or bank details the payment page refuses, with Stripe's error code and message.
 
-    def __init__(self, code: str, message: str, *, decline_code: str | None = None) -> None:
+    ``field`` names the form field the error belongs to (``phone``, ``shipping_city``), where
+    the page shows it; None for an error of the whole attempt (a decline).
+    """
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        decline_code: str | None = None,
+        field: str | None = None,
+    ) -> None:
         if code not in STRIPE_ERROR_CODES:
             raise ValueError(f"{code!r} is not one of Stripe's error codes")
         super().__init__(message)
         self.code = code
         self.message = message
         self.decline_code = decline_code
+        self.field = field
 
 
 @attrs.frozen
@@ -143,7 +155,9 @@ def decline_for(card: Card) -> MethodError | None:
 def check_iban(iban: Iban) -> None:
     """Raise :class:`MethodError` for an IBAN with a bad shape or checksum."""
     if not iban_ok(iban.iban):
-        raise MethodError("payment_method_invalid_parameter", "The IBAN you entered is invalid.")
+        raise MethodError(
+            "payment_method_invalid_parameter", "The IBAN you entered is invalid.", field="iban"
+        )
 
 
 def normalize_iban(raw: str) -> str:

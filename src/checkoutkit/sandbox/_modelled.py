@@ -25,6 +25,7 @@ SESSION_CREATE: Tree = {
     "allowed_payment_method_types": ...,
     "automatic_tax": {"enabled": ...},
     "billing_address_collection": ...,
+    "branding_settings": {"background_color": ..., "button_color": ..., "display_name": ...},
     "cancel_url": ...,
     "client_reference_id": ...,
     "consent_collection": {

@@ -23,7 +23,8 @@ class PayResult:
     """The outcome of one payment attempt on a session.
 
     ``status`` is ``succeeded``, ``processing`` (SEPA, settles later), ``requires_action``
-    (3D Secure pending) or ``failed`` (``code``/``message`` say why; the session stays open).
+    (3D Secure pending) or ``failed`` (``code``/``message`` say why, ``field`` names the form
+    field at fault if one is; the session stays open).
     """
 
     status: str
@@ -31,6 +32,7 @@ class PayResult:
     code: str | None = None
     decline_code: str | None = None
     message: str | None = None
+    field: str | None = None
 
 
 class Payments:
@@ -113,6 +115,7 @@ class Payments:
                     code=exc.code,
                     decline_code=exc.decline_code,
                     message=exc.message,
+                    field=exc.field,
                 )
             email = email or session.get("customer_email")
             if isinstance(method, _methods.Card) and method.number in (
@@ -150,6 +153,7 @@ class Payments:
                 private["error"] = {
                     "code": "payment_intent_authentication_failure",
                     "message": message,
+                    "email": pending["email"],  # the payment page shows it again
                 }
                 self.state.put(session)
                 return PayResult(
@@ -187,12 +191,15 @@ class Payments:
             return
         chosen = amount if amount is not None else custom["preset"]
         if chosen is None:
-            raise _methods.MethodError("parameter_missing", "Enter the amount you want to pay.")
+            raise _methods.MethodError(
+                "parameter_missing", "Enter the amount you want to pay.", field="amount"
+            )
         lo, hi = custom["minimum"], custom["maximum"]
         if chosen < (lo if lo is not None else 1) or (hi is not None and chosen > hi):
             raise _methods.MethodError(
                 "amount_too_large" if hi is not None and chosen > hi else "amount_too_small",
                 f"Enter an amount between {lo or 1} and {hi if hi is not None else 'any'}.",
+                field="amount",
             )
         items[0].update(amount_subtotal=chosen, amount_total=chosen)
         session["amount_subtotal"] = session["amount_total"] = chosen

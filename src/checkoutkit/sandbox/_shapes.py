@@ -96,8 +96,9 @@ BRANDING = {
 
 
 def session_fields(params: dict[str, Any], *, mode: str, ui_mode: str) -> dict[str, Any]:
-    """Session fields that depend only on ``params``: branding, name and tax ID collection,
-    invoice creation, and the URLs that belong to the UI mode.
+    """Session fields that depend only on ``params``: branding (the account's, with the
+    session's ``display_name``, ``button_color`` and ``background_color`` over it), name and tax
+    ID collection, invoice creation, and the URLs that belong to the UI mode.
 
     ``return_url`` and ``redirect_on_completion`` exist only on embedded and custom sessions;
     Stripe leaves them out of a hosted one, and so does the sandbox (see :func:`drop_absent`).
@@ -107,7 +108,7 @@ def session_fields(params: dict[str, Any], *, mode: str, ui_mode: str) -> dict[s
     tax_ids = params.get("tax_id_collection") or {}
     names = params.get("name_collection") or {}
     return {
-        "branding_settings": dict(BRANDING),
+        "branding_settings": {**BRANDING, **(params.get("branding_settings") or {})},
         "excluded_payment_method_types": list(params.get("excluded_payment_method_types", [])),
         "invoice_creation": (
             {

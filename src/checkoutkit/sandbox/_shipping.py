@@ -133,7 +133,11 @@ class Shipping:
             return
         chosen = next((o for o in options if o["shipping_rate"] == rate_id), None)
         if rate_id and chosen is None:
-            raise MethodError("resource_missing", "Choose one of the shipping options.")
+            raise MethodError(
+                "resource_missing",
+                "Choose one of the shipping options.",
+                field="shipping_rate",
+            )
         chosen = chosen or options[0]
         amount = chosen["shipping_amount"]
         session["shipping_cost"] = {
@@ -155,7 +159,9 @@ class Shipping:
             lo, hi = adjustable.get("minimum") or 0, adjustable.get("maximum") or 99
             if not lo <= quantity <= hi:
                 raise MethodError(
-                    "parameter_invalid_integer", f"Choose a quantity from {lo} to {hi}."
+                    "parameter_invalid_integer",
+                    f"Choose a quantity from {lo} to {hi}.",
+                    field=f"quantity.{li['id']}",
                 )
             price = self.state.get(li["price"], "price") or {}
             li["quantity"] = quantity
@@ -163,9 +169,8 @@ class Shipping:
                 Decimal(price.get("unit_amount_decimal") or 0) * quantity
             )
         self.choose_shipping(session, got.shipping_rate)
-        details = _collect.apply(session, got)
-        self.apply_totals(session)
-        return details
+        self.apply_totals(session)  # before the details' check: a refused page shows them
+        return _collect.apply(session, got)
 
     def enter_promotion_code(self, session_id: str, code: str) -> dict[str, Any]:
         """The shopper typed ``code`` on the page: make its coupon the session's discount."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from checkoutkit.exceptions import (
     CheckoutKitError,
@@ -150,31 +150,77 @@ def claim_lost(claim: Claim) -> CheckoutKitError:
     )
 
 
+class Bound(NamedTuple):
+    """A statement built once, and the values of its parameters for one call."""
+
+    statement: sa.Executable
+    params: dict[str, Any]
+
+
 class Statements:
-    """The store's statements on one table, for one dialect and clock."""
+    """The store's statements on one table, for one dialect and clock.
+
+    Each statement is built once, with bound parameters; a call only supplies their values.
+    """
 
     def __init__(
         self, table: sa.Table, dialect: str, clock: Callable[[], float] | None = None
     ) -> None:
+        import sqlalchemy as sa
+
         check_dialect(dialect)
         self.table = table
         self.dialect = dialect
         self.clock = clock
+        t = table
+        now = self._now()
+        lease = sa.bindparam("b_lease", type_=sa.Double)
+        self._claim = self._claim_statement(now, lease)
+        self._state = sa.select(t.c.status, t.c.attempts).where(t.c.key == sa.bindparam("b_key"))
+        held = sa.update(t).where(
+            t.c.key == sa.bindparam("b_key"),
+            t.c.token == sa.bindparam("b_held_token"),
+            t.c.status == _PROCESSING,
+        )
+        self._finish = held.values(
+            status=sa.bindparam("b_new_status"),
+            last_error=sa.bindparam("b_error"),
+            updated_at=now,
+            lease_expires_at=None,
+            token=None,
+        )
+        self._renew = held.values(updated_at=now, lease_expires_at=now + lease)
+        self._requeue = (
+            sa.update(t)
+            .where(t.c.key == sa.bindparam("b_key"), t.c.status == EventStatus.FAILED.value)
+            .values(status=EventStatus.PENDING.value, updated_at=now)
+        )
+        columns = sa.select(*(t.c[name] for name in COLUMNS if name != "token"))
+        self._get = columns.where(t.c.key == sa.bindparam("b_key"))
+        self._all = columns.order_by(t.c.created_at, t.c.key)
+        self._with_status = columns.where(t.c.status == sa.bindparam("b_status")).order_by(
+            t.c.created_at, t.c.key
+        )
 
-    def now(self) -> sa.ColumnElement[float]:
-        """The current time: the injected clock's, else the database server's (one clock for
-        every host of the application)."""
+    def _now(self) -> sa.ColumnElement[float]:
+        """The current time: the injected clock's (a parameter), else the database server's
+        (one clock for every host of the application)."""
         import sqlalchemy as sa
 
         if self.clock is not None:
-            return sa.literal(float(self.clock()), sa.Double)
+            return sa.bindparam("b_now", type_=sa.Double)
         if self.dialect == "postgresql":
             return sa.cast(sa.extract("epoch", sa.func.statement_timestamp()), sa.Double)
         # SQLite: 'now' is the same for every use within one statement.
         return sa.cast((sa.func.julianday("now") - 2440587.5) * 86400.0, sa.Double)
 
-    def claim(
-        self, key: str, type: str, lease: float, token: str, payload: bytes | None
+    def _bound(self, statement: sa.Executable, **params: Any) -> Bound:
+        if self.clock is not None:
+            params["b_now"] = float(self.clock())
+        return Bound(statement, params)
+
+    def _claim_statement(
+        self, now: sa.ColumnElement[float], lease: sa.BindParameter[float]
     ) -> sa.Executable:
         """Insert the key, or take it over when pending or its lease expired: one statement,
         which returns the attempts only when this call got the claim."""
@@ -183,19 +229,17 @@ class Statements:
 
         insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
         t = self.table
-        now = self.now()
-        values = {
-            "key": key,
-            "type": type,
-            "status": _PROCESSING,
-            "attempts": 1,
-            "created_at": now,
-            "updated_at": now,
-            "lease_expires_at": now + float(lease),
-            "token": token,
-            "payload": payload,
-        }
-        stmt = insert(t).values(values)
+        stmt = insert(t).values(
+            key=sa.bindparam("b_key"),
+            type=sa.bindparam("b_type"),
+            status=_PROCESSING,
+            attempts=1,
+            created_at=now,
+            updated_at=now,
+            lease_expires_at=now + lease,
+            token=sa.bindparam("b_token"),
+            payload=sa.bindparam("b_payload", type_=sa.LargeBinary),
+        )
         excluded = stmt.excluded
         return stmt.on_conflict_do_update(
             index_elements=[t.c.key],
@@ -213,60 +257,45 @@ class Statements:
             ),
         ).returning(t.c.attempts)
 
-    def state(self, key: str) -> sa.Executable:
-        import sqlalchemy as sa
+    def claim(self, key: str, type: str, lease: float, token: str, payload: bytes | None) -> Bound:
+        return self._bound(
+            self._claim,
+            b_key=key,
+            b_type=type,
+            b_lease=float(lease),
+            b_token=token,
+            b_payload=payload,
+        )
 
-        t = self.table
-        return sa.select(t.c.status, t.c.attempts).where(t.c.key == key)
+    def state(self, key: str) -> Bound:
+        return Bound(self._state, {"b_key": key})
 
-    def finish(self, claim: Claim, status: EventStatus, error: str | None) -> sa.Executable:
+    def finish(self, claim: Claim, status: EventStatus, error: str | None) -> Bound:
         if error is not None and self.dialect == "postgresql":
             error = error.replace("\x00", "\ufffd")  # PostgreSQL's text cannot hold NUL
-        return self._held(claim).values(
-            status=status.value,
-            last_error=error,
-            updated_at=self.now(),
-            lease_expires_at=None,
-            token=None,
+        return self._bound(
+            self._finish,
+            b_key=claim.key,
+            b_held_token=claim.token,
+            b_new_status=status.value,
+            b_error=error,
         )
 
-    def renew(self, claim: Claim, lease: float) -> sa.Executable:
-        now = self.now()
-        return self._held(claim).values(updated_at=now, lease_expires_at=now + float(lease))
-
-    def _held(self, claim: Claim) -> sa.Update:
-        import sqlalchemy as sa
-
-        t = self.table
-        return sa.update(t).where(
-            t.c.key == claim.key, t.c.token == claim.token, t.c.status == _PROCESSING
+    def renew(self, claim: Claim, lease: float) -> Bound:
+        return self._bound(
+            self._renew, b_key=claim.key, b_held_token=claim.token, b_lease=float(lease)
         )
 
-    def requeue(self, key: str) -> sa.Executable:
-        import sqlalchemy as sa
+    def requeue(self, key: str) -> Bound:
+        return self._bound(self._requeue, b_key=key)
 
-        t = self.table
-        return (
-            sa.update(t)
-            .where(t.c.key == key, t.c.status == EventStatus.FAILED.value)
-            .values(status=EventStatus.PENDING.value, updated_at=self.now())
-        )
+    def get(self, key: str) -> Bound:
+        return Bound(self._get, {"b_key": key})
 
-    def get(self, key: str) -> sa.Executable:
-        return self._select().where(self.table.c.key == key)
-
-    def records(self, status: EventStatus | None) -> sa.Executable:
-        t = self.table
-        query = self._select()
-        if status is not None:
-            query = query.where(t.c.status == EventStatus(status).value)
-        return query.order_by(t.c.created_at, t.c.key)
-
-    def _select(self) -> sa.Select[Any]:
-        import sqlalchemy as sa
-
-        t = self.table
-        return sa.select(*(t.c[name] for name in COLUMNS if name != "token"))
+    def records(self, status: EventStatus | None) -> Bound:
+        if status is None:
+            return Bound(self._all, {})
+        return Bound(self._with_status, {"b_status": EventStatus(status).value})
 
 
 def claim_result(key: str, token: str, claimed: Any, state: Any) -> Claim:

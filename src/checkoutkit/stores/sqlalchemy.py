@@ -150,7 +150,7 @@ class SqlAlchemyStore:
 
     def _execute(self, where: str, statement: Any) -> Any:
         with translate_errors(where), self._autocommit.connect() as conn:
-            return conn.execute(statement)
+            return conn.execute(*statement)
 
     def claim(
         self, key: str, *, type: str, lease: float = 60.0, payload: bytes | None = None
@@ -160,8 +160,8 @@ class SqlAlchemyStore:
         token = new_token()
         data = None if payload is None else bytes(payload)
         with translate_errors("claim"), self._autocommit.connect() as conn:
-            claimed = conn.execute(self._sql.claim(key, type, lease, token, data)).first()
-            state = None if claimed is not None else conn.execute(self._sql.state(key)).first()
+            claimed = conn.execute(*self._sql.claim(key, type, lease, token, data)).first()
+            state = None if claimed is not None else conn.execute(*self._sql.state(key)).first()
         return claim_result(key, token, claimed, state)
 
     def _finish(self, claim: Claim, status: EventStatus, error: str | None) -> bool:
@@ -227,7 +227,7 @@ class SqlAlchemyStore:
             _check_still_in(began)
             session.flush()
             with translate_errors("record"):
-                recorded = session.execute(self._sql.finish(held, EventStatus.SUCCEEDED, None))
+                recorded = session.execute(*self._sql.finish(held, EventStatus.SUCCEEDED, None))
             if _rowcount(recorded) != 1:
                 raise claim_lost(claim)
             with translate_errors("commit"):
@@ -311,7 +311,7 @@ class AsyncSqlAlchemyStore:
     async def _execute(self, where: str, statement: Any, fetch: str) -> Any:
         with translate_errors(where):
             async with self._autocommit.connect() as conn:
-                result = await conn.execute(statement)
+                result = await conn.execute(*statement)
                 if fetch == "first":
                     return result.first()
                 if fetch == "all":
@@ -327,11 +327,11 @@ class AsyncSqlAlchemyStore:
         data = None if payload is None else bytes(payload)
         with translate_errors("claim"):
             async with self._autocommit.connect() as conn:
-                result = await conn.execute(self._sql.claim(key, type, lease, token, data))
+                result = await conn.execute(*self._sql.claim(key, type, lease, token, data))
                 claimed = result.first()
                 state = None
                 if claimed is None:
-                    state = (await conn.execute(self._sql.state(key))).first()
+                    state = (await conn.execute(*self._sql.state(key))).first()
         return claim_result(key, token, claimed, state)
 
     async def _finish(self, claim: Claim, status: EventStatus, error: str | None) -> bool:
@@ -394,7 +394,7 @@ class AsyncSqlAlchemyStore:
             await session.flush()
             with translate_errors("record"):
                 statement = self._sql.finish(held, EventStatus.SUCCEEDED, None)
-                recorded = await session.execute(statement)
+                recorded = await session.execute(*statement)
             if _rowcount(recorded) != 1:
                 raise claim_lost(claim)
             with translate_errors("commit"):

@@ -146,6 +146,7 @@ class TestDjangoStoreOnPostgresTransactions(TransactionalContract):
         return _tx_harness(postgres_alias, None, 0.3)
 
 
+@pytest.mark.slow
 def test_matches_the_reference_model(sqlite_alias: str) -> None:
     """Random sequences of store calls give the model's answers (SQLite, fake clock)."""
 

@@ -8,6 +8,9 @@ Applications pick a store:
   (``pip install 'checkoutkit[postgres]'``).
 - :mod:`checkoutkit.stores.redis`: ``RedisStore`` and ``AsyncRedisStore``
   (``pip install 'checkoutkit[redis]'``).
+- :mod:`checkoutkit.stores.django`: ``DjangoStore``, in a Django project's own database, with
+  its admin; fulfilment commits in the same transaction as its record
+  (``pip install 'checkoutkit[django]'``, ``INSTALLED_APPS += ["checkoutkit.stores.django"]``).
 
 ``MemoryStore`` and ``SqliteStore`` are also importable from :mod:`checkoutkit`.
 
@@ -47,7 +50,9 @@ __all__ = [
     "open_store",
 ]
 
-_SCHEMES = "sqlite:///path, postgresql://…, postgres://…, redis://…, rediss://…, unix://…"
+_SCHEMES = (
+    "sqlite:///path, postgresql://…, postgres://…, redis://…, rediss://…, unix://…, django://alias"
+)
 
 
 def open_store(url: str) -> EventStore:
@@ -56,7 +61,9 @@ def open_store(url: str) -> EventStore:
     ``sqlite:///relative/path.db`` or ``sqlite:////absolute/path.db``
     (:class:`~checkoutkit.SqliteStore`), ``postgresql://…`` or ``postgres://…``
     (:class:`~checkoutkit.stores.postgres.PostgresStore`, default table), ``redis://…``,
-    ``rediss://…`` or ``unix://…`` (:class:`~checkoutkit.stores.redis.RedisStore`, default prefix).
+    ``rediss://…`` or ``unix://…`` (:class:`~checkoutkit.stores.redis.RedisStore`, default prefix),
+    ``django://default`` (:class:`~checkoutkit.stores.django.DjangoStore` on that database alias;
+    Django is set up from ``DJANGO_SETTINGS_MODULE`` if it is not yet).
     Nothing is connected yet: the first call does. Raises
     :class:`~checkoutkit.ConfigurationError` for any other URL, and
     :class:`~checkoutkit.MissingDependencyError` when the driver is not installed.
@@ -83,4 +90,10 @@ def open_store(url: str) -> EventStore:
         from checkoutkit.stores.redis import RedisStore
 
         return RedisStore(url)
+    if sep and scheme == "django":
+        if not rest or "/" in rest:
+            raise ConfigurationError(f"a Django store URL is django://<database alias>: {url!r}")
+        from checkoutkit.stores.django import DjangoStore
+
+        return DjangoStore(using=rest)
     raise ConfigurationError(f"unknown store URL {url!r}; use one of {_SCHEMES}")

@@ -34,6 +34,7 @@ from checkoutkit.stores._protocol import (
     check_claim_args,
     new_token,
 )
+from checkoutkit.stores.django._schema import MAX_KEY_LENGTH
 
 if TYPE_CHECKING:
     from checkoutkit.stores.django.models import Event
@@ -41,8 +42,6 @@ if TYPE_CHECKING:
 __all__ = ["DjangoStore"]
 
 APP = "checkoutkit.stores.django"
-MAX_KEY_LENGTH = 255
-"""The longest key (and event type) the table holds."""
 _DONE = (EventStatus.SUCCEEDED.value, EventStatus.FAILED.value)
 _PROCESSING = EventStatus.PROCESSING.value
 # A claim of a key already there reads its row, then takes it over with an UPDATE guarded by

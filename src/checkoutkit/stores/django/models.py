@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.db import models
 
 from checkoutkit.stores._protocol import EventStatus
-from checkoutkit.stores.django._store import MAX_KEY_LENGTH
+from checkoutkit.stores.django._schema import MAX_KEY_LENGTH
 
 
 class Event(models.Model):  # type: ignore[misc]

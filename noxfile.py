@@ -106,6 +106,7 @@ CORE_IGNORED = [
     "tests/stores/test_django_admin.py",
     "tests/stores/test_django_checkout.py",
     "tests/stores/test_django_replay.py",
+    "tests/stores/test_django_shop_served.py",
 ]
 #: The only test tools ``core`` installs: the rest of the tests group would bring httpx and
 #: uvicorn, which are extras of checkoutkit too.

@@ -230,6 +230,27 @@ def test_long_keys_are_refused(sqlite_alias: str) -> None:
         store.claim("evt_1", type="t" * 256)
 
 
+@pytest.mark.parametrize("alias", [EVENTS, pytest.param("postgres", marks=pytest.mark.services)])
+def test_nul_is_refused_in_keys_and_spelled_out_in_errors(
+    alias: str, request: pytest.FixtureRequest
+) -> None:
+    """Keys with a NUL are refused; errors keep it (spelled ``\\x00`` on PostgreSQL, whose text
+    holds no NUL)."""
+    name = migrated(alias) if alias == EVENTS else request.getfixturevalue("postgres_alias")
+    empty(name)
+    store = DjangoStore(using=name)
+    with pytest.raises(ConfigurationError, match="NUL"):
+        store.claim("evt_\x00", type=COMPLETED)
+    with pytest.raises(ConfigurationError, match="NUL"):
+        store.claim("evt_1", type="a\x00b")
+    claim = store.claim("evt_1", type=COMPLETED)
+    assert store.release(claim, error="ValueError: bad byte \x00 here")
+    record = store.get("evt_1")
+    assert record is not None
+    kept = "\\x00" if alias == "postgres" else "\x00"
+    assert record.last_error == f"ValueError: bad byte {kept} here"
+
+
 def test_unknown_alias_is_a_configuration_error() -> None:
     with pytest.raises(ConfigurationError, match="no such database"):
         DjangoStore(using="nowhere").get("evt_1")

@@ -249,7 +249,7 @@ class DjangoStore:
         with self._errors(action, claim.key):
             changed: int = self._held(events, claim).update(
                 status=status.value,
-                last_error=error,
+                last_error=_text(error, self.using),
                 updated_at=self._clock(),
                 lease_expires_at=None,
                 token=None,
@@ -387,6 +387,16 @@ def _check_length(what: str, value: str) -> None:
         raise ConfigurationError(
             f"a DjangoStore {what} is at most {MAX_KEY_LENGTH} characters: {value[:40]!r}..."
         )
+    if "\x00" in value:  # PostgreSQL's text cannot hold it
+        raise ConfigurationError(f"a DjangoStore {what} cannot contain NUL: {value[:40]!r}")
+
+
+def _text(error: str | None, using: str) -> str | None:
+    """An error message as the database's text column holds it: PostgreSQL's holds no NUL, so
+    there it is spelled out (other databases keep the message as it is)."""
+    if error is None or connections[using].vendor != "postgresql":
+        return error
+    return error.replace("\x00", "\\x00")
 
 
 def _load_model(using: str) -> type[Event]:

@@ -107,6 +107,11 @@ CORE_IGNORED = [
     "tests/stores/test_redis_outages.py",
     "tests/stores/test_fulfil_across_instances.py",  # serves the shop with FastAPI and Flask
     "tests/stores/test_sqlalchemy_store.py",
+    "tests/stores/test_django_store.py",  # Django's ORM, and its admin
+    "tests/stores/test_django_admin.py",
+    "tests/stores/test_django_checkout.py",
+    "tests/stores/test_django_replay.py",
+    "tests/stores/test_django_shop_served.py",
 ]
 #: The only test tools ``core`` installs: the rest of the tests group would bring httpx and
 #: uvicorn, which are extras of checkoutkit too.

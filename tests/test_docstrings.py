@@ -20,6 +20,7 @@ PUBLIC_MODULES = [
     "checkoutkit.stores.sqlite",
     "checkoutkit.stores.postgres",
     "checkoutkit.stores.redis",
+    "checkoutkit.stores.django",
     "checkoutkit.adapters",
     "checkoutkit.adapters.flask",
     "checkoutkit.adapters.fastapi",

@@ -144,7 +144,7 @@ def _parser() -> argparse.ArgumentParser:
         "--store",
         required=True,
         metavar="URL",
-        help="the router's store: sqlite:///path, postgresql://..., or redis://...",
+        help="the router's store: sqlite:///path, postgresql://..., redis://... or django://alias",
     )
     replay.add_argument(
         "--router",

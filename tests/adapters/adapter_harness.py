@@ -244,44 +244,6 @@ def litestar_request(
     return litestar_test_client(app, cleanup)
 
 
-def configure_django() -> None:
-    """Settings as a careful project has them: CSRF, login required, atomic requests."""
-    import django
-    from django.conf import settings
-
-    if settings.configured:
-        return
-    settings.configure(
-        DEBUG=False,
-        SECRET_KEY="checkoutkit-tests-only",
-        ALLOWED_HOSTS=["testserver", "127.0.0.1", "localhost"],
-        ROOT_URLCONF="checkoutkit_tests_empty_urls",
-        MIDDLEWARE=[
-            "django.middleware.security.SecurityMiddleware",
-            "django.contrib.sessions.middleware.SessionMiddleware",
-            "django.middleware.common.CommonMiddleware",
-            "django.middleware.csrf.CsrfViewMiddleware",
-            "django.contrib.auth.middleware.AuthenticationMiddleware",
-            "django.contrib.auth.middleware.LoginRequiredMiddleware",
-        ],
-        INSTALLED_APPS=[
-            "django.contrib.contenttypes",
-            "django.contrib.auth",
-            "django.contrib.sessions",
-        ],
-        DATABASES={
-            "default": {
-                "ENGINE": "django.db.backends.sqlite3",
-                "NAME": ":memory:",
-                "ATOMIC_REQUESTS": True,
-            }
-        },
-        APPEND_SLASH=True,
-        USE_TZ=True,
-    )
-    django.setup()
-
-
 def django_test_client() -> Request:
     """Requests through Django's test Client, with CSRF checks enforced."""
     from django.test import Client

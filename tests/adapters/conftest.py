@@ -9,7 +9,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from adapter_harness import FRAMEWORKS, Shop, configure_django, make_shop
+from adapter_harness import FRAMEWORKS, Shop, make_shop
+
+from django_project import configure_django
 
 _urlconf_lock = threading.Lock()
 _urlconf_count = [0]

@@ -72,9 +72,10 @@ def litestar_app() -> Any:
 
 
 def django_app() -> Any:
-    from adapter_harness import configure_django
     from django.conf import settings
     from django.core.wsgi import get_wsgi_application
+
+    from django_project import configure_django
 
     configure_django()
     settings.ROOT_URLCONF = __name__

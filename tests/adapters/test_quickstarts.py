@@ -20,7 +20,6 @@ import pytest
 from adapter_harness import (
     Answer,
     Request,
-    configure_django,
     django_test_client,
     fastapi_test_client,
     flask_test_client,
@@ -28,6 +27,7 @@ from adapter_harness import (
 )
 
 from checkoutkit.testing import sign_payload
+from django_project import configure_django
 
 EXAMPLES = Path(__file__).parents[2] / "docs" / "examples"
 _numbers = itertools.count()

@@ -6,8 +6,8 @@
 
 The views are exempt from CSRF (Stripe and the payment page cannot send a token) and, on Django
 5.1 and later, from ``LoginRequiredMiddleware``; they never run inside ``ATOMIC_REQUESTS``
-transactions, so a fulfilment claim is committed before the callback runs. Each path matches
-with and without a trailing slash, so ``APPEND_SLASH`` never redirects a POST.
+transactions (of any database), so a fulfilment claim is committed before the callback runs.
+Each path matches with and without a trailing slash, so ``APPEND_SLASH`` never redirects a POST.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from checkoutkit.adapters import endpoints
 from checkoutkit.exceptions import MissingDependencyError
 
 try:
+    from django.conf import settings
     from django.contrib.auth import decorators as _auth_decorators
-    from django.db import transaction
+    from django.db import connections, transaction
     from django.http import HttpRequest, HttpResponse
     from django.urls import URLPattern, path
     from django.views.decorators.csrf import csrf_exempt
@@ -68,6 +69,12 @@ def _response(reply: endpoints.Reply) -> HttpResponse:
 
 def _view(method: Callable[[View], Any], view: View) -> View:
     wrapped: View = transaction.non_atomic_requests(csrf_exempt(method(view)))
+    # non_atomic_requests exempts 'default' only; an event store on another database must
+    # commit its claims on their own as well. (URL patterns built before the settings are
+    # configured can only know of 'default'.)
+    if settings.configured:
+        for alias in connections:
+            wrapped = transaction.non_atomic_requests(using=alias)(wrapped)
     return _login_not_required(wrapped)
 
 

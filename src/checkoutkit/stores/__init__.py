@@ -11,6 +11,9 @@ Applications pick a store:
 - :mod:`checkoutkit.stores.sqlalchemy`: ``SqlAlchemyStore`` and ``AsyncSqlAlchemyStore``, in the
   application's own database, where the work commits together with its record
   (``pip install 'checkoutkit[sqlalchemy]'``).
+- :mod:`checkoutkit.stores.django`: ``DjangoStore``, in a Django project's own database, with
+  its admin; fulfilment commits in the same transaction as its record
+  (``pip install 'checkoutkit[django]'``, ``INSTALLED_APPS += ["checkoutkit.stores.django"]``).
 
 ``MemoryStore`` and ``SqliteStore`` are also importable from :mod:`checkoutkit`.
 
@@ -52,7 +55,7 @@ __all__ = [
 
 _SCHEMES = (
     "sqlite:///path, postgresql://…, postgres://…, redis://…, rediss://…, unix://…,"
-    " sqlalchemy+<SQLAlchemy URL>"
+    " sqlalchemy+<SQLAlchemy URL>, django://alias"
 )
 
 
@@ -64,7 +67,9 @@ def open_store(url: str) -> EventStore:
     (:class:`~checkoutkit.stores.postgres.PostgresStore`, default table), ``redis://…``,
     ``rediss://…`` or ``unix://…`` (:class:`~checkoutkit.stores.redis.RedisStore`, default prefix),
     ``sqlalchemy+`` followed by a SQLAlchemy URL, e.g. ``sqlalchemy+postgresql+psycopg://…``
-    (:class:`~checkoutkit.stores.sqlalchemy.SqlAlchemyStore`, default table).
+    (:class:`~checkoutkit.stores.sqlalchemy.SqlAlchemyStore`, default table), or
+    ``django://default`` (:class:`~checkoutkit.stores.django.DjangoStore` on that database alias;
+    Django is set up from ``DJANGO_SETTINGS_MODULE`` if it is not yet).
     Nothing is connected yet: the first call does. Raises
     :class:`~checkoutkit.ConfigurationError` for any other URL, and
     :class:`~checkoutkit.MissingDependencyError` when the driver is not installed.
@@ -95,4 +100,10 @@ def open_store(url: str) -> EventStore:
         from checkoutkit.stores.redis import RedisStore
 
         return RedisStore(url)
+    if sep and scheme == "django":
+        if not rest or "/" in rest:
+            raise ConfigurationError(f"a Django store URL is django://<database alias>: {url!r}")
+        from checkoutkit.stores.django import DjangoStore
+
+        return DjangoStore(using=rest)
     raise ConfigurationError(f"unknown store URL {url!r}; use one of {_SCHEMES}")

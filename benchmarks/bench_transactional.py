@@ -1,13 +1,15 @@
 """Fulfilment in the application's own transaction: claim + fulfil + commit per paid session.
 
 Each row runs ``Checkout.fulfil_session`` for distinct paid sessions, with a fulfil callback
-that inserts one order row through the transaction it is handed (SQLAlchemy ``Session``,
-Django ORM), against a throw-away PostgreSQL server with its durable defaults. Per session:
+that inserts one order row in the transaction the store opens (through the SQLAlchemy
+``Session`` it is handed; through the Django ORM, whose writes join it), against a throw-away
+PostgreSQL server with its durable defaults. Per session:
 the claim commits on its own, then the order and the store's record commit together.
 
 The reference, measured in the same run on the same server: ``PostgresStore`` claim +
 complete per event (the two commits every exactly-once handling costs). Target: each
-transactional row ≤ 2x the reference.
+transactional row ≤ 2x the reference. A third row runs the transactional protocol's statements
+on bare psycopg, so that the cost of the design and the cost of the ORM show apart.
 """
 
 from __future__ import annotations
@@ -107,6 +109,37 @@ def _reference(dsn: str) -> float:
         store.close()
 
 
+def _protocol_floor(dsn: str) -> float:
+    """The same statements on a bare psycopg connection, without any library: the claim
+    (autocommit), then BEGIN, the order's INSERT, the record's UPDATE and COMMIT."""
+    import psycopg
+
+    conn = psycopg.connect(dsn, autocommit=True)
+    suffix = uuid.uuid4().hex[:8]
+    conn.execute(f"CREATE TABLE floor_ev_{suffix} (key text PRIMARY KEY, status text)")
+    conn.execute(f"CREATE TABLE floor_o_{suffix} (session_id text)")
+
+    def make(repeat: int) -> Callable[[], object]:
+        keys = [f"evt_{repeat}_{i}" for i in range(EVENTS)]
+
+        def loop() -> None:
+            for key in keys:
+                conn.execute(f"INSERT INTO floor_ev_{suffix} VALUES (%s, 'processing')", (key,))
+                with conn.transaction():
+                    conn.execute(f"INSERT INTO floor_o_{suffix} VALUES (%s)", (key,))
+                    conn.execute(
+                        f"UPDATE floor_ev_{suffix} SET status = 'succeeded' WHERE key = %s",
+                        (key,),
+                    )
+
+        return loop
+
+    try:
+        return _best(make)
+    finally:
+        conn.close()
+
+
 def _sqlalchemy(port: int) -> float:
     import sqlalchemy as sa
 
@@ -127,6 +160,41 @@ def _sqlalchemy(port: int) -> float:
         return _best(_fulfil_loop(_checkout(store, fulfil)))
     finally:
         engine.dispose()
+
+
+def _django(port: int) -> float:
+    import os
+
+    import django
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from checkoutkit.stores.django import DjangoStore
+
+    settings.configure(
+        DATABASES={
+            "default": {
+                "ENGINE": "django.db.backends.postgresql",
+                "NAME": "postgres",
+                "USER": "checkoutkit",
+                "HOST": "127.0.0.1",
+                "PORT": str(port),
+                "CONN_MAX_AGE": None,
+            }
+        },
+        INSTALLED_APPS=["checkoutkit.stores.django", "stores.django_shop"],
+        USE_TZ=True,
+    )
+    django.setup()
+    call_command("migrate", verbosity=0)
+    from stores.django_shop.models import Order
+
+    pid = os.getpid()
+
+    def fulfil(session: Any) -> None:  # the ORM write joins the store's transaction
+        Order.objects.create(session_id=session.id, pid=pid)
+
+    return _best(_fulfil_loop(_checkout(DjangoStore(), fulfil)))
 
 
 def _row(name: str, per_event: float, reference: float) -> tuple[str, str]:
@@ -152,7 +220,15 @@ def run() -> list[tuple[str, str]]:
     try:
         reference = _reference(server.dsn)
         rows = [("PostgresStore claim + complete", f"{reference * 1e6:7.1f} µs/event")]
-        for name, bench in (("SqlAlchemyStore", _sqlalchemy),):
+        floor = _protocol_floor(server.dsn)
+        rows.append(
+            (
+                "the same protocol on bare psycopg",
+                f"{floor * 1e6:7.1f} µs/event; {floor / reference:.2f}x (no library: the cost "
+                "of the design itself)",
+            )
+        )
+        for name, bench in (("SqlAlchemyStore", _sqlalchemy), ("DjangoStore", _django)):
             try:
                 rows.append(_row(name, bench(server.port), reference))
             except ImportError as exc:

@@ -7,6 +7,7 @@ event); on a transactional store it may take a second parameter, the transaction
 
 from __future__ import annotations
 
+import functools
 import inspect
 import sys
 from collections.abc import Callable, Coroutine
@@ -48,7 +49,22 @@ def is_coroutine_function(
 
 
 def takes_transaction(callback: Callable[..., object]) -> bool:
-    """True when ``callback`` accepts a second positional argument: the transaction's handle."""
+    """True when ``callback`` accepts a second positional argument: the transaction's handle.
+
+    Known per callback after its first call (reading a signature is slow next to a call).
+    """
+    try:
+        return _takes_transaction(callback)
+    except TypeError:  # an unhashable callable object
+        return _reads_signature(callback)
+
+
+@functools.lru_cache(maxsize=256)
+def _takes_transaction(callback: Callable[..., object]) -> bool:
+    return _reads_signature(callback)
+
+
+def _reads_signature(callback: Callable[..., object]) -> bool:
     try:
         signature = inspect.signature(callback)
     except (TypeError, ValueError):  # a builtin without a signature: one argument

@@ -1,7 +1,8 @@
 """``checkoutkit trigger``: realistic, signed events of the types Checkout and billing send.
 
 Checkout events come from :mod:`checkoutkit.testing`'s factories, so they carry the
-``checkoutkit_origin`` marker and a default :class:`~checkoutkit.Checkout` fulfils them.
+``checkoutkit_origin`` marker and a default :class:`~checkoutkit.Checkout` fulfils them; the
+session fields those leave out are added from the fixtures.
 Subscription, invoice and PaymentIntent events wrap the objects in ``_fixtures/objects.json``
 (shaped as the pinned stripe SDK declares them; a test checks every field), with fresh ids and
 timestamps of now on each call, so an endpoint that keeps events exactly once handles each one.
@@ -79,7 +80,8 @@ def _fresh(now: int) -> dict[str, dict[str, Any]]:
     text = _fixtures_text()
     for placeholder, length in _IDS.items():
         prefix = placeholder.removesuffix("TRIGGER")
-        text = text.replace(f'"{placeholder}', f'"{prefix}{_token(length)}')
+        text = text.replace(placeholder, prefix + _token(length))
+    text = text.replace("TRIGGER", _token(16))  # secrets, URLs and the invoice number
     objects: dict[str, dict[str, Any]] = json.loads(text)
     _shift(objects, now - _FIXTURE_TIME)
     return objects
@@ -134,9 +136,12 @@ def _payment_failed(objects: dict[str, dict[str, Any]], now: int) -> _Made:
             "network_advice_code": None,
             "network_decline_code": None,
             "param": None,
+            "payment_intent": None,
             "payment_method": {"id": method, "object": "payment_method", "type": "card"},
             "payment_method_type": "card",
             "request_log_url": None,
+            "setup_intent": None,
+            "source": None,
             "type": "card_error",
         },
     )
@@ -211,7 +216,7 @@ def event_payload(event_type: str) -> bytes:
     """
     checkout = _CHECKOUT.get(event_type)
     if checkout is not None:
-        return checkout()
+        return _complete_session(checkout())
     billing = _BILLING.get(event_type)
     if billing is None:
         raise UnknownEventTypeError(unsupported_message(event_type))
@@ -220,6 +225,28 @@ def event_payload(event_type: str) -> bytes:
     event: dict[str, Any] = json.loads(testing.checkout_event(event_type, obj, created=now))
     if previous is not None:
         event["data"]["previous_attributes"] = previous
+    return json.dumps(event, indent=2).encode("utf-8")
+
+
+def _complete_session(payload: bytes) -> bytes:
+    """The factory's event with the session fields it leaves out, as Stripe sends them."""
+    event: dict[str, Any] = json.loads(payload)
+    session = event["data"]["object"]
+    extra = _fresh(int(time.time()))["checkout_session_extra"]
+    if session.get("amount_total") is not None:
+        extra["presentment_details"] = {
+            "presentment_amount": session["amount_total"],
+            "presentment_currency": session["currency"],
+        }
+    # Fields of the pinned SDK's session that the factory's nested objects predate.
+    if session.get("ui_mode") == "hosted":
+        session["ui_mode"] = "hosted_page"
+    if isinstance(session.get("automatic_tax"), dict):
+        session["automatic_tax"].setdefault("provider", None)
+    if isinstance(session.get("customer_details"), dict):
+        session["customer_details"].setdefault("business_name", None)
+        session["customer_details"].setdefault("individual_name", None)
+    event["data"]["object"] = {**extra, **session}
     return json.dumps(event, indent=2).encode("utf-8")
 
 

@@ -89,7 +89,7 @@ def _fresh(now: int) -> dict[str, dict[str, Any]]:
 
 @cache
 def _fixtures_text() -> str:
-    path = resources.files("checkoutkit").joinpath("_fixtures", "objects.json")
+    path = resources.files("checkoutkit").joinpath("_fixtures").joinpath("objects.json")
     return path.read_text(encoding="utf-8")
 
 

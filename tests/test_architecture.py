@@ -36,7 +36,14 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "adapters": ("checkoutkit.adapters", "checkoutkit.adapters.*", "checkoutkit._endpoints"),
     "testing": ("checkoutkit.testing", "checkoutkit._pytest_fixtures"),
     "demo": ("checkoutkit._demo", "checkoutkit._demo.*"),
-    "cli": ("checkoutkit._cli", "checkoutkit.__main__", "checkoutkit._replay"),
+    "cli": (
+        "checkoutkit._cli",
+        "checkoutkit.__main__",
+        "checkoutkit._replay",
+        "checkoutkit._trigger",
+        "checkoutkit._listen",
+        "checkoutkit._forward",
+    ),
 }
 CORE = "core"
 
@@ -51,7 +58,8 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
     "adapters": frozenset({"foundation", CORE}),
     "testing": frozenset({"foundation", "stores", CORE, "sandbox"}),
     "demo": frozenset({"foundation", "stores", CORE, "sandbox", "adapters"}),
-    "cli": frozenset({"foundation", "stores", CORE, "sandbox", "demo"}),
+    # The CLI's trigger sends the test helpers' Checkout events.
+    "cli": frozenset({"foundation", "stores", CORE, "sandbox", "demo", "testing"}),
 }
 
 #: Type-only imports (under ``if TYPE_CHECKING:``) allowed against the layers, with the reason.

@@ -21,7 +21,7 @@ def _help(*args: str) -> str:
     ).stdout
 
 
-@pytest.mark.parametrize("command", ["sandbox", "replay", "demo"])
+@pytest.mark.parametrize("command", ["sandbox", "replay", "trigger", "listen", "demo"])
 def test_documented_options_match_the_help(command: str) -> None:
     """Each option of a subcommand is on the page, and each documented option exists."""
     text = PAGE.read_text(encoding="utf-8")
@@ -33,4 +33,4 @@ def test_documented_options_match_the_help(command: str) -> None:
 
 def test_python_dash_m_lists_the_subcommands() -> None:
     """``python -m checkoutkit --help`` works and lists every subcommand."""
-    assert "{sandbox,replay,demo}" in _help()
+    assert "{sandbox,replay,trigger,listen,demo}" in _help()

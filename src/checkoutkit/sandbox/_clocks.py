@@ -73,7 +73,7 @@ def create_clock(
         "livemode": False,
         "name": name,
         "status": "ready",
-        "status_details": {},
+        "status_details": {"advancing": None},
     }
     with host.state.transaction():
         host.state.put(clock)
@@ -109,7 +109,7 @@ def advance_clock(
         host.emit("test_helpers.test_clock.advancing", clock, request)
         _billing.run_renewals(host, clock, target)
         clock["status"] = "ready"
-        clock["status_details"] = {}
+        clock["status_details"] = {"advancing": None}
         host.state.put(clock)
         host.emit("test_helpers.test_clock.ready", clock, None)
     return clock

@@ -532,8 +532,7 @@ def _update(
         change("cancel_at_period_end", flag)
         change("cancel_at", period_end(sub) if flag else None)
         change("canceled_at", now if flag else None)
-        if "cancellation_details" in before or flag:
-            sub["cancellation_details"]["reason"] = "cancellation_requested" if flag else None
+        sub["cancellation_details"]["reason"] = "cancellation_requested" if flag else None
     if "default_payment_method" in params:
         pm_id = params["default_payment_method"]
         pm = _attach(host, pm_id, sub["customer"], request, param="default_payment_method")

@@ -29,6 +29,8 @@ RESOURCES: dict[str, type[Any]] = {
     "coupon": stripe.Coupon,
     "promotion_code": stripe.PromotionCode,
     "shipping_rate": stripe.ShippingRate,
+    "invoice": stripe.Invoice,
+    "test_helpers.test_clock": stripe.test_helpers.TestClock,
 }
 
 #: Fields Stripe leaves out of an object unless asked for (``expand[]`` of an includable
@@ -51,6 +53,8 @@ OMITTED: dict[str, frozenset[str]] = {
     "product": frozenset({"deleted"}),
     "coupon": frozenset({"applies_to", "currency_options", "deleted"}),
     "shipping_rate": frozenset({"fixed_amount.currency_options"}),
+    "invoice": frozenset({"deleted", "payments"}),
+    "test_helpers.test_clock": frozenset({"deleted"}),
 }
 
 #: Nested objects that list only the entries that apply (``payment_method_options`` has one

@@ -22,6 +22,8 @@ from werkzeug.wrappers import Request, Response
 
 from checkoutkit._rules import session_create_spec
 from checkoutkit.sandbox import _pages
+from checkoutkit.sandbox._api_billing import RULES as BILLING_RULES
+from checkoutkit.sandbox._api_billing import BillingRoutes
 from checkoutkit.sandbox._api_discounts import RULES as DISCOUNT_RULES
 from checkoutkit.sandbox._api_discounts import DiscountRoutes
 from checkoutkit.sandbox._core import API_VERSION, Core, RequestInfo
@@ -109,7 +111,7 @@ class Call:
         return paths
 
 
-class App(DiscountRoutes):
+class App(DiscountRoutes, BillingRoutes):
     """The WSGI application serving one sandbox."""
 
     def __init__(self, core: Core, delivery: Delivery) -> None:
@@ -118,7 +120,7 @@ class App(DiscountRoutes):
         self.url_map = Map(
             [
                 Rule(path, methods=[method], endpoint=name)
-                for method, path, name in [*_RULES, *DISCOUNT_RULES]
+                for method, path, name in [*_RULES, *DISCOUNT_RULES, *BILLING_RULES]
             ],
             strict_slashes=False,
         )

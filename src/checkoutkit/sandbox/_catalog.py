@@ -10,7 +10,7 @@ from checkoutkit.sandbox import _shapes
 from checkoutkit.sandbox._common import round_half_up as _round
 from checkoutkit.sandbox._errors import invalid, unknown_reference
 from checkoutkit.sandbox._params import parse_decimal, reject_unknown
-from checkoutkit.sandbox._state import new_id
+from checkoutkit.sandbox._state import PRIVATE, new_id
 
 if TYPE_CHECKING:
     from checkoutkit.sandbox._state import State
@@ -248,13 +248,22 @@ class Catalog:
                 "tax_exempt",
                 "payment_method",
                 "invoice_settings",
+                "test_clock",
             ],
         )
+        clock = params.get("test_clock")
+        found = self.state.get(clock, "test_helpers.test_clock") if isinstance(clock, str) else None
+        if clock is not None and (found is None or found.get(PRIVATE, {}).get("deleted")):
+            raise unknown_reference("test_clock", str(clock), param="test_clock")
         return self._new_customer(
             email=params.get("email"),
             name=params.get("name"),
             metadata=params.get("metadata", {}),
-            extra={k: params[k] for k in ("description", "phone", "address") if k in params},
+            extra={
+                k: params[k]
+                for k in ("description", "phone", "address", "test_clock")
+                if k in params
+            },
         )
 
     def _new_customer(

@@ -143,15 +143,25 @@ class Core(Catalog, Discounts, Shipping, Payments):
                 )
         return out
 
-    def emit(self, type_: str, obj: dict[str, Any], request: RequestInfo | None) -> None:
-        """Record a Stripe-shaped Event and hand it to delivery."""
+    def emit(
+        self,
+        type_: str,
+        obj: dict[str, Any],
+        request: RequestInfo | None,
+        previous: dict[str, Any] | None = None,
+    ) -> None:
+        """Record a Stripe-shaped Event (``previous``: ``data.previous_attributes``) and
+        hand it to delivery."""
         endpoints = self.state.meta.get("endpoints", [])
         event = {
             "id": new_id("evt_"),
             "object": "event",
             "api_version": API_VERSION,
             "created": self._now(),
-            "data": {"object": _shapes.drop_absent(snapshot(public(obj)))},
+            "data": {
+                "object": _shapes.drop_absent(snapshot(public(obj))),
+                **({"previous_attributes": snapshot(previous)} if previous else {}),
+            },
             "livemode": False,
             "pending_webhooks": len(endpoints),
             "request": {

@@ -28,6 +28,9 @@ DECLINES: Final[dict[str, tuple[str, str | None, str]]] = {
 #: Card numbers that require 3D Secure authentication for every payment.
 REQUIRES_AUTHENTICATION: Final = frozenset({"4000002500003155"})
 
+#: Card numbers that attach and pay at checkout but fail every later (off-session) charge.
+FAILS_LATER: Final = frozenset({"4000000000000341"})
+
 #: IBANs whose SEPA Direct Debit payment fails after the processing delay.
 FAILING_IBANS: Final = frozenset({"DE62370400440532013001"})
 

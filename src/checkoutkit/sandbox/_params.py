@@ -40,6 +40,7 @@ INT_KEYS = frozenset(
         "billing_cycle_anchor",
         "days_until_due",
         "expires_at",
+        "frozen_time",
         "interval_count",
         "limit",
         "maximum",
@@ -62,7 +63,9 @@ INT_KEYS = frozenset(
 #: Keys whose values Stripe's schema types as booleans (outside Checkout Session create, which
 #: goes by the SDK-derived spec: :func:`coerce_form_params`). Any other
 #: ``true``/``false`` is text, e.g. a product or customer name.
-BOOL_KEYS = frozenset({"active", "enabled", "save", "shippable"})
+BOOL_KEYS = frozenset(
+    {"active", "cancel_at_period_end", "enabled", "invoice_now", "prorate", "save", "shippable"}
+)
 
 #: Keys under which every value is free text (never coerced).
 _TEXT_CONTAINERS = frozenset({"metadata"})

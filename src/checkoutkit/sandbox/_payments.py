@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from checkoutkit.sandbox import _collect, _methods, _shapes
+from checkoutkit.sandbox import _billing, _collect, _methods, _shapes
 from checkoutkit.sandbox._collect import Collected
 from checkoutkit.sandbox._common import RequestInfo
 from checkoutkit.sandbox._errors import invalid
 from checkoutkit.sandbox._params import reject_unknown
-from checkoutkit.sandbox._state import PRIVATE, new_id, public
+from checkoutkit.sandbox._state import PRIVATE, new_id
 
 if TYPE_CHECKING:
     from checkoutkit.sandbox._state import Clock, State
@@ -47,7 +47,13 @@ class Payments:
 
         def get(self, kind: str, object_id: str, *, param: str = "id") -> dict[str, Any]: ...
 
-        def emit(self, type_: str, obj: dict[str, Any], request: RequestInfo | None) -> None: ...
+        def emit(
+            self,
+            type_: str,
+            obj: dict[str, Any],
+            request: RequestInfo | None,
+            previous: dict[str, Any] | None = None,
+        ) -> None: ...
 
         def _schedule(self, due: float, action: str, object_id: str) -> None: ...
 
@@ -204,9 +210,10 @@ class Payments:
         items[0].update(amount_subtotal=chosen, amount_total=chosen)
         session["amount_subtotal"] = session["amount_total"] = chosen
 
-    def _payment_method(
+    def new_payment_method(
         self, method: _methods.Card | _methods.Iban, email: str | None
     ) -> dict[str, Any]:
+        """A PaymentMethod (not yet attached) for card or bank details already checked."""
         pm: dict[str, Any] = {
             "id": new_id("pm_"),
             "object": "payment_method",
@@ -242,6 +249,7 @@ class Payments:
                 "last4": method.number[-4:],
                 **_shapes.card_fields(method.brand, method.number),
             }
+            pm[PRIVATE] = {"fails_later": method.number in _methods.FAILS_LATER}
         else:
             pm["type"] = "sepa_debit"
             pm["sepa_debit"] = {
@@ -263,7 +271,7 @@ class Payments:
         private = session[PRIVATE]
         mode = session["mode"]
         sepa = isinstance(method, _methods.Iban)
-        pm = self._payment_method(method, email)
+        pm = self.new_payment_method(method, email)
         customer_id = session["customer"]
         if customer_id is None and (
             mode == "subscription" or session.get("customer_creation") == "always"
@@ -289,7 +297,7 @@ class Payments:
         session["status"] = "complete"
         session["url"] = None
         private["error"] = None
-        events: list[tuple[str, dict[str, Any]]] = []
+        events: list[_billing.Event] = []
         status = "succeeded"
         if mode == "payment":
             pi = self._payment_intent(session, pm, customer_id, save=save, sepa=sepa)
@@ -297,22 +305,24 @@ class Payments:
             if sepa:
                 status = "processing"
                 session["payment_status"] = "unpaid"
-                events.append(("payment_intent.processing", pi))
+                events.append(("payment_intent.processing", pi, None))
             else:
                 session["payment_status"] = "paid"
                 if pi["status"] == "requires_capture":
-                    events.append(("payment_intent.amount_capturable_updated", pi))
+                    events.append(("payment_intent.amount_capturable_updated", pi, None))
                 else:
-                    events.append(("payment_intent.succeeded", pi))
+                    events.append(("payment_intent.succeeded", pi, None))
         elif mode == "setup":
             si = self._setup_intent(session, pm, customer_id)
             session["setup_intent"] = si["id"]
-            events.append(("setup_intent.succeeded", si))
+            events.append(("setup_intent.succeeded", si, None))
         else:
-            sub = self._subscription(session, pm, customer_id, active=not sepa)
+            sub, billed = _billing.start_subscription(
+                self, session, pm, customer_id, active=not sepa
+            )
             session["subscription"] = sub["id"]
             session["payment_status"] = "unpaid" if sepa else "paid"
-            events.append(("customer.subscription.created", sub))
+            events += billed
             if sepa:
                 status = "processing"
         if status == "processing":
@@ -324,8 +334,8 @@ class Payments:
             self._schedule(due, "settle", session["id"])
         self.state.put(session)
         self.emit("checkout.session.completed", session, None)
-        for type_, obj in events:
-            self.emit(type_, obj, None)
+        for type_, obj, previous in events:
+            self.emit(type_, obj, None, previous)
         return PayResult(status, session)
 
     def _payment_intent(
@@ -419,76 +429,6 @@ class Payments:
         }
         return self.state.put(si)
 
-    def _subscription(
-        self,
-        session: dict[str, Any],
-        pm: dict[str, Any],
-        customer_id: str | None,
-        *,
-        active: bool,
-    ) -> dict[str, Any]:
-        data = session[PRIVATE]["subscription_data"]
-        now = self._now()
-        sub_id = new_id("sub_")
-        items = []
-        for li in session[PRIVATE]["line_items"]:
-            price = self.state.get(li["price"], "price") or {}
-            if not price.get("recurring"):
-                continue
-            items.append(
-                {
-                    "id": new_id("si_", 14),
-                    "object": "subscription_item",
-                    "created": now,
-                    "current_period_end": now + _period(price["recurring"]),
-                    "current_period_start": now,
-                    "metadata": {},
-                    "price": public(price),
-                    "quantity": li["quantity"],
-                    "subscription": sub_id,
-                }
-            )
-        trial_days = data.get("trial_period_days")
-        sub = {
-            "id": sub_id,
-            "object": "subscription",
-            "application": None,
-            "application_fee_percent": None,
-            "automatic_tax": {"disabled_reason": None, "enabled": False, "liability": None},
-            "billing_cycle_anchor": now,
-            "cancel_at": None,
-            "cancel_at_period_end": False,
-            "canceled_at": None,
-            "collection_method": "charge_automatically",
-            "created": now,
-            "currency": session["currency"],
-            "customer": customer_id,
-            "days_until_due": None,
-            "default_payment_method": pm["id"],
-            "description": data.get("description"),
-            "discounts": [],
-            "ended_at": None,
-            "items": {
-                "object": "list",
-                "data": items,
-                "has_more": False,
-                "url": f"/v1/subscription_items?subscription={sub_id}",
-            },
-            "latest_invoice": None,
-            "livemode": False,
-            "metadata": data.get("metadata", {}),
-            "pending_setup_intent": None,
-            "pending_update": None,
-            "start_date": now,
-            "status": ("trialing" if trial_days else "active") if active else "incomplete",
-            "trial_end": now + trial_days * 86400 if trial_days else None,
-            "trial_start": now if trial_days else None,
-            **_shapes.subscription_fields(
-                data, currency=session["currency"], sepa=pm["type"] == "sepa_debit"
-            ),
-        }
-        return self.state.put(sub)
-
     def _settle(self, session: dict[str, Any]) -> None:
         private = session[PRIVATE]
         pending = private.get("async")
@@ -496,6 +436,7 @@ class Payments:
             return
         private["async"] = None
         ok = pending["succeed"]
+        session_events: list[_billing.Event] = []
         if session["payment_intent"]:
             pi = self.state.get(session["payment_intent"], "payment_intent")
             if pi is not None:
@@ -511,17 +452,15 @@ class Payments:
                     }
                 self.state.put(pi)
                 session_events = [
-                    ("payment_intent.succeeded" if ok else "payment_intent.payment_failed", pi)
+                    (
+                        "payment_intent.succeeded" if ok else "payment_intent.payment_failed",
+                        pi,
+                        None,
+                    )
                 ]
-            else:
-                session_events = []
         else:
             sub = self.state.get(session["subscription"] or "", "subscription")
-            session_events = []
-            if sub is not None:
-                sub["status"] = "active" if ok else "incomplete_expired"
-                self.state.put(sub)
-                session_events.append(("customer.subscription.updated", sub))
+            session_events = _billing.settle_first_invoice(self, sub, ok) if sub else []
         if ok:
             session["payment_status"] = "paid"
         self.state.put(session)
@@ -532,8 +471,8 @@ class Payments:
             session,
             None,
         )
-        for type_, obj in session_events:
-            self.emit(type_, obj, None)
+        for type_, obj, previous in session_events:
+            self.emit(type_, obj, None, previous)
 
     def capture(self, pi_id: str, params: dict[str, Any], request: RequestInfo) -> dict[str, Any]:
         """``POST /v1/payment_intents/{id}/capture``."""
@@ -589,8 +528,3 @@ class Payments:
             self.state.put(pi)
             self.emit("payment_intent.canceled", pi, request)
         return pi
-
-
-def _period(recurring: dict[str, Any]) -> int:
-    days = {"day": 1, "week": 7, "month": 30, "year": 365}[recurring["interval"]]
-    return int(days * 86400 * recurring.get("interval_count", 1))

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import fnmatch
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -14,7 +13,7 @@ from checkoutkit.exceptions import (
     StoreError,
     StoreUnavailableError,
 )
-from checkoutkit.stores._protocol import Claim, ClaimOutcome, EventRecord, EventStatus
+from checkoutkit.stores._protocol import Claim, ClaimOutcome, EventStatus
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -308,25 +307,3 @@ def claim_result(key: str, token: str, claimed: Any, state: Any) -> Claim:
     if status in (EventStatus.SUCCEEDED.value, EventStatus.FAILED.value):
         return Claim(ClaimOutcome.DONE, key, None, attempts)
     return Claim(ClaimOutcome.BUSY, key, None, attempts)
-
-
-def record_from_row(row: Any) -> EventRecord:
-    return EventRecord(
-        key=row[0],
-        type=row[1],
-        status=EventStatus(row[2]),
-        attempts=row[3],
-        last_error=row[4],
-        created_at=row[5],
-        updated_at=row[6],
-        lease_expires_at=row[7],
-        payload=None if row[8] is None else bytes(row[8]),
-    )
-
-
-def matching_records(rows: Sequence[Any], type_pattern: str | None) -> list[EventRecord]:
-    return [
-        record_from_row(row)
-        for row in rows
-        if type_pattern is None or fnmatch.fnmatchcase(row[1], type_pattern)
-    ]

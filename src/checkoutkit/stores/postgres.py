@@ -24,8 +24,6 @@ from checkoutkit.stores._postgres_sql import (
     claim_from_row,
     connect_kwargs,
     is_suspect,
-    matching_records,
-    record_from_row,
     require_driver,
     translate_errors,
 )
@@ -37,6 +35,7 @@ from checkoutkit.stores._protocol import (
     check_claim_args,
     new_token,
 )
+from checkoutkit.stores._rows import matching_records, record_from_row
 
 if TYPE_CHECKING:
     import psycopg

@@ -32,6 +32,7 @@ from checkoutkit.stores._protocol import (
     check_claim_args,
     new_token,
 )
+from checkoutkit.stores._rows import matching_records, record_from_row
 from checkoutkit.stores._sqlalchemy_sql import (
     DEFAULT_TABLE,
     Statements,
@@ -40,8 +41,6 @@ from checkoutkit.stores._sqlalchemy_sql import (
     claim_result,
     define_table,
     held_token,
-    matching_records,
-    record_from_row,
     require_sqlalchemy,
     same_database,
     translate_errors,

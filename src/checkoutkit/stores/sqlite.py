@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import fnmatch
 import logging
 import os
 import sqlite3
@@ -12,7 +11,6 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from types import TracebackType
-from typing import Any
 
 from checkoutkit.exceptions import ConfigurationError, StoreError, StoreUnavailableError
 from checkoutkit.stores._protocol import (
@@ -23,6 +21,7 @@ from checkoutkit.stores._protocol import (
     check_claim_args,
     new_token,
 )
+from checkoutkit.stores._rows import matching_records, record_from_row
 
 __all__ = ["SqliteStore"]
 
@@ -136,20 +135,6 @@ def _file_id(path: str) -> tuple[int, int] | None:
     except OSError:
         return None
     return st.st_dev, st.st_ino
-
-
-def _record(row: Any) -> EventRecord:
-    return EventRecord(
-        key=row[0],
-        type=row[1],
-        status=EventStatus(row[2]),
-        attempts=row[3],
-        last_error=row[4],
-        created_at=row[5],
-        updated_at=row[6],
-        lease_expires_at=row[7],
-        payload=None if row[8] is None else bytes(row[8]),
-    )
 
 
 class SqliteStore:
@@ -431,7 +416,7 @@ class SqliteStore:
         """The record of ``key``, or None."""
         with self._connection() as conn:
             row = conn.execute(_SELECT_ONE, (key,)).fetchone()
-        return None if row is None else _record(row)
+        return None if row is None else record_from_row(row)
 
     def records(
         self, *, status: EventStatus | None = None, type_pattern: str | None = None
@@ -442,8 +427,4 @@ class SqliteStore:
             query = _SELECT_BY_STATUS.format(EventStatus(status).value)
         with self._connection() as conn:
             rows = conn.execute(query).fetchall()
-        return [
-            _record(row)
-            for row in rows
-            if type_pattern is None or fnmatch.fnmatchcase(row[1], type_pattern)
-        ]
+        return matching_records(rows, type_pattern)

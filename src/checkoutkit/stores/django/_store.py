@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import fnmatch
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -34,6 +33,7 @@ from checkoutkit.stores._protocol import (
     check_claim_args,
     new_token,
 )
+from checkoutkit.stores._rows import RECORD_COLUMNS, matching_records, record_from_row
 from checkoutkit.stores.django._schema import MAX_KEY_LENGTH
 
 if TYPE_CHECKING:
@@ -48,32 +48,6 @@ _PROCESSING = EventStatus.PROCESSING.value
 # what it read: when another worker changed the row in between, the UPDATE changes nothing and
 # the row is read again. Each round that fails means another worker made progress.
 _ROUNDS = 20
-_FIELDS = (
-    "key",
-    "type",
-    "status",
-    "attempts",
-    "last_error",
-    "created_at",
-    "updated_at",
-    "lease_expires_at",
-    "payload",
-)
-
-
-def _record(row: Sequence[Any]) -> EventRecord:
-    payload = row[8]
-    return EventRecord(
-        key=row[0],
-        type=row[1],
-        status=EventStatus(row[2]),
-        attempts=row[3],
-        last_error=row[4],
-        created_at=row[5],
-        updated_at=row[6],
-        lease_expires_at=row[7],
-        payload=None if payload is None else bytes(payload),
-    )
 
 
 def _missing_table(exc: DatabaseError) -> bool:
@@ -297,8 +271,8 @@ class DjangoStore:
         """The record of ``key``, or None."""
         events = self._events()
         with self._errors("read", key):
-            row = events.filter(key=key).values_list(*_FIELDS).first()
-        return None if row is None else _record(row)
+            row = events.filter(key=key).values_list(*RECORD_COLUMNS).first()
+        return None if row is None else record_from_row(row)
 
     def records(
         self, *, status: EventStatus | None = None, type_pattern: str | None = None
@@ -308,12 +282,8 @@ class DjangoStore:
         if status is not None:
             query = query.filter(status=EventStatus(status).value)
         with self._errors("list the events"):
-            rows = list(query.order_by("created_at", "key").values_list(*_FIELDS))
-        return [
-            _record(row)
-            for row in rows
-            if type_pattern is None or fnmatch.fnmatchcase(row[1], type_pattern)
-        ]
+            rows = list(query.order_by("created_at", "key").values_list(*RECORD_COLUMNS))
+        return matching_records(rows, type_pattern)
 
     def transaction(self, claim: Claim) -> _Transaction:
         """Run the held ``claim``'s work in ``transaction.atomic(using=...)``; yield the alias.

@@ -143,15 +143,29 @@ class Core(Catalog, Discounts, Shipping, Payments):
                 )
         return out
 
-    def emit(self, type_: str, obj: dict[str, Any], request: RequestInfo | None) -> None:
-        """Record a Stripe-shaped Event and hand it to delivery."""
+    def emit(
+        self,
+        type_: str,
+        obj: dict[str, Any],
+        request: RequestInfo | None,
+        *,
+        previous: dict[str, Any] | None = None,
+    ) -> None:
+        """Record a Stripe-shaped Event and hand it to delivery.
+
+        ``previous`` becomes ``data.previous_attributes`` (the changed fields' old values), as
+        on Stripe's ``*.updated`` events.
+        """
         endpoints = self.state.meta.get("endpoints", [])
+        data: dict[str, Any] = {"object": _shapes.drop_absent(snapshot(public(obj)))}
+        if previous is not None:
+            data["previous_attributes"] = snapshot(previous)
         event = {
             "id": new_id("evt_"),
             "object": "event",
             "api_version": API_VERSION,
             "created": self._now(),
-            "data": {"object": _shapes.drop_absent(snapshot(public(obj)))},
+            "data": data,
             "livemode": False,
             "pending_webhooks": len(endpoints),
             "request": {

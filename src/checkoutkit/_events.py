@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from functools import cache, cached_property
-from typing import TYPE_CHECKING, Any, Optional, TypeVar
+from typing import TYPE_CHECKING, Any, Optional, TypeVar, cast
 
 import attrs
 
@@ -145,7 +145,7 @@ class Subscription:
 
         Raises :class:`~checkoutkit.WebhookPayloadError` naming the malformed field's path.
         """
-        return _build(cls, _subscription_fields(data), "a Subscription")
+        return _build(cls, _subscription_fields(data), "a Subscription", data)
 
 
 @attrs.frozen
@@ -186,7 +186,7 @@ class Invoice:
 
         Raises :class:`~checkoutkit.WebhookPayloadError` naming the malformed field's path.
         """
-        return _build(cls, _invoice_fields(data), "an Invoice")
+        return _build(cls, _invoice_fields(data), "an Invoice", data)
 
 
 @attrs.frozen
@@ -401,11 +401,14 @@ def _what_is_wrong(data: object, kind: type[Any] = CheckoutSession) -> str:
 
 
 def _session_structurer(*, detailed: bool) -> Callable[[Mapping[str, Any]], CheckoutSession]:
-    return _structurer(CheckoutSession, detailed=detailed)
+    structure: Callable[[Mapping[str, Any]], CheckoutSession] = _structurer(
+        CheckoutSession, detailed=detailed
+    )
+    return structure
 
 
 @cache
-def _structurer(kind: type[_V], *, detailed: bool) -> Callable[[Mapping[str, Any]], _V]:
+def _structurer(kind: type[Any], *, detailed: bool) -> Callable[[Mapping[str, Any]], Any]:
     import cattrs
 
     converter = _converter(detailed=detailed)
@@ -421,19 +424,22 @@ def _structurer(kind: type[_V], *, detailed: bool) -> Callable[[Mapping[str, Any
         livemode=cattrs.override(struct_hook=lambda value, _: value is True),
     )
 
-    def build(data: Mapping[str, Any]) -> _V:
+    def build(data: Mapping[str, Any]) -> Any:
         if not isinstance(data, Mapping):
             raise TypeError(f"expected an object, got {type(data).__name__}")
-        view: _V = structure(data, kind)
+        view = structure(data, kind)
         # ``raw`` is not structured: the view keeps the mapping it was given, never a copy.
-        return attrs.evolve(view, raw=data)  # type: ignore[misc]
+        return attrs.evolve(view, raw=data)
 
     return build
 
 
-def _build(kind: type[_V], data: Mapping[str, Any], name: str) -> _V:
+def _build(kind: type[_V], data: Mapping[str, Any], name: str, source: object = None) -> _V:
+    """The view of ``data`` (fields derived from ``source``, which ``raw`` keeps), or the error."""
     try:
-        return _structurer(kind, detailed=False)(data)
+        structure = _structurer(kind, detailed=False)  # type: ignore[arg-type]
+        view: Any = structure(data)
+        return cast("_V", view if source is None else attrs.evolve(view, raw=source))
     except (KeyError, AttributeError, TypeError, ValueError) as error:
         raise WebhookPayloadError(f"not {name}: {_what_is_wrong(data, kind)}") from error
 

@@ -61,11 +61,12 @@ def fastapi_app(shop: Shop) -> Any:
     def orders() -> HTMLResponse:
         return HTMLResponse(orders_page(shop.orders.all(), shop.access))
 
-    def account(request: fastapi.Request) -> HTMLResponse:
-        return HTMLResponse(shop.account_page(request.headers.get("cookie")))
+    # The raw Cookie header, resolved by name (this module's annotations are strings).
+    def account(cookie: str | None = fastapi.Header(default=None)) -> HTMLResponse:
+        return HTMLResponse(shop.account_page(cookie))
 
-    def advance(request: fastapi.Request) -> Any:
-        if not shop.advance(request.headers.get("cookie")):
+    def advance(cookie: str | None = fastapi.Header(default=None)) -> Any:
+        if not shop.advance(cookie):
             return PlainTextResponse(_REFUSED, status_code=404)
         return RedirectResponse("/account", status_code=303)
 

@@ -9,7 +9,7 @@ if TYPE_CHECKING:
     from checkoutkit._builder import SessionBuilder
     from checkoutkit._checkout import Checkout, CheckoutRequest, FulfilOutcome
     from checkoutkit._currencies import from_minor_units, to_minor_units
-    from checkoutkit._events import CheckoutSession, Event
+    from checkoutkit._events import CheckoutSession, Event, Invoice, PortalSession, Subscription
     from checkoutkit._gateway import CheckoutGateway
     from checkoutkit._problems import Problem
     from checkoutkit._replies import WebhookResponse
@@ -50,9 +50,11 @@ __all__ = [
     "FulfilOutcome",
     "FulfilmentError",
     "InvalidSessionError",
+    "Invoice",
     "MemoryStore",
     "MissingDependencyError",
     "PermanentFailure",
+    "PortalSession",
     "Problem",
     "RetryLater",
     "SessionBuilder",
@@ -62,6 +64,7 @@ __all__ = [
     "StoreError",
     "StoreUnavailableError",
     "StripeError",
+    "Subscription",
     "UnknownEventTypeError",
     "VerifiedSignature",
     "WebhookPayloadError",
@@ -90,6 +93,9 @@ _LAZY_MODULES = {
     "checkoutkit._events": (
         "CheckoutSession",
         "Event",
+        "Invoice",
+        "PortalSession",
+        "Subscription",
     ),
     "checkoutkit._gateway": ("CheckoutGateway",),
     "checkoutkit._problems": ("Problem",),

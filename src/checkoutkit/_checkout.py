@@ -25,6 +25,7 @@ from checkoutkit._callbacks import (
 from checkoutkit._events import CheckoutSession, Event
 from checkoutkit._once import describe, is_transactional, run_once, run_once_async
 from checkoutkit._problems import Problem
+from checkoutkit._rules import is_web_url
 from checkoutkit.exceptions import (
     ConfigurationError,
     FulfilmentError,
@@ -37,6 +38,7 @@ from checkoutkit.stores import ClaimOutcome, EventStatus
 
 if TYPE_CHECKING:
     from checkoutkit._builder import SessionBuilder
+    from checkoutkit._events import PortalSession
     from checkoutkit._router import WebhookRouter
     from checkoutkit.stores import AsyncEventStore, EventRecord, EventStore
 
@@ -107,6 +109,12 @@ class _Gateway(Protocol):
 
     async def retrieve_async(self, session: str) -> CheckoutSession: ...
 
+    def create_portal_session(self, customer: str, return_url: str | None) -> PortalSession: ...
+
+    async def create_portal_session_async(
+        self, customer: str, return_url: str | None
+    ) -> PortalSession: ...
+
 
 BuildSession = Callable[[CheckoutRequest], "SessionBuilder | Mapping[str, Any]"]
 SessionCallback = Callable[[CheckoutSession], "Awaitable[None] | None"]
@@ -174,6 +182,12 @@ class Checkout:
     only when it is one of ``allowed_hosts`` (``"shop.example"``, ``"127.0.0.1:4242"``: with the
     port when there is one); the Host header is never trusted otherwise.
 
+    ``portal_customer(request)`` turns on the portal endpoint: it returns the Stripe customer
+    (``cus_…``) of the signed-in user from the :class:`CheckoutRequest` (its ``native`` request:
+    a session cookie, the application's login), or None when there is none. Never read it
+    from a form field: the client controls those. ``portal_return_url`` is where the portal
+    leads back to (the site's root by default).
+
     Creating the object registers handlers for the four ``checkout.session.*`` events on
     ``router``.
     """
@@ -192,6 +206,8 @@ class Checkout:
     allowed_hosts: Sequence[str] = attrs.field(default=(), converter=tuple)
     success_page: Callable[[CheckoutSession | None, FulfilOutcome | None], str] | None = None
     cancel_page: Callable[[], str] | None = None
+    portal_customer: Callable[[CheckoutRequest], str | None] | None = None
+    portal_return_url: str | None = attrs.field(default=None)
     lease: float = 60.0
     blocking_callbacks: bool = True
     _async_store: bool = attrs.field(init=False, default=False)
@@ -204,6 +220,8 @@ class Checkout:
             raise ConfigurationError(
                 "Checkout needs base_url (the public URL of its endpoints) or allowed_hosts"
             )
+        if self.portal_return_url is not None and not is_web_url(self.portal_return_url):
+            raise ConfigurationError("portal_return_url must be an absolute http(s) URL")
         if self.lease <= 0:
             raise ConfigurationError("lease must be positive")
         if not isinstance(self.blocking_callbacks, bool):

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast
 
-from checkoutkit._events import CheckoutSession
+from checkoutkit._events import CheckoutSession, PortalSession
 from checkoutkit._network import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_NETWORK_RETRIES,
@@ -26,6 +26,7 @@ from checkoutkit._network import (
     env_seconds,
     network_settings,
 )
+from checkoutkit._portal import portal_params
 from checkoutkit._problems import Problem
 from checkoutkit._stripe_errors import full_text, redact, wrap_stripe_error
 from checkoutkit.exceptions import (
@@ -39,6 +40,7 @@ from checkoutkit.exceptions import (
 if TYPE_CHECKING:
     import stripe
     from stripe._base_address import BaseAddresses
+    from stripe.params.billing_portal import SessionCreateParams as PortalParams
     from stripe.params.checkout import SessionCreateParams
 
     from checkoutkit._builder import SessionBuilder
@@ -387,6 +389,29 @@ class CheckoutGateway:
         )
         _log.info("captured payment %s of checkout session %s", intent, view.id)
         return _plain(obj)
+
+    # -- customer portal ---------------------------------------------------------------------
+
+    def create_portal_session(self, customer: str, return_url: str | None = None) -> PortalSession:
+        """Open the customer portal for ``customer`` (``cus_…``): send them to the ``url``.
+
+        ``return_url`` (absolute http(s)) is where the portal's "Return to …" link leads. A
+        malformed id or URL raises :class:`~checkoutkit.exceptions.StripeInvalidRequestError`
+        before any request; Stripe's own errors are mapped as for the other calls.
+        """
+        params = cast("PortalParams", portal_params(customer, return_url))
+        with self._errors():
+            obj = self._client.v1.billing_portal.sessions.create(params=params)
+        return PortalSession.from_dict(_plain(obj))
+
+    async def create_portal_session_async(
+        self, customer: str, return_url: str | None = None
+    ) -> PortalSession:
+        """Async twin of :meth:`create_portal_session`."""
+        params = cast("PortalParams", portal_params(customer, return_url))
+        sessions = self._client.v1.billing_portal.sessions
+        obj = await self._await(lambda: sessions.create_async(params=params))
+        return PortalSession.from_dict(_plain(obj))
 
     # -- internals ---------------------------------------------------------------------------
 

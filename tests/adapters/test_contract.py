@@ -68,12 +68,13 @@ def test_headers_ignore_the_case_of_names() -> None:
 
 
 def test_the_route_table_names_each_endpoint_once() -> None:
-    """Four routes, webhook first, each path one of the module's constants."""
+    """Five routes, webhook first, each path one of the module's constants."""
     assert [(r.name, r.method, r.path) for r in endpoints.ROUTES] == [
         ("webhook", "POST", endpoints.WEBHOOK_PATH),
         ("create", "POST", endpoints.CREATE_PATH),
         ("success", "GET", endpoints.SUCCESS_PATH),
         ("cancel", "GET", endpoints.CANCEL_PATH),
+        ("portal", "POST", endpoints.PORTAL_PATH),
     ]
 
 
@@ -163,7 +164,7 @@ def test_a_declared_length_past_the_limit_is_refused_before_reading(checkout: Ch
 # The contract module itself is the package's side of the contract: it may use the core's
 # private modules. The framework adapters are its users, like a third-party adapter.
 FRAMEWORK_ADAPTERS = sorted(
-    p for p in ADAPTERS.glob("*.py") if p.stem not in ("endpoints", "_body")
+    p for p in ADAPTERS.glob("*.py") if p.stem not in ("endpoints", "_body", "_pages", "_requests")
 )
 
 

@@ -138,7 +138,8 @@ def _run(args: argparse.Namespace) -> int:
             )
         try:
             gateway, secret = stack.enter_context(_stripe(args, shop_url))
-            shop = make_shop(gateway, secret, shop_url, data)
+            sandbox = not os.environ.get("STRIPE_SECRET_KEY")
+            shop = make_shop(gateway, secret, shop_url, data, sandbox=sandbox)
             stack.callback(shop.store.close)
             stack.callback(gateway.close)
             app = _app(args.framework, shop, shown)
@@ -153,6 +154,8 @@ def _run(args: argparse.Namespace) -> int:
         _say(f"Orders:  {shop_url}/orders")
         _say(f'Try:     curl -X POST -is {shop_url}/create-checkout-session -d ""')
         _say("Pay with 4242 4242 4242 4242, any future expiry date and any CVC.")
+        if sandbox:
+            _say(f"Pro plan: subscribe, then {shop_url}/account advances its test clock.")
         _say("Ready (^C to quit)")
         serve()
     return 0

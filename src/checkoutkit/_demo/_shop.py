@@ -1,4 +1,5 @@
-"""The demo shop: one product, its pages, and the orders it fulfilled (in SQLite)."""
+"""The demo shop: a product and a monthly plan, their pages, and the orders it fulfilled (in
+SQLite)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,18 @@ import attrs
 from checkoutkit._builder import SessionBuilder
 from checkoutkit._checkout import Checkout, CheckoutRequest, FulfilOutcome
 from checkoutkit._currencies import from_minor_units
+from checkoutkit._demo._plan import (
+    PLAN_CENTS,
+    PLAN_NAME,
+    Access,
+    access_html,
+    advance_form,
+    advance_one_period,
+    cookie_header,
+    follow_subscriptions,
+    manage_billing_form,
+    order_of,
+)
 from checkoutkit._events import CheckoutSession
 from checkoutkit._gateway import CheckoutGateway
 from checkoutkit._look import (
@@ -67,6 +80,8 @@ class Order:
     amount_total: int | None
     currency: str | None
     fulfilled_at: float
+    customer: str | None = None
+    mode: str | None = None
 
 
 class Orders:
@@ -78,8 +93,13 @@ class Orders:
         with self._connect() as db:
             db.execute(
                 "CREATE TABLE IF NOT EXISTS orders (session_id TEXT PRIMARY KEY, email TEXT,"
-                " amount_total INTEGER, currency TEXT, fulfilled_at REAL)"
+                " amount_total INTEGER, currency TEXT, fulfilled_at REAL, customer TEXT,"
+                " mode TEXT)"
             )
+            columns = {row[1] for row in db.execute("PRAGMA table_info(orders)")}
+            for column in ("customer", "mode"):  # a --data folder of an older demo
+                if column not in columns:
+                    db.execute(f"ALTER TABLE orders ADD COLUMN {column} TEXT")
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -95,15 +115,37 @@ class Orders:
         """Record the order of a paid session (called exactly once per session by Checkout)."""
         with self._lock, self._connect() as db:
             db.execute(
-                "INSERT INTO orders VALUES (?, ?, ?, ?, ?)",
-                (session.id, session.email, session.amount_total, session.currency, time.time()),
+                "INSERT INTO orders (session_id, email, amount_total, currency, fulfilled_at,"
+                " customer, mode) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    session.id,
+                    session.email,
+                    session.amount_total,
+                    session.currency,
+                    time.time(),
+                    session.customer,
+                    session.mode,
+                ),
             )
 
     def all(self) -> Sequence[Order]:
         """Every order, newest first."""
         with self._connect() as db:
-            rows = db.execute("SELECT * FROM orders ORDER BY fulfilled_at DESC").fetchall()
+            rows = db.execute(
+                "SELECT session_id, email, amount_total, currency, fulfilled_at, customer, mode"
+                " FROM orders ORDER BY fulfilled_at DESC"
+            ).fetchall()
         return [Order(*row) for row in rows]
+
+    def customer_of(self, session_id: str | None) -> str | None:
+        """The customer of a fulfilled order, as the shop recorded it."""
+        if not session_id:
+            return None
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT customer FROM orders WHERE session_id = ?", (session_id,)
+            ).fetchone()
+        return row[0] if row else None
 
 
 def product_page() -> str:
@@ -113,7 +155,11 @@ def product_page() -> str:
         f"""<div class=product><div class=art></div><div><h3>{PRODUCT_NAME}</h3>
 <h5>$20.00</h5></div></div>
 <form action="/create-checkout-session" method="POST">
-<button type="submit" id="checkout-button">Checkout</button></form>""",
+<button type="submit" id="checkout-button">Checkout</button></form>
+<div class=product><div class=art></div><div><h3>{PLAN_NAME}</h3>
+<h5>$9.00 per month</h5></div></div>
+<form action="/create-checkout-session" method="POST"><input type=hidden name=plan value=pro>
+<button type="submit" id="subscribe-button">Subscribe</button></form>""",
     )
 
 
@@ -124,7 +170,7 @@ def success_page(session: CheckoutSession | None, outcome: FulfilOutcome | None)
     if state is OrderState.PAID or state is OrderState.UNKNOWN:
         email = session.email if session is not None else None
         note = f" a confirmation email to {email}" if email else " a confirmation email"
-        return result_page(
+        page = result_page(
             "Thanks for your order!",
             state="paid",
             state_label=STATE_LABELS[OrderState.PAID],
@@ -134,6 +180,10 @@ def success_page(session: CheckoutSession | None, outcome: FulfilOutcome | None)
             actions=[("See your orders", "/orders"), ("Back to the shop", "/")],
             before=nav,
         )
+        if session is not None and session.mode == "subscription":
+            extra = f'{manage_billing_form()}<p><a href="/account" id=account>Your plan</a></p>'
+            page = page.replace("</main>", f"{extra}</main>", 1)
+        return page
     return default_success_page(session, outcome).replace("<body>", f"<body>{nav}", 1)
 
 
@@ -149,8 +199,8 @@ def cancel_page() -> str:
     )
 
 
-def orders_page(orders: Sequence[Order]) -> str:
-    """Every fulfilled order, from SQLite."""
+def orders_page(orders: Sequence[Order], access: Access | None = None) -> str:
+    """Every fulfilled order, from SQLite, and where each subscription stands."""
     rows = "".join(
         f"<tr><td><code>{html.escape(o.session_id)}</code></td>"
         f"<td>{html.escape(o.email or '')}</td>"
@@ -162,6 +212,12 @@ def orders_page(orders: Sequence[Order]) -> str:
         if orders
         else "<p>No orders yet.</p>"
     )
+    plans = "".join(
+        f"<tr><td><code>{html.escape(a.customer)}</code></td><td>{html.escape(a.text())}</td></tr>"
+        for a in (access.all() if access is not None else [])
+    )
+    if plans:
+        table += f"<h2>Subscriptions</h2><table id=access-rows>{plans}</table>"
     return _page("Orders", f"<h1>Orders</h1><p>{len(orders)} fulfilled</p>{table}")
 
 
@@ -173,13 +229,49 @@ class Shop:
     orders: Orders
     store: SqliteStore
     gateway: CheckoutGateway
+    access: Access
+    sandbox: bool = False
+
+    def customer(self, cookie: str | None) -> str | None:
+        """The customer of the order the Cookie header names (never one the client names)."""
+        return self.orders.customer_of(order_of(cookie))
+
+    def account_page(self, cookie: str | None) -> str:
+        """The signed-in customer's plan, the portal button and (sandbox) the clock control."""
+        customer = self.customer(cookie)
+        if customer is None:
+            body = "<h1>Your plan</h1><p id=access>No subscription order in this browser.</p>"
+            return _page("Your plan", body)
+        body = f"<h1>Your plan</h1>{access_html(self.access.get(customer))}{manage_billing_form()}"
+        if self.sandbox:
+            body += advance_form()
+        return _page("Your plan", body)
+
+    def advance(self, cookie: str | None) -> bool:
+        """Sandbox only: run the signed-in customer's next renewal now; False when refused."""
+        customer = self.customer(cookie)
+        if not self.sandbox or customer is None:
+            return False
+        advance_one_period(self.gateway.client, customer)
+        return True
 
 
 def make_shop(
-    gateway: CheckoutGateway, webhook_secret: str, base_url: str, directory: Path
+    gateway: CheckoutGateway,
+    webhook_secret: str,
+    base_url: str,
+    directory: Path,
+    *,
+    sandbox: bool = False,
 ) -> Shop:
-    """The demo's Checkout flow: one product, orders fulfilled into ``directory/orders.db``."""
+    """The demo's Checkout flow: a product and the Pro plan, orders fulfilled into
+    ``directory/orders.db``, access kept in step with each subscription.
+
+    With ``sandbox`` each Pro customer is created on a test clock of its own, so the account
+    page can advance its time.
+    """
     orders = Orders(directory / "orders.db")
+    access = Access(directory / "orders.db")
     store = SqliteStore(directory / "events.db")
     product = (
         SessionBuilder.payment()
@@ -187,17 +279,40 @@ def make_shop(
         .param("branding_settings", {"display_name": MERCHANT_NAME})
     )
 
+    plan = (
+        SessionBuilder.subscription()
+        .add_price_data(
+            currency="usd", name=PLAN_NAME, unit_amount=PLAN_CENTS, quantity=1, recurring="month"
+        )
+        .param("branding_settings", {"display_name": MERCHANT_NAME})
+    )
+
     def build_session(request: CheckoutRequest) -> SessionBuilder:
-        return product
+        if request.form.get("plan") != "pro":
+            return product
+        if not sandbox:
+            return plan
+        clock = gateway.client.v1.test_helpers.test_clocks.create(
+            params={"frozen_time": int(time.time()), "name": "checkoutkit demo"}
+        )
+        customer = gateway.client.v1.customers.create(params={"test_clock": clock.id})
+        return plan.customer(customer.id)
+
+    router = WebhookRouter(secrets=webhook_secret, store=store)
+    follow_subscriptions(router, gateway.client, access)
 
     checkout = Checkout(
         gateway=gateway,
-        router=WebhookRouter(secrets=webhook_secret, store=store),
+        router=router,
         store=store,
         build_session=build_session,
         fulfil=orders.add,
         success_page=success_page,
         cancel_page=cancel_page,
         base_url=base_url,
+        portal_customer=lambda request: orders.customer_of(
+            order_of(cookie_header(request.headers))
+        ),
+        portal_return_url=f"{base_url.rstrip('/')}/account",
     )
-    return Shop(checkout, orders, store, gateway)
+    return Shop(checkout, orders, store, gateway, access, sandbox)

@@ -87,15 +87,27 @@ def _paths(segment: str, view: View, name: str) -> list[URLPattern]:
 def urls(checkout: Checkout, *, name_prefix: str = "checkoutkit") -> list[URLPattern]:
     """URL patterns serving ``checkout``'s endpoints; ``include()`` them under any prefix.
 
-    ``POST create-checkout-session``, ``GET success``, ``GET cancel`` and ``POST webhook``
-    (which passes the raw body bytes to the router). Both POST bodies are read a chunk at a
-    time from the request stream, never through ``request.body``, and refused with 413 past the
-    router's ``max_body_bytes``. Names are ``<name_prefix>-create``, ``-success``, ``-cancel``
-    and ``-webhook``.
+    ``POST create-checkout-session``, ``GET success``, ``GET cancel``, ``POST webhook``
+    (which passes the raw body bytes to the router) and ``POST create-portal-session``. POST
+    bodies are read a chunk at a time from the request stream, never through ``request.body``,
+    and refused with 413 past the router's ``max_body_bytes``. Names are
+    ``<name_prefix>-create``, ``-success``, ``-cancel``, ``-webhook`` and ``-portal``.
     """
 
     def create_checkout_session(request: HttpRequest) -> HttpResponse:
         reply = endpoints.create(
+            checkout,
+            length=request.META.get("CONTENT_LENGTH"),
+            chunks=_chunks(request),
+            discard_refused=_discards(request),
+            headers=request.headers,
+            create_url=request.build_absolute_uri(request.path),
+            native=request,
+        )
+        return _response(reply)
+
+    def create_portal_session(request: HttpRequest) -> HttpResponse:
+        reply = endpoints.portal(
             checkout,
             length=request.META.get("CONTENT_LENGTH"),
             chunks=_chunks(request),
@@ -132,4 +144,9 @@ def urls(checkout: Checkout, *, name_prefix: str = "checkoutkit") -> list[URLPat
         ),
         *_paths(endpoints.SUCCESS_PATH, _view(require_GET, success), f"{name_prefix}-success"),
         *_paths(endpoints.CANCEL_PATH, _view(require_GET, cancel), f"{name_prefix}-cancel"),
+        *_paths(
+            endpoints.PORTAL_PATH,
+            _view(require_POST, create_portal_session),
+            f"{name_prefix}-portal",
+        ),
     ]

@@ -32,14 +32,15 @@ import json
 import logging
 import re
 import secrets
-from collections.abc import AsyncIterable, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterable, Iterable, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
 import attrs
 
 from checkoutkit._checkout import CheckoutRequest, FulfilOutcome, check_session_id
+from checkoutkit._portal import shop_root
 from checkoutkit._replies import LOGGER_NAME as _WEBHOOK_LOGGER
 from checkoutkit._replies import TOO_LARGE, Reply
 from checkoutkit.adapters import _pages
@@ -52,6 +53,8 @@ from checkoutkit.adapters._body import (
     server_reads_refused_bodies,
 )
 from checkoutkit.adapters._pages import default_cancel_page, default_success_page
+from checkoutkit.adapters._requests import Headers, read_form, wants_json
+from checkoutkit.adapters._requests import header as _header
 from checkoutkit.exceptions import (
     ConfigurationError,
     FulfilmentError,
@@ -70,6 +73,7 @@ __all__ = [
     "CANCEL_PATH",
     "CONFIRM_RETRY_AFTER",
     "CREATE_PATH",
+    "PORTAL_PATH",
     "READ_CHUNK",
     "ROUTES",
     "SUCCESS_PATH",
@@ -86,6 +90,8 @@ __all__ = [
     "default_cancel_page",
     "default_success_page",
     "mount_root",
+    "portal",
+    "portal_async",
     "read_body",
     "read_body_async",
     "read_form",
@@ -110,6 +116,8 @@ CANCEL_PATH = "cancel"
 """The cancel page's path segment (``Checkout`` points Stripe's ``cancel_url`` here)."""
 WEBHOOK_PATH = "webhook"
 """The webhook endpoint's path segment: the URL to give Stripe is the prefix plus this."""
+PORTAL_PATH = "create-portal-session"
+"""The customer portal endpoint's path segment (``POST``: 303 to the portal)."""
 
 
 @attrs.frozen
@@ -120,7 +128,7 @@ class Route:
     without a trailing slash, both as the endpoint itself (a redirect would drop a POST).
     """
 
-    name: Literal["webhook", "create", "success", "cancel"]
+    name: Literal["webhook", "create", "success", "cancel", "portal"]
     method: Literal["GET", "POST"]
     path: str
 
@@ -130,46 +138,21 @@ ROUTES: tuple[Route, ...] = (
     Route("create", "POST", CREATE_PATH),
     Route("success", "GET", SUCCESS_PATH),
     Route("cancel", "GET", CANCEL_PATH),
+    Route("portal", "POST", PORTAL_PATH),
 )
-"""The route table, busiest first: every adapter serves these four and nothing else.
+"""The route table, busiest first: every adapter serves these five and nothing else.
 
 ``webhook`` → :func:`receive_webhook` (or its async twin), ``create`` → :func:`create`,
 ``success`` → :func:`success` with the ``session_id`` query parameter, ``cancel`` →
-:func:`cancel`. Other methods on these paths answer 405 (the framework's own).
+:func:`cancel`, ``portal`` → :func:`portal`. Other methods on these paths answer 405 (the
+framework's own).
 """
-
-
-class Headers(Mapping[str, str]):
-    """Request headers as a read-only mapping whose lookups ignore the case of the name.
-
-    For an adapter whose framework's header object is not a ``Mapping`` (werkzeug's iterates
-    over pairs): ``Headers(request.headers.items())``. Names are kept in lower case; of a name
-    given twice, the last value is kept.
-    """
-
-    __slots__ = ("_values",)
-
-    def __init__(self, pairs: Iterable[tuple[str, str]] | Mapping[str, str] = ()) -> None:
-        items = pairs.items() if isinstance(pairs, Mapping) else pairs
-        self._values = {name.lower(): value for name, value in items}
-
-    def __getitem__(self, name: str) -> str:
-        return self._values[name.lower()]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._values)
-
-    def __len__(self) -> int:
-        return len(self._values)
-
-    def __repr__(self) -> str:
-        return f"Headers({self._values!r})"
 
 
 _TEXT = "text/plain; charset=utf-8"
 _HTML = "text/html; charset=utf-8"
 _JSON = "application/json"
-_MOUNT = re.compile(r"/create-checkout-session/?$")
+_MOUNT = re.compile(r"/create-(?:checkout|portal)-session/?$")
 
 
 def _headers(content_type: str, *extra: tuple[str, str]) -> Mapping[str, str]:
@@ -187,38 +170,6 @@ def _text(status: int, message: str) -> Reply:
     return Reply(status, message.encode() + b"\n", _TEXT_HEADERS)
 
 
-def _header(headers: Mapping[str, str], name: str) -> str:
-    """The request header ``name`` (given in lower case), whatever the mapping's case."""
-    value = headers.get(name)
-    if value is None:
-        for key, candidate in headers.items():
-            if isinstance(key, str) and key.lower() == name:
-                return candidate or ""
-        return ""
-    return value
-
-
-def wants_json(accept: str) -> bool:
-    """True when the Accept header prefers ``application/json`` to an HTML page."""
-    json_q = html_q = 0.0
-    for item in accept.split(","):
-        media, *options = (part.strip() for part in item.split(";"))
-        quality = 1.0
-        for option in options:
-            name, _, value = option.partition("=")
-            if name.strip() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        media = media.lower()
-        if media == "application/json":
-            json_q = max(json_q, quality)
-        elif media in ("text/html", "text/*"):
-            html_q = max(html_q, quality)
-    return json_q > html_q
-
-
 def _refused_create(refused: BodyRefused) -> Reply:
     _log.info("refused a checkout request: %s", refused.reason)
     if refused.status == 413:
@@ -233,30 +184,8 @@ def _refused_webhook(refused: BodyRefused) -> Reply:
     return _UNREADABLE_WEBHOOK
 
 
-def read_form(body: bytes, content_type: str) -> dict[str, str]:
-    """The fields of a form-encoded or JSON object body (empty for anything else).
-
-    Raises ``ValueError`` for a body that claims to be JSON or a form but is not.
-    """
-    kind = content_type.split(";", 1)[0].strip().lower()
-    if not body.strip():
-        return {}
-    if kind == "application/x-www-form-urlencoded":
-        text = body.decode("utf-8")
-        return dict(parse_qsl(text, keep_blank_values=True, strict_parsing=True))
-    if kind == "application/json":
-        try:
-            data = json.loads(body)
-        except RecursionError:
-            raise ValueError("the JSON body is nested too deeply") from None
-        if not isinstance(data, dict):
-            raise ValueError("the JSON body must be an object")
-        return {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in data.items()}
-    return {}
-
-
 def mount_root(create_url: str) -> str:
-    """The URL where the endpoints are mounted, from the create endpoint's own URL."""
+    """The URL where the endpoints are mounted, from the create (or portal) endpoint's URL."""
     return _MOUNT.sub("", create_url)
 
 
@@ -360,6 +289,94 @@ async def create_async(
     except (StripeError, ValueError, PermissionError) as exc:
         return _create_failed(exc, request)
     return _created(session, headers)
+
+
+def portal(
+    checkout: Checkout,
+    *,
+    length: str | None,
+    chunks: Iterable[bytes],
+    headers: Mapping[str, str],
+    create_url: str,
+    native: Any = None,
+    discard_refused: bool = False,
+) -> Reply:
+    """``POST …/create-portal-session``: 303 to the customer portal, or ``{"url"}`` as JSON.
+
+    Takes what :func:`create` takes (``create_url`` is this endpoint's own URL). The customer
+    is the one the application's ``portal_customer(request)`` names, never one from the form:
+    404 when the application set no ``portal_customer``, 403 when it returns None or raises
+    ``PermissionError``, 400 for ``ValueError``; Stripe out of reach is a 503, another Stripe
+    error a 502, as for :func:`create`.
+    """
+    try:
+        body = read_body(
+            length, chunks, checkout.router.max_body_bytes, discard_refused=discard_refused
+        )
+    except BodyRefused as refused:
+        return _refused_create(refused)
+    found = _portal_customer(checkout, body, headers, create_url, native)
+    if isinstance(found, Reply):
+        return found
+    request, customer, return_url = found
+    try:
+        session = checkout.gateway.create_portal_session(customer, return_url)
+    except StripeError as exc:
+        return _create_failed(exc, attrs.evolve(request, cancel_url=return_url))
+    return _portal_opened(session.url, headers)
+
+
+async def portal_async(
+    checkout: Checkout,
+    *,
+    length: str | None,
+    chunks: AsyncIterable[bytes],
+    headers: Mapping[str, str],
+    create_url: str,
+    native: Any = None,
+) -> Reply:
+    """Async twin of :func:`portal` (``portal_customer`` stays a plain function)."""
+    try:
+        body = await read_body_async(length, chunks, checkout.router.max_body_bytes)
+    except BodyRefused as refused:
+        return _refused_create(refused)
+    found = _portal_customer(checkout, body, headers, create_url, native)
+    if isinstance(found, Reply):
+        return found
+    request, customer, return_url = found
+    try:
+        session = await checkout.gateway.create_portal_session_async(customer, return_url)
+    except StripeError as exc:
+        return _create_failed(exc, attrs.evolve(request, cancel_url=return_url))
+    return _portal_opened(session.url, headers)
+
+
+def _portal_customer(
+    checkout: Checkout, body: bytes, headers: Mapping[str, str], url: str, native: Any
+) -> tuple[CheckoutRequest, str, str] | Reply:
+    """The request, the application's customer and the return URL, or the refusal."""
+    if checkout.portal_customer is None:
+        return _text(404, "the customer portal is not enabled")
+    request = _request(checkout, body, headers, url, native)
+    if isinstance(request, Reply):
+        return request
+    try:
+        customer = checkout.portal_customer(request)
+    except PermissionError as exc:
+        _log.info("refused a portal request: %s", exc)
+        customer = None
+    except ValueError as exc:
+        _log.info("refused a portal request: %s", exc)
+        return _text(400, "invalid portal request")
+    if customer is None:
+        return _text(403, "no billing account for this request")
+    return request, customer, checkout.portal_return_url or shop_root(request.cancel_url)
+
+
+def _portal_opened(url: str, headers: Mapping[str, str]) -> Reply:
+    if wants_json(_header(headers, "accept")):
+        return Reply(200, json.dumps({"url": url}).encode(), _JSON_HEADERS)
+    return Reply(303, b"", _headers(_TEXT, ("location", url)))
 
 
 def _idempotency_key() -> str:

@@ -53,6 +53,17 @@ def router(checkout: Checkout, *, prefix: str = "") -> fastapi.APIRouter:
         )
         return _response(reply)
 
+    async def create_portal_session(request: fastapi.Request) -> fastapi.Response:
+        reply = await endpoints.portal_async(
+            checkout,
+            length=request.headers.get("content-length"),
+            chunks=request.stream(),
+            headers=request.headers,
+            create_url=str(request.url.replace(query="")),
+            native=request,
+        )
+        return _response(reply)
+
     async def success(request: fastapi.Request) -> fastapi.Response:
         session_id = request.query_params.get("session_id")
         return _response(await endpoints.success_async(checkout, session_id))
@@ -75,6 +86,7 @@ def router(checkout: Checkout, *, prefix: str = "") -> fastapi.APIRouter:
         (endpoints.CREATE_PATH, create_checkout_session, "POST"),
         (endpoints.SUCCESS_PATH, success, "GET"),
         (endpoints.CANCEL_PATH, cancel, "GET"),
+        (endpoints.PORTAL_PATH, create_portal_session, "POST"),
     ]
     for segment, endpoint, method in routes:
         # Both spellings are routes of their own: a redirect would drop a webhook's POST.

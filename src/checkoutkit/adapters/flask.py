@@ -44,8 +44,9 @@ def _chunks(request: flask.Request) -> Iterator[bytes]:
 def blueprint(checkout: Checkout, *, name: str = "checkoutkit") -> flask.Blueprint:
     """A blueprint serving ``checkout``'s endpoints; register it with the ``url_prefix`` you like.
 
-    ``POST create-checkout-session``, ``GET success``, ``GET cancel`` and ``POST webhook``
-    (which passes the raw body bytes to the router, untouched). Both POST bodies are read a
+    ``POST create-checkout-session``, ``GET success``, ``GET cancel``, ``POST webhook``
+    (which passes the raw body bytes to the router, untouched) and ``POST
+    create-portal-session``. Both POST bodies are read a
     chunk at a time and refused with 413 past the router's ``max_body_bytes``, before being
     read whole. Each path also matches with a trailing slash, so no POST is ever redirected.
     """
@@ -55,6 +56,20 @@ def blueprint(checkout: Checkout, *, name: str = "checkoutkit") -> flask.Bluepri
     def create_checkout_session() -> flask.Response:
         request = flask.request
         reply = endpoints.create(
+            checkout,
+            length=request.headers.get("Content-Length"),
+            chunks=_chunks(request),
+            discard_refused=_discards(request),
+            headers=endpoints.Headers(request.headers.items()),
+            create_url=request.base_url,
+            native=request,
+        )
+        return _response(reply)
+
+    @bp.post(f"/{endpoints.PORTAL_PATH}", strict_slashes=False)
+    def create_portal_session() -> flask.Response:
+        request = flask.request
+        reply = endpoints.portal(
             checkout,
             length=request.headers.get("Content-Length"),
             chunks=_chunks(request),

@@ -52,14 +52,16 @@ def router(
 ) -> litestar.Router:
     """A ``Router`` serving ``checkout``'s endpoints with the async gateway and router.
 
-    ``POST create-checkout-session``, ``GET success``, ``GET cancel`` and ``POST webhook``
-    (which passes the raw body bytes to ``router.handle_async``, untouched) under ``path``.
+    ``POST create-checkout-session``, ``GET success``, ``GET cancel``, ``POST webhook``
+    (which passes the raw body bytes to ``router.handle_async``, untouched) and ``POST
+    create-portal-session`` under ``path``.
     Both POST bodies are read as they stream in and refused with 413 past the router's
     ``max_body_bytes``, before being read whole; Litestar's own ``request_max_body_size`` is
     lifted on these routes, so the router's setting is the one limit. Each path also matches
     with a trailing slash, so no POST is ever redirected. ``guards`` protect the create,
-    success and cancel routes, never the webhook (Stripe can meet no guard; the signature is
-    its proof). Route names are ``<name>-create``, ``-success``, ``-cancel`` and ``-webhook``.
+    success, cancel and portal routes, never the webhook (Stripe can meet no guard; the signature is
+    its proof). Route names are ``<name>-create``, ``-success``, ``-cancel``, ``-webhook`` and
+    ``-portal``.
     """
     limits: dict[str, Any] = {"request_max_body_size": None, "include_in_schema": False}
     guarded: dict[str, Any] = {**limits, "guards": list(guards or ())}
@@ -91,6 +93,20 @@ def router(
         )
         return _response(reply)
 
+    @litestar.post(paths(endpoints.PORTAL_PATH), name=f"{name}-portal", **guarded)
+    async def create_portal_session(
+        request: litestar.Request[Any, Any, Any],
+    ) -> litestar.Response[bytes]:
+        reply = await endpoints.portal_async(
+            checkout,
+            length=request.headers.get("content-length"),
+            chunks=request.stream(),
+            headers=request.headers,
+            create_url=_create_url(request),
+            native=request,
+        )
+        return _response(reply)
+
     @litestar.get(paths(endpoints.SUCCESS_PATH), name=f"{name}-success", **guarded)
     async def success(request: litestar.Request[Any, Any, Any]) -> litestar.Response[bytes]:
         session_id = request.query_params.get("session_id")
@@ -102,5 +118,6 @@ def router(
 
     # Routes are tried by path, not in order; the list follows the contract's table.
     return litestar.Router(
-        path=path, route_handlers=[webhook, create_checkout_session, success, cancel]
+        path=path,
+        route_handlers=[webhook, create_checkout_session, success, cancel, create_portal_session],
     )

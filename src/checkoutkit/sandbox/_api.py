@@ -35,6 +35,8 @@ from checkoutkit.sandbox._params import (
     parse_pairs,
     reject_unknown,
 )
+from checkoutkit.sandbox._portal import RULES as PORTAL_RULES
+from checkoutkit.sandbox._portal import PortalRoutes
 from checkoutkit.sandbox._state import new_id
 
 if TYPE_CHECKING:
@@ -111,7 +113,7 @@ class Call:
         return paths
 
 
-class App(DiscountRoutes, BillingRoutes):
+class App(DiscountRoutes, BillingRoutes, PortalRoutes):
     """The WSGI application serving one sandbox."""
 
     def __init__(self, core: Core, delivery: Delivery) -> None:
@@ -120,7 +122,7 @@ class App(DiscountRoutes, BillingRoutes):
         self.url_map = Map(
             [
                 Rule(path, methods=[method], endpoint=name)
-                for method, path, name in [*_RULES, *DISCOUNT_RULES, *BILLING_RULES]
+                for method, path, name in [*_RULES, *DISCOUNT_RULES, *BILLING_RULES, *PORTAL_RULES]
             ],
             strict_slashes=False,
         )
@@ -135,7 +137,7 @@ class App(DiscountRoutes, BillingRoutes):
     def dispatch(self, request: Request) -> Response:
         """Route a request to its handler; every error becomes a Stripe-shaped answer."""
         api = request.path.startswith("/v1/") or request.path == "/v1"
-        page = request.path.startswith("/c/")
+        page = request.path.startswith(("/c/", "/p/"))
         call: Call | None = None
         try:
             adapter = self.url_map.bind_to_environ(request.environ)

@@ -150,18 +150,21 @@ class Core(Catalog, Discounts, Shipping, Payments):
         request: RequestInfo | None,
         previous: dict[str, Any] | None = None,
     ) -> None:
-        """Record a Stripe-shaped Event (``previous``: ``data.previous_attributes``) and
-        hand it to delivery."""
+        """Record a Stripe-shaped Event and hand it to delivery.
+
+        ``previous`` becomes ``data.previous_attributes`` (the changed fields' old values), as
+        on Stripe's ``*.updated`` events; omitted when empty.
+        """
         endpoints = self.state.meta.get("endpoints", [])
+        data: dict[str, Any] = {"object": _shapes.drop_absent(snapshot(public(obj)))}
+        if previous:
+            data["previous_attributes"] = snapshot(previous)
         event = {
             "id": new_id("evt_"),
             "object": "event",
             "api_version": API_VERSION,
             "created": self._now(),
-            "data": {
-                "object": _shapes.drop_absent(snapshot(public(obj))),
-                **({"previous_attributes": snapshot(previous)} if previous else {}),
-            },
+            "data": data,
             "livemode": False,
             "pending_webhooks": len(endpoints),
             "request": {

@@ -70,6 +70,10 @@ def _built_wheel(session: nox.Session) -> str:
     return str(built)
 
 
+#: What the older supported Pythons leave to the newest (see ``tests``).
+OLDER_PYTHONS_SKIP = "not slow and not browser and not services and not processes"
+
+
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
     """Run the test suite against the built wheel (with every extra), never against src/.
@@ -78,11 +82,13 @@ def tests(session: nox.Session) -> None:
     from it fails the tests. ``nox -s dev`` runs the suite against the source tree instead.
 
     Tests marked ``slow`` (real servers stopped, killed and restarted; 100 MB bodies; timeouts
-    waited out) or ``browser`` (real Chromium) run on the newest Python only: they prove what
-    servers, drivers, the network and the browser do, which no Python version changes, and on
-    every version they would take CI past its budget. Everything else runs on every supported
-    Python; property tests try a quarter of their examples on the older ones (see
-    ``tests/budget.py``). Pass ``-m …`` to choose yourself.
+    waited out), ``browser`` (real Chromium), ``services`` (PostgreSQL and Redis servers) or
+    ``processes`` (gunicorn, uvicorn, the demo, the CLI and Node run as processes of their own)
+    run on the newest Python only: they prove what servers, drivers, the network, the browser
+    and other processes do, which no Python version changes, and on every version they would
+    take CI past its budget. Everything else runs on every supported Python; property tests
+    try a quarter of their examples on the older ones (see ``tests/budget.py``). Pass ``-m …``
+    to choose yourself.
     """
     wheel = _built_wheel(session)
     _install_project(session)
@@ -91,7 +97,7 @@ def tests(session: nox.Session) -> None:
     if session.python != NEWEST:
         env["CHECKOUTKIT_EXAMPLES_SCALE"] = "0.25"
         if "-m" not in session.posargs:
-            marker = ["-m", "not slow and not browser"]
+            marker = ["-m", OLDER_PYTHONS_SKIP]
     session.run("pytest", *marker, *session.posargs, env=env)
 
 

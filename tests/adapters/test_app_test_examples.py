@@ -13,7 +13,11 @@ import sys
 from importlib.metadata import entry_points
 from pathlib import Path
 
+import pytest
+
 import checkoutkit
+
+pytestmark = pytest.mark.processes
 
 EXAMPLES = Path(__file__).parents[2] / "docs" / "examples"
 FRAMEWORKS = ["flask", "fastapi", "django", "litestar"]

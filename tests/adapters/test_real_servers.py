@@ -27,6 +27,8 @@ from checkoutkit import CheckoutGateway
 from checkoutkit.testing import sign_payload
 from servers import free_port, wait_until_up
 
+pytestmark = pytest.mark.processes
+
 HERE = Path(__file__).parent
 SANDBOX_KEY = "sk_test_checkoutkit_servers"
 

@@ -13,6 +13,8 @@ import pytest
 from conftest import SANDBOX_KEY, Listening, Shop, cli
 from servers import free_port
 
+pytestmark = pytest.mark.processes
+
 
 def _events_after(sandbox: Any, event_id: str | None) -> list[dict[str, Any]]:
     """The sandbox's events after ``event_id`` (all when None), oldest first."""

@@ -11,6 +11,8 @@ from checkoutkit._trigger import SUPPORTED
 from conftest import Shop, cli
 from servers import free_port
 
+pytestmark = pytest.mark.processes
+
 
 def test_completed_session_is_verified_and_fulfilled_once(
     shop: Shop, listen_secret: str, cli_env: dict[str, str]

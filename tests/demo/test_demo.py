@@ -6,7 +6,10 @@ import subprocess
 import time
 
 import httpx
+import pytest
 from demo_support import Demo
+
+pytestmark = pytest.mark.processes
 
 
 def checkout(demo: Demo) -> str:

@@ -17,6 +17,8 @@ from checkoutkit import ConfigurationError
 from checkoutkit._cli import main
 from checkoutkit.sandbox import Sandbox
 
+pytestmark = pytest.mark.processes
+
 
 def _start(*args: str) -> tuple[subprocess.Popen[str], str, str]:
     proc = subprocess.Popen(

@@ -13,10 +13,13 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 import stripe
 from node_sdk import StripeNode, pinned_version
 
 from checkoutkit.sandbox import Sandbox
+
+pytestmark = pytest.mark.processes
 
 UNIT_AMOUNT = 1500
 QUANTITY = 3

@@ -24,6 +24,8 @@ from checkoutkit.stores import open_store
 from checkoutkit.testing import TEST_SECRET, checkout_event, checkout_session, signed_request
 from servers import free_port
 
+pytestmark = pytest.mark.processes
+
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 
 APP = """

@@ -1,5 +1,6 @@
-"""The demo's Pro plan over time, in each framework: bought with 4242, the card replaced with
-0341 in the portal, a month advanced on the test clock (the renewal fails: past due), then
+"""The demo's Pro plan over time, in each framework: bought with 4242, renewed a month later
+(over plain HTTP), the card replaced with 0341 in the portal, a month advanced on the test
+clock (the renewal fails: past due), then
 canceled in the portal; the account page follows each step from the webhooks, and the
 sandbox's delivery log shows every event answered 2xx (verified and handled by the shop).
 
@@ -72,6 +73,12 @@ def _every_event_handled(demo: Demo, customer: str) -> list[str]:
     return sorted({e["type"] for e in mine})
 
 
+def _period_end(client: Any, sub_id: str) -> int:
+    """When the subscription's current period ends (on its item, at the pinned API version)."""
+    subscription = client.v1.subscriptions.retrieve(sub_id)
+    return int(subscription["items"]["data"][0]["current_period_end"])
+
+
 def _check_types(types: list[str]) -> None:
     for wanted in (
         "customer.subscription.created",
@@ -107,6 +114,15 @@ def test_pro_plan_renews_fails_and_is_canceled_through_the_sdk(demo: Demo) -> No
         assert "Manage billing" in thanks.text
         assert shop.cookies[ORDER_COOKIE] == session_id
         _until(lambda: shop.get("/account").text, "Pro: active until")
+
+        # A month on the test clock: the first renewal is charged to the 4242 card and paid.
+        first_end = _period_end(client, sub_id)
+        assert shop.post("/advance-clock").status_code == 303
+        assert client.v1.subscriptions.retrieve(sub_id).status == "active"
+        assert _period_end(client, sub_id) > first_end
+        invoices = client.v1.invoices.list({"subscription": sub_id}).data
+        renewals = [i for i in invoices if i.billing_reason == "subscription_cycle"]
+        assert [i.status for i in renewals] == ["paid"]
 
         opened = shop.post("/create-portal-session")
         assert opened.status_code == 303

@@ -195,3 +195,50 @@ def section(title: str, inner: str, *, ident: str) -> str:
         f'<section id="{escape(ident)}" aria-labelledby="{escape(ident)}-title">'
         f'<h2 id="{escape(ident)}-title">{escape(title)}</h2>{inner}</section>'
     )
+
+
+def card_group(
+    form: Mapping[str, str],
+    errors: Mapping[str, str],
+    *,
+    label: str,
+    also_errors: tuple[str, ...] = (),
+) -> str:
+    """Card number, expiry and CVC as one labelled group, with the errors of each (and of the
+    form fields named in ``also_errors``) under it."""
+    number = input_tag(
+        "cardnumber",
+        form.get("cardnumber", ""),
+        errors,
+        css="wide",
+        placeholder="1234 1234 1234 1234",
+        inputmode="numeric",
+        autocomplete="cc-number",
+        aria_label="Card number",
+    )
+    expiry = input_tag(
+        "expiry",
+        form.get("expiry", ""),
+        errors,
+        css="left",
+        placeholder="MM / YY",
+        autocomplete="cc-exp",
+        aria_label="Expiration date (MM / YY)",
+    )
+    cvc = input_tag(
+        "cvc",
+        "",
+        errors,
+        css="right",
+        placeholder="CVC",
+        inputmode="numeric",
+        autocomplete="cc-csc",
+        aria_label="Security code (CVC)",
+    )
+    names = ("cardnumber", "expiry", "cvc", *also_errors)
+    messages = "".join(field_error(name, errors) for name in names)
+    return (
+        "<div class=field role=group aria-labelledby=card-label>"
+        f"<span class=field-label id=card-label>{escape(label)}</span>"
+        f"<div class=group>{number}{expiry}{cvc}</div>{messages}</div>"
+    )

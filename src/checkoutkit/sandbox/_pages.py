@@ -26,8 +26,7 @@ from checkoutkit.sandbox._errors import ApiError
 from checkoutkit.sandbox._page_kit import (
     AUTH_CSS,
     CHECKOUT_CSS,
-    field_error,
-    input_tag,
+    card_group,
     section,
     text_field,
 )
@@ -121,47 +120,12 @@ def _custom_amount(core: Core, session: Mapping[str, Any]) -> dict[str, Any] | N
 
 
 def _card_fields(form: Mapping[str, str], errors: Mapping[str, str]) -> str:
-    number = input_tag(
-        "cardnumber",
-        form.get("cardnumber", ""),
+    return card_group(form, errors, label="Card information") + text_field(
+        "postal_code",
+        "ZIP / postal code",
+        form.get("postal_code", ""),
         errors,
-        css="wide",
-        placeholder="1234 1234 1234 1234",
-        inputmode="numeric",
-        autocomplete="cc-number",
-        aria_label="Card number",
-    )
-    expiry = input_tag(
-        "expiry",
-        form.get("expiry", ""),
-        errors,
-        css="left",
-        placeholder="MM / YY",
-        autocomplete="cc-exp",
-        aria_label="Expiration date (MM / YY)",
-    )
-    cvc = input_tag(
-        "cvc",
-        "",
-        errors,
-        css="right",
-        placeholder="CVC",
-        inputmode="numeric",
-        autocomplete="cc-csc",
-        aria_label="Security code (CVC)",
-    )
-    messages = "".join(field_error(name, errors) for name in ("cardnumber", "expiry", "cvc"))
-    return (
-        "<div class=field role=group aria-labelledby=card-label>"
-        "<span class=field-label id=card-label>Card information</span>"
-        f"<div class=group>{number}{expiry}{cvc}</div>{messages}</div>"
-        + text_field(
-            "postal_code",
-            "ZIP / postal code",
-            form.get("postal_code", ""),
-            errors,
-            autocomplete="postal-code",
-        )
+        autocomplete="postal-code",
     )
 
 

@@ -24,7 +24,7 @@ from checkoutkit._look import document, money
 from checkoutkit._rules import is_web_url
 from checkoutkit.sandbox import _billing, _methods
 from checkoutkit.sandbox._errors import ApiError, invalid, unknown_reference
-from checkoutkit.sandbox._page_kit import CHECKOUT_CSS, field_error, input_tag, section
+from checkoutkit.sandbox._page_kit import CHECKOUT_CSS, card_group, section
 from checkoutkit.sandbox._page_summary import DEFAULT_MERCHANT
 from checkoutkit.sandbox._params import parse_int
 from checkoutkit.sandbox._state import new_id
@@ -243,42 +243,10 @@ def _card_form(
     live = [s for s in subs if s["status"] not in {"canceled", "incomplete_expired"}]
     if not live:
         return ""
-    number = input_tag(
-        "cardnumber",
-        form.get("cardnumber", ""),
-        errors,
-        css="wide",
-        placeholder="1234 1234 1234 1234",
-        inputmode="numeric",
-        autocomplete="cc-number",
-        aria_label="Card number",
-    )
-    expiry = input_tag(
-        "expiry",
-        form.get("expiry", ""),
-        errors,
-        css="left",
-        placeholder="MM / YY",
-        autocomplete="cc-exp",
-        aria_label="Expiration date (MM / YY)",
-    )
-    cvc = input_tag(
-        "cvc",
-        "",
-        errors,
-        css="right",
-        placeholder="CVC",
-        inputmode="numeric",
-        autocomplete="cc-csc",
-        aria_label="Security code (CVC)",
-    )
-    messages = "".join(field_error(n, errors) for n in ("cardnumber", "expiry", "cvc", "card"))
     inner = (
         f'<form method=post action="{escape(f"/p/session/{session_id}")}" novalidate>'
         "<input type=hidden name=action value=update_card>"
-        "<div class=field role=group aria-labelledby=card-label>"
-        "<span class=field-label id=card-label>New card</span>"
-        f"<div class=group>{number}{expiry}{cvc}</div>{messages}</div>"
+        f"{card_group(form, errors, label='New card', also_errors=('card',))}"
         "<button class=button type=submit id=update-card>Update card</button></form>"
         "<p class=fineprint>Test cards: <code>4242 4242 4242 4242</code> works; "
         "<code>4000 0000 0000 0341</code> is saved but fails when charged; "

@@ -16,14 +16,23 @@ import stripe
 from checkoutkit.sandbox import Sandbox
 
 
-def subscribe(box: Sandbox, client: stripe.StripeClient, card: str = "4242424242424242") -> Any:
-    """A monthly subscription bought through Checkout: (session, subscription)."""
+def subscribe(
+    box: Sandbox,
+    client: stripe.StripeClient,
+    card: str = "4242424242424242",
+    *,
+    name: str = "Pro plan",
+    unit_amount: int = 900,
+    interval: str = "month",
+) -> Any:
+    """A subscription (monthly Pro plan by default) bought through Checkout:
+    (session, subscription)."""
     price = client.v1.prices.create(
         params={
             "currency": "usd",
-            "unit_amount": 900,
-            "recurring": {"interval": "month"},
-            "product_data": {"name": "Pro plan"},
+            "unit_amount": unit_amount,
+            "recurring": {"interval": interval},
+            "product_data": {"name": name},
         }
     )
     session = client.v1.checkout.sessions.create(
@@ -203,23 +212,10 @@ def test_the_page_refuses_what_is_not_the_customers(
 
 def test_the_page_escapes_what_it_shows(box: Sandbox, client: stripe.StripeClient) -> None:
     """A product name with markup is shown as text; a non-web return URL is never a link."""
-    price = client.v1.prices.create(
-        params={
-            "currency": "usd",
-            "unit_amount": 500,
-            "recurring": {"interval": "year"},
-            "product_data": {"name": "<script>alert(1)</script>"},
-        }
+    session, _ = subscribe(
+        box, client, name="<script>alert(1)</script>", unit_amount=500, interval="year"
     )
-    session = client.v1.checkout.sessions.create(
-        params={
-            "mode": "subscription",
-            "line_items": [{"price": price.id, "quantity": 1}],
-            "success_url": "https://shop.example/ok",
-        }
-    )
-    box.pay(session.id, card="4242424242424242", email="ada@example.com")
-    customer = str(client.v1.checkout.sessions.retrieve(session.id).customer)
+    customer = str(session.customer)
     text = httpx.get(client.v1.billing_portal.sessions.create(params={"customer": customer}).url)
     assert "<script>" not in text.text
     assert "&lt;script&gt;" in text.text
